@@ -1,0 +1,121 @@
+// All configuration comes from the environment, parsed once here. An invalid value stops the process
+// with one line naming the variable and what it allows.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ message: 'a port number from 1 to 65535' })
+  .int('a port number from 1 to 65535')
+  .min(1, 'a port number from 1 to 65535')
+  .max(65535, 'a port number from 1 to 65535');
+const count = (min: number) => z.coerce.number().int(`a whole number ≥ ${min}`).min(min, `a whole number ≥ ${min}`);
+const minutes = count(1);
+const byteSize = z
+  .string()
+  .regex(/^\d+[KMG]?$/i, 'a size such as 512M or 8G')
+  .transform(parseSize);
+const flag = z.enum(['0', '1'], { message: '0 or 1' }).transform((v) => v === '1');
+
+const databaseUrl = z
+  .string()
+  .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'a file:PATH (SQLite) or postgres://… URL');
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
+  DOCKSIDE_DATA_DIR: z
+    .string()
+    .refine((v) => path.isAbsolute(v), 'an absolute path')
+    .default('/var/lib/dockside'),
+  DATABASE_URL: databaseUrl.optional(),
+  SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  DOCKSIDE_POOL_SIZE: count(0).default(2),
+  DOCKSIDE_MAX_SANDBOXES: count(1).default(40),
+  DOCKSIDE_IDLE_MINUTES: minutes.default(30),
+  DOCKSIDE_MAX_LIFETIME_MINUTES: minutes.default(240),
+  DOCKSIDE_SANDBOX_MEMORY: byteSize.default(1024 ** 3),
+  DOCKSIDE_SANDBOX_PIDS: count(64).default(2048),
+  DOCKSIDE_SANDBOX_CPUS: z.coerce.number().positive('a positive number of CPUs such as 1.0').default(1),
+  DOCKSIDE_SANDBOX_DISK: byteSize.default(8 * 1024 ** 3),
+  DOCKSIDE_KEEP_SANDBOXES: flag.default(false),
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: { provider: 'sqlite' | 'postgresql'; url: string };
+  sessionSecret: string;
+  pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
+  limits: { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
+  keepSandboxes: boolean;
+  dev: boolean;
+};
+
+export class ConfigError extends Error {}
+
+export function parseSize(v: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(v);
+  if (!m) throw new ConfigError(`not a size: ${v}`);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * unit;
+}
+
+/** Parses the environment; throws ConfigError with a one-line message on the first bad variable. */
+export function parseEnv(env: NodeJS.ProcessEnv): Omit<Config, 'sessionSecret'> & { sessionSecret?: string } {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(blankless);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: expected ${issue.message}`);
+  }
+  const e = result.data;
+  const url = e.DATABASE_URL ?? `file:${path.join(e.DOCKSIDE_DATA_DIR, 'dockside.db')}`;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DOCKSIDE_DATA_DIR,
+    database: { provider: url.startsWith('file:') ? 'sqlite' : 'postgresql', url },
+    sessionSecret: e.SESSION_SECRET,
+    pool: {
+      size: e.DOCKSIDE_POOL_SIZE,
+      maxSandboxes: e.DOCKSIDE_MAX_SANDBOXES,
+      idleMinutes: e.DOCKSIDE_IDLE_MINUTES,
+      maxLifetimeMinutes: e.DOCKSIDE_MAX_LIFETIME_MINUTES,
+    },
+    limits: {
+      memoryBytes: e.DOCKSIDE_SANDBOX_MEMORY,
+      pids: e.DOCKSIDE_SANDBOX_PIDS,
+      cpus: e.DOCKSIDE_SANDBOX_CPUS,
+      diskBytes: e.DOCKSIDE_SANDBOX_DISK,
+    },
+    keepSandboxes: e.DOCKSIDE_KEEP_SANDBOXES,
+    dev: e.NODE_ENV === 'development',
+  };
+}
+
+/** Full configuration: creates the data dir and persists a generated session secret on first run. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = parseEnv(env);
+  try {
+    mkdirSync(parsed.dataDir, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new ConfigError(`DOCKSIDE_DATA_DIR=${parsed.dataDir}: cannot create it (${(err as Error).message})`);
+  }
+  return { ...parsed, sessionSecret: parsed.sessionSecret ?? persistedSecret(parsed.dataDir) };
+}
+
+function persistedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}

@@ -1,0 +1,126 @@
+// The REST API: a route table, zod validation at the edge, session and CSRF checks in one place.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Lesson } from '@dockside/lessons';
+import type { Db } from '../db/client';
+import { HttpError, sendError, sendJson } from './respond';
+import type { Sessions } from './session';
+
+export type ApiDeps = {
+  db: Db;
+  sessions: Sessions;
+  lessons: () => Lesson[];
+  health: () => Promise<Health>;
+};
+
+export type Health = {
+  ok: boolean;
+  database: { ok: boolean; provider: string; error?: string };
+  runtime: { ok: boolean; detail: string };
+};
+
+type Ctx = { req: IncomingMessage; res: ServerResponse; learnerId: string; body: unknown; params: string[] };
+type Route = { method: string; path: RegExp; mutates: boolean; handle: (ctx: Ctx, deps: ApiDeps) => Promise<unknown> };
+
+const MAX_BODY = 64 * 1024;
+
+const DisplayName = z.object({
+  displayName: z.string().trim().min(1, 'must not be empty').max(40, 'at most 40 characters'),
+});
+
+const routes: Route[] = [
+  {
+    method: 'GET',
+    path: /^\/api\/session$/,
+    mutates: false,
+    handle: async ({ learnerId }, { db, sessions }) => {
+      const learner = await db.learner.findUnique({ where: { id: learnerId } });
+      return { learnerId, displayName: learner?.displayName ?? null, csrfToken: sessions.csrfToken(learnerId) };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: /^\/api\/me$/,
+    mutates: true,
+    handle: async ({ learnerId, body }, { db }) => {
+      const { displayName } = parse(DisplayName, body);
+      const learner = await db.learner.update({ where: { id: learnerId }, data: { displayName } });
+      return { learnerId, displayName: learner.displayName };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/lessons$/,
+    mutates: false,
+    handle: async (_ctx, { lessons }) =>
+      lessons().map(({ id, title, summary, level, minutes, steps }) => ({
+        id,
+        title,
+        summary,
+        level,
+        minutes,
+        steps: steps.map((s) => ({ id: s.id, title: s.title })),
+      })),
+  },
+];
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'too_large', `request body is larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
+  }
+}
+
+/** Handles /api/* and /healthz; returns false for anything else. */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') {
+    const health = await deps.health();
+    sendJson(res, health.database.ok ? 200 : 503, health);
+    return true;
+  }
+  if (!url.pathname.startsWith('/api/')) return false;
+  try {
+    const candidates = routes.filter((r) => r.path.test(url.pathname));
+    if (candidates.length === 0) throw new HttpError(404, 'not_found', `no API at ${url.pathname}`);
+    const route = candidates.find((r) => r.method === req.method);
+    if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
+    const { learnerId, isNew } = deps.sessions.ensure(req, res);
+    await deps.db.learner.upsert({
+      where: { id: learnerId },
+      create: { id: learnerId },
+      update: { lastSeenAt: new Date() },
+    });
+    if (route.mutates) {
+      const token = req.headers['x-csrf-token'];
+      if (isNew || !deps.sessions.checkCsrf(learnerId, Array.isArray(token) ? token[0] : token))
+        throw new HttpError(403, 'csrf', 'missing or wrong X-CSRF-Token header; reload the page and try again');
+    }
+    const body = route.mutates ? await readJson(req) : undefined;
+    const params = route.path.exec(url.pathname)!.slice(1);
+    sendJson(res, 200, await route.handle({ req, res, learnerId, body, params }, deps));
+  } catch (err) {
+    if (err instanceof HttpError) sendError(res, err);
+    else {
+      console.error(`api: ${req.method} ${url.pathname}:`, err);
+      sendError(res, new HttpError(500, 'internal', 'something went wrong on the server; try again'));
+    }
+  }
+  return true;
+}

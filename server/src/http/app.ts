@@ -1,0 +1,33 @@
+// One process, one port: the REST API, socket.io and the Next.js pages share one HTTP server.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Db } from '../db/client';
+import { attachRealtime, type Io } from '../realtime/io';
+import { handleApi, type ApiDeps } from './api';
+import { HttpError, sendError } from './respond';
+import type { Sessions } from './session';
+
+export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export type App = { server: Server; io: Io };
+
+export function createApp(deps: ApiDeps & { db: Db; sessions: Sessions; pages: PageHandler }): App {
+  const server = createServer((req, res) => {
+    void route(req, res).catch((err) => {
+      console.error('http:', err);
+      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'something went wrong on the server'));
+      else res.destroy();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await handleApi(req, res, deps)) return;
+    if (!req.url?.startsWith('/_next/')) {
+      const { learnerId, isNew } = deps.sessions.ensure(req, res);
+      if (isNew) await deps.db.learner.create({ data: { id: learnerId } });
+    }
+    await deps.pages(req, res);
+  }
+
+  const io = attachRealtime(server, deps.sessions);
+  return { server, io };
+}

@@ -1,0 +1,82 @@
+// The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
+import { loadLessons } from '@dockside/lessons';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createDb, migrate } from './db/client';
+import { createApp } from './http/app';
+import { createPages } from './http/pages';
+import { Sessions } from './http/session';
+import { REPO_ROOT } from './paths';
+import { runtimeReadiness } from './setup/readiness';
+import path from 'node:path';
+
+function fail(message: string): never {
+  console.error(`dockside: ${message}`);
+  process.exit(2);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+
+  try {
+    const applied = await migrate(config.database);
+    if (applied.length) console.log(`dockside: applied migrations ${applied.join(', ')}`);
+  } catch (err) {
+    fail(`DATABASE_URL=${redact(config.database.url)}: cannot migrate the database (${(err as Error).message.split('\n')[0]})`);
+  }
+  const db = createDb(config.database);
+
+  process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
+  const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
+  const pages = await createPages(config.dev);
+  const sessions = new Sessions(config.sessionSecret);
+  const { server, io } = createApp({
+    db,
+    sessions,
+    pages: pages.handle,
+    lessons: () => loadLessons(lessonsDir),
+    health: async () => {
+      let database: { ok: boolean; provider: string; error?: string } = { ok: true, provider: config.database.provider };
+      try {
+        await db.$queryRawUnsafe('SELECT 1');
+      } catch (err) {
+        database = { ok: false, provider: config.database.provider, error: (err as Error).message.split('\n')[0] };
+      }
+      const runtime = runtimeReadiness(config);
+      return { ok: database.ok && runtime.ok, database, runtime };
+    },
+  });
+
+  server.on('error', (err: NodeJS.ErrnoException) =>
+    fail(err.code === 'EADDRINUSE' ? `PORT=${config.port} is already in use on ${config.host}` : err.message),
+  );
+  server.listen(config.port, config.host, () => {
+    const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    console.log(`dockside: serving on http://${shown}:${config.port}`);
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`dockside: ${signal}, shutting down`);
+    await io.close();
+    server.closeAllConnections();
+    await pages.close().catch(() => {});
+    await db.$disconnect();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+await main();
