@@ -39,7 +39,8 @@ export function loadLesson(dir: string): Lesson {
     const body = {} as Localized;
     for (const locale of LOCALES) {
       const md = path.join(dir, 'steps', `${String(i + 1).padStart(2, '0')}-${step.id}.${locale}.md`);
-      if (!existsSync(/*turbopackIgnore: true*/ md)) throw new LessonError(md, `missing ${locale} text for step "${step.id}"`);
+      if (!existsSync(/*turbopackIgnore: true*/ md))
+        throw new LessonError(md, `missing ${locale} text for step "${step.id}"`);
       body[locale] = readFileSync(/*turbopackIgnore: true*/ md, 'utf8');
     }
     return { ...step, body };

@@ -57,6 +57,8 @@ export type Config = {
 
 export class ConfigError extends Error {}
 
+type Env = Record<string, string | undefined>;
+
 export function parseSize(v: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(v);
   if (!m) throw new ConfigError(`not a size: ${v}`);
@@ -65,7 +67,7 @@ export function parseSize(v: string): number {
 }
 
 /** Parses the environment; throws ConfigError with a one-line message on the first bad variable. */
-export function parseEnv(env: NodeJS.ProcessEnv): Omit<Config, 'sessionSecret'> & { sessionSecret?: string } {
+export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSecret?: string } {
   const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = EnvSchema.safeParse(blankless);
   if (!result.success) {
@@ -99,7 +101,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Omit<Config, 'sessionSecret'> 
 }
 
 /** Full configuration: creates the data dir and persists a generated session secret on first run. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Env = process.env): Config {
   const parsed = parseEnv(env);
   try {
     mkdirSync(parsed.dataDir, { recursive: true, mode: 0o750 });

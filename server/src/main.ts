@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     const applied = await migrate(config.database);
     if (applied.length) console.log(`dockside: applied migrations ${applied.join(', ')}`);
   } catch (err) {
-    fail(`DATABASE_URL=${redact(config.database.url)}: cannot migrate the database (${(err as Error).message.split('\n')[0]})`);
+    fail(
+      `DATABASE_URL=${redact(config.database.url)}: cannot migrate the database (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   const db = createDb(config.database);
 
@@ -45,7 +47,10 @@ async function main(): Promise<void> {
     pages: pages.handle,
     lessons: () => loadLessons(lessonsDir),
     health: async () => {
-      let database: { ok: boolean; provider: string; error?: string } = { ok: true, provider: config.database.provider };
+      let database: { ok: boolean; provider: string; error?: string } = {
+        ok: true,
+        provider: config.database.provider,
+      };
       try {
         await db.$queryRawUnsafe('SELECT 1');
       } catch (err) {

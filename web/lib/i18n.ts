@@ -8,7 +8,7 @@ const messages = {
     tagline: 'Learn containers by doing: a real Docker Engine of your own, right in the browser.',
     lessons: 'Lessons',
     minutes: (n: number) => `${n} min`,
-    steps: (n: number) => `${n} steps`,
+    steps: (n: number) => (n === 1 ? '1 step' : `${n} steps`),
     level: { beginner: 'Beginner', intermediate: 'Intermediate', advanced: 'Advanced' },
     language: 'Language',
     start: 'Start',

@@ -1,23 +1,22 @@
 // Developer commands for the schema, run with `npm run db -- <command>`:
 //   sync-schemas   write prisma/postgresql/schema.prisma from prisma/schema.prisma
-//   new NAME       write the next migration for both providers (PostgreSQL needs DOCKSIDE_PG_SHADOW_URL
-//                  once it has migrations: the engine replays them on that scratch database)
+//   new NAME       write the next migration for both providers (PostgreSQL needs DOCKSIDE_PG_URL: a server where the
+//                  engine may create scratch databases to replay the migrations)
 //   status         print pending schema changes for both providers; exit 1 if any
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { PRISMA } from '../paths';
-import { openSchemaEngine, pendingSchemaChanges, schemaEnginePanic, scriptAwareSqlite } from './schemaEngine';
+import { postgresSchemaText } from './schemaFiles';
+import {
+  openSchemaEngine,
+  pendingSchemaChanges,
+  schemaEnginePanic,
+  scriptAwareSqlite,
+  postgresForSchemaEngine,
+} from './schemaEngine';
 
 type Provider = keyof typeof PRISMA;
-
-export function postgresSchemaText(sqliteSchema: string): string {
-  return sqliteSchema
-    .replace('provider = "sqlite"', 'provider = "postgresql"')
-    .replace('output   = "../server/src/generated/sqlite"', 'output   = "../../server/src/generated/postgresql"')
-    .replace(/^\/\/ The canonical[^\n]*\n\/\/[^\n]*\n/, '// Generated from ../schema.prisma by `npm run db -- sync-schemas`. Do not edit.\n');
-}
 
 function syncSchemas(): void {
   mkdirSync(path.dirname(PRISMA.postgresql.schema), { recursive: true });
@@ -26,8 +25,9 @@ function syncSchemas(): void {
 
 function engineAdapter(provider: Provider) {
   if (provider === 'sqlite') return scriptAwareSqlite(new PrismaBetterSqlite3({ url: ':memory:' }));
-  const shadow = process.env.DOCKSIDE_PG_SHADOW_URL ?? 'postgres://localhost/unused';
-  return new PrismaPg({ connectionString: shadow }, { shadowDatabaseUrl: shadow } as never);
+  const url = process.env.DOCKSIDE_PG_URL;
+  if (!url) throw new Error('set DOCKSIDE_PG_URL to a PostgreSQL server where this user may create scratch databases');
+  return postgresForSchemaEngine(url);
 }
 
 async function pending(provider: Provider): Promise<string> {

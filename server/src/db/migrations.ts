@@ -46,7 +46,9 @@ export function migrateSqlite(file: string, dir: string): string[] {
     db.pragma('journal_mode = WAL');
     db.exec(SQLITE_TABLE);
     const rows = db
-      .prepare('SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL')
+      .prepare(
+        'SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
+      )
       .all() as { migration_name: string; checksum: string }[];
     const applied = new Map(rows.map((r) => [r.migration_name, r.checksum]));
     const done: string[] = [];

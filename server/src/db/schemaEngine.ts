@@ -1,6 +1,7 @@
 // Prisma's own schema engine, compiled to wasm, driven through a driver adapter. Prisma 7's CLI needs a
 // native engine binary that cannot be downloaded here; the wasm build computes the same diffs offline.
 // Used to author migrations and to prove that a schema and its migrations agree.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { listMigrations } from './migrations';
 
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
@@ -42,28 +45,78 @@ async function instantiateWasm(): Promise<typeof import('@prisma/schema-engine-w
  * better-sqlite3 runs one statement per executeRaw; the engine replays whole migration files through it.
  * Send argument-less, multi-statement SQL to executeScript instead.
  */
-export function scriptAwareSqlite(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+export function scriptAwareSqlite(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+): SqlMigrationAwareDriverAdapterFactory {
   const wrap = (adapter: SqlDriverAdapter): SqlDriverAdapter =>
-    new Proxy(adapter, {
-      get(target, prop, receiver) {
-        if (prop === 'executeRaw')
-          return async (query: SqlQuery) => {
-            if (query.args.length === 0 && query.sql.trim().replace(/;\s*$/, '').includes(';')) {
-              await target.executeScript(query.sql);
-              return 0;
-            }
-            return target.executeRaw(query);
-          };
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    withMethod(adapter, 'executeRaw', async (query: SqlQuery) => {
+      if (query.args.length === 0 && query.sql.trim().replace(/;\s*$/, '').includes(';')) {
+        await adapter.executeScript(query.sql);
+        return 0;
+      }
+      return adapter.executeRaw(query);
     });
-  return new Proxy(factory, {
-    get(target, prop, receiver) {
-      if (prop === 'connect') return async () => wrap(await target.connect());
-      if (prop === 'connectToShadowDb') return async () => wrap(await target.connectToShadowDb());
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+  const connected = withMethod(factory, 'connect', async () => wrap(await factory.connect()));
+  return withMethod(connected, 'connectToShadowDb', async () => wrap(await factory.connectToShadowDb()));
+}
+
+/** pg's Client, reporting the catalog type "char" (OID 18) as text, which the PostgreSQL adapter cannot map. */
+class CharAsTextClient extends pg.Client {
+  // pg-pool calls query with a callback, the adapter's own connections without: handle both.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(...args: any[]): any {
+    const fix = (r: pg.QueryResult | undefined) => {
+      for (const f of r?.fields ?? []) if (f.dataTypeID === 18) f.dataTypeID = 25;
+      return r;
+    };
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last];
+      args[last] = (err: Error | null, r: pg.QueryResult) => callback(err, fix(r));
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const result = (super.query as any)(...args);
+    return result && typeof result.then === 'function' ? result.then(fix) : result;
+  }
+}
+
+/**
+ * A PostgreSQL adapter for the schema engine. Its shadow databases (scratch copies for diffs) are created
+ * and dropped here: the adapter's own drops the database while its pool still holds a connection.
+ */
+export function postgresForSchemaEngine(url: string): SqlMigrationAwareDriverAdapterFactory {
+  const u = new URL(url);
+  const config: pg.PoolConfig = {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1) || 'postgres',
+    Client: CharAsTextClient,
+  };
+  const main = new PrismaPg(config);
+  const connectToShadowDb = async (): Promise<SqlDriverAdapter> => {
+    const admin = new pg.Client(config);
+    await admin.connect();
+    const name = `dockside_shadow_${randomUUID().replace(/-/g, '')}`;
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const adapter = await new PrismaPg({ ...config, database: name }).connect();
+    return withMethod(adapter, 'dispose', async () => {
+      await adapter.dispose();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    });
+  };
+  return withMethod(main as unknown as SqlMigrationAwareDriverAdapterFactory, 'connectToShadowDb', connectToShadowDb);
+}
+
+/** `target` with one method replaced; every other property is the target's own. */
+function withMethod<T extends object, K extends keyof T>(target: T, name: K, method: T[K]): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (prop === name) return method;
+      const value = Reflect.get(t, prop, receiver);
+      return typeof value === 'function' ? value.bind(t) : value;
     },
   });
 }

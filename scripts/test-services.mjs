@@ -1,0 +1,45 @@
+// What `npm test` needs beyond `npm start`: Chromium for the browser tests and a PostgreSQL server for
+// the PostgreSQL tests. Installed and started here so a fresh machine needs nothing done by hand.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { run, step, which } from './lib.mjs';
+
+const TEST_ROLE = 'dockside_test';
+
+export function ensureTestServices() {
+  const isRoot = process.getuid?.() === 0;
+  const missing = [];
+  if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');
+  if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && !existsSync('/usr/lib/postgresql')) missing.push('postgresql');
+  if (missing.length && isRoot && which('apt-get')) {
+    step(`Installing test dependencies: ${missing.join(' ')}`);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+  if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && isRoot) process.env.DOCKSIDE_TEST_POSTGRES_URL = startPostgres();
+}
+
+function startPostgres() {
+  const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort() : [];
+  const version = versions.at(-1);
+  if (!version) throw new Error('PostgreSQL is not installed: apt-get install postgresql');
+  const status = () => {
+    try {
+      execFileSync('pg_ctlcluster', [version, 'main', 'status'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!status()) {
+    step(`Starting PostgreSQL ${version}`);
+    run('pg_ctlcluster', [version, 'main', 'start']);
+  }
+  const sql = `DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEST_ROLE}') THEN
+      CREATE ROLE ${TEST_ROLE} LOGIN PASSWORD '${TEST_ROLE}' CREATEDB;
+    END IF; END $$;`;
+  run('runuser', ['-u', 'postgres', '--', 'psql', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { cwd: '/' });
+  return `postgres://${TEST_ROLE}:${TEST_ROLE}@127.0.0.1:5432/postgres`;
+}

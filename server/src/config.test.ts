@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseEnv, parseSize } from './config';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'dockside-config-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('configuration', () => {
+  it('has sensible defaults', () => {
+    const c = parseEnv({});
+    expect(c.port).toBe(3000);
+    expect(c.dataDir).toBe('/var/lib/dockside');
+    expect(c.database).toEqual({ provider: 'sqlite', url: 'file:/var/lib/dockside/dockside.db' });
+    expect(c.pool.size).toBe(2);
+    expect(c.limits.memoryBytes).toBe(1024 ** 3);
+    expect(c.keepSandboxes).toBe(false);
+  });
+
+  it('names the variable and what it allows in one line', () => {
+    expect(() => parseEnv({ PORT: 'abc' })).toThrowError(
+      new ConfigError('PORT="abc" is invalid: expected a port number from 1 to 65535'),
+    );
+    expect(() => parseEnv({ DATABASE_URL: 'mysql://db/x' })).toThrowError(
+      /^DATABASE_URL="mysql:\/\/db\/x" is invalid: expected a file:PATH \(SQLite\) or postgres:\/\/… URL$/,
+    );
+    expect(() => parseEnv({ DOCKSIDE_SANDBOX_MEMORY: 'lots' })).toThrowError(/^DOCKSIDE_SANDBOX_MEMORY="lots".*512M/);
+    expect(() => parseEnv({ DOCKSIDE_DATA_DIR: 'relative/dir' })).toThrowError(/an absolute path/);
+    expect(() => parseEnv({ DOCKSIDE_KEEP_SANDBOXES: 'yes' })).toThrowError(/0 or 1/);
+  });
+
+  it('recognises PostgreSQL URLs and sizes', () => {
+    expect(parseEnv({ DATABASE_URL: 'postgres://u:p@h/db' }).database.provider).toBe('postgresql');
+    expect(parseSize('512M')).toBe(512 * 1024 ** 2);
+    expect(parseEnv({ DOCKSIDE_SANDBOX_DISK: '2G' }).limits.diskBytes).toBe(2 * 1024 ** 3);
+  });
+
+  it('creates a missing data dir and keeps the generated session secret across starts', () => {
+    const dataDir = path.join(tmp(), 'nested', 'data');
+    const first = loadConfig({ DOCKSIDE_DATA_DIR: dataDir });
+    expect(statSync(dataDir).isDirectory()).toBe(true);
+    expect(first.sessionSecret.length).toBeGreaterThanOrEqual(32);
+    expect(statSync(path.join(dataDir, 'session-secret')).mode & 0o777).toBe(0o600);
+    const second = loadConfig({ DOCKSIDE_DATA_DIR: dataDir });
+    expect(second.sessionSecret).toBe(first.sessionSecret);
+    expect(readFileSync(path.join(dataDir, 'session-secret'), 'utf8').trim()).toBe(first.sessionSecret);
+    expect(loadConfig({ DOCKSIDE_DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(40) }).sessionSecret).toBe(
+      'x'.repeat(40),
+    );
+  });
+});
