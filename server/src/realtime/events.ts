@@ -1,10 +1,64 @@
 // Typed socket.io events: the one list of what browser and server say to each other.
+// Every payload from the browser is validated with zod on arrival (see realtime/*.ts handlers).
+
+/** Where a sandbox is in its life, as the learner sees it. */
+export type SandboxPhase = 'queued' | 'allocating' | 'starting-engine' | 'ready' | 'stopping' | 'stopped' | 'failed';
+
+export type SandboxView = {
+  id: string;
+  phase: SandboxPhase;
+  /** ISO time the sandbox is destroyed at the latest (maximum lifetime). */
+  expiresAt: string;
+  /** ISO time it is destroyed if nothing happens (idle timeout). */
+  idleUntil: string;
+  /** Ports published by containers in the sandbox, with the preview URL for each. */
+  ports: { port: number; url: string; container: string }[];
+};
+
+export type CheckStatus = 'pending' | 'passed' | 'failed';
+export type CheckResultView = { id: string; status: CheckStatus; hint?: string };
+export type StepStatus = 'pending' | 'working' | 'passed' | 'skipped' | 'solved';
+
 export interface ServerToClientEvents {
   'session:ready': (info: { learnerId: string }) => void;
+  /** Cold start progress, 0–100, for a progress bar. */
+  'sandbox:progress': (p: { phase: SandboxPhase; percent: number; message: string }) => void;
+  'sandbox:state': (s: SandboxView) => void;
+  /** The machine is full: where the learner stands in the queue. */
+  'sandbox:queue': (q: { position: number; estimateSeconds: number }) => void;
+  /** Minutes before the sandbox ends (lifetime) or is reclaimed (idle). */
+  'sandbox:warning': (w: { reason: 'idle' | 'lifetime'; at: string }) => void;
+  'sandbox:error': (e: { code: string; message: string }) => void;
+  'terminal:output': (o: { terminalId: string; data: string }) => void;
+  'terminal:exit': (e: { terminalId: string; code: number | null }) => void;
+  'checks:result': (r: {
+    lessonId: string;
+    stepId: string;
+    stepStatus: StepStatus;
+    results: CheckResultView[];
+  }) => void;
+  /** A message for the learner (an instructor's, or the server's). */
+  toast: (t: { message: string; from?: string }) => void;
 }
+
+export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }) => void;
 
 export interface ClientToServerEvents {
   'session:whoami': (ack: (info: { learnerId: string }) => void) => void;
+  /** Ask for this learner's sandbox (started or taken from the warm pool); progress follows as events. */
+  'sandbox:ensure': (req: { lessonId?: string }, ack: Ack<SandboxView>) => void;
+  /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
+  'terminal:open': (
+    req: { sandboxId: string; terminalId?: string; cols: number; rows: number },
+    ack: Ack<{ terminalId: string; scrollback: string }>,
+  ) => void;
+  'terminal:input': (req: { terminalId: string; data: string }) => void;
+  'terminal:resize': (req: { terminalId: string; cols: number; rows: number }) => void;
+  /** Flow control: the browser has written this many more characters of output. */
+  'terminal:ack': (req: { terminalId: string; chars: number }) => void;
+  'terminal:close': (req: { terminalId: string }) => void;
+  /** The learner is looking at this step: run its checks now and whenever the engine changes. */
+  'lesson:focus': (req: { lessonId: string; stepId: string }) => void;
 }
 
 export type InterServerEvents = Record<string, never>;
