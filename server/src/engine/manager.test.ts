@@ -1,0 +1,259 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDb, migrate, type Db } from '../db/client';
+import { FakeClock } from './clock';
+import { SandboxManager, type ManagerEvent, type ManagerOptions } from './manager';
+import type { Runtime, RuntimeSandbox } from './runtime';
+
+/** A runtime that records calls and keeps its sandboxes in a map (the real one is tested in test/). */
+class FakeRuntime implements Runtime {
+  live = new Map<string, RuntimeSandbox>();
+  created: { id: string; range: number }[] = [];
+  destroyed: string[] = [];
+  failNext = false;
+  async create(id: string, range: number) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('engine did not answer');
+    }
+    this.created.push({ id, range });
+    this.live.set(id, { id, running: true, range });
+  }
+  async destroy(id: string) {
+    this.destroyed.push(id);
+    this.live.delete(id);
+  }
+  async list() {
+    return [...this.live.values()];
+  }
+  async exec() {
+    return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
+  }
+  ptyCommand(id: string, argv: string[]) {
+    return { file: 'true', args: [id, ...argv] };
+  }
+  async connect() {
+    return new PassThrough();
+  }
+  dockerSocket(id: string) {
+    return `/nonexistent/${id}.sock`;
+  }
+}
+
+const MIN = 60_000;
+let dir: string;
+let db: Db;
+let clock: FakeClock;
+let runtime: FakeRuntime;
+let events: { learnerId: string; event: ManagerEvent }[];
+const seats = new Map<string, number>();
+
+function manager(opts: Partial<ManagerOptions> = {}): SandboxManager {
+  const m = new SandboxManager(db, runtime, clock, {
+    poolSize: 0,
+    maxSandboxes: 10,
+    idleMs: 30 * MIN,
+    lifetimeMs: 240 * MIN,
+    warnBeforeMs: 5 * MIN,
+    limits: { memoryBytes: 1 << 30, pids: 2048, cpus: 1, diskBytes: 8 << 30 },
+    keepOnShutdown: false,
+    seatLimit: async (id) => seats.get(id) ?? null,
+    ...opts,
+  });
+  m.subscribe((learnerId, event) => events.push({ learnerId, event }));
+  return m;
+}
+
+const eventsFor = (learnerId: string, type: ManagerEvent['type']) =>
+  events.filter((e) => e.learnerId === learnerId && e.event.type === type).map((e) => e.event);
+const settle = () => clock.advance(0);
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-manager-'));
+  const database = { provider: 'sqlite' as const, url: `file:${path.join(dir, 'db.sqlite')}` };
+  await migrate(database);
+  db = createDb(database);
+  await db.learner.createMany({ data: ['ana', 'ben', 'cho', 'dan'].map((id) => ({ id })) });
+  clock = new FakeClock();
+  runtime = new FakeRuntime();
+  events = [];
+  seats.clear();
+});
+
+afterEach(async () => {
+  await db.$disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('warm pool', () => {
+  it('hands out a warm sandbox at once and refills in the background', async () => {
+    const m = manager({ poolSize: 2 });
+    await m.start();
+    await settle();
+    expect(runtime.created).toHaveLength(2);
+    const warm = runtime.created.map((c) => c.id);
+
+    const result = await m.ensure('ana');
+    expect('sandbox' in result && warm.includes(result.sandbox.id)).toBe(true);
+    await settle();
+    expect(runtime.created).toHaveLength(3); // the pool is back to two
+    const row = await db.sandbox.findUniqueOrThrow({ where: { id: (result as { sandbox: { id: string } }).sandbox.id } });
+    expect(row.ownerId).toBe('ana');
+    expect(eventsFor('ana', 'progress').at(-1)).toMatchObject({ phase: 'ready', percent: 100 });
+  });
+
+  it('gives each learner one sandbox, with id ranges that never overlap and never 0', async () => {
+    const m = manager();
+    const a1 = await m.ensure('ana');
+    const a2 = await m.ensure('ana');
+    const b = await m.ensure('ben');
+    expect(a1).toEqual(a2);
+    expect(runtime.created.map((c) => c.range)).toEqual([1, 2]);
+    expect('sandbox' in b && b.sandbox.id).not.toBe('sandbox' in a1 && a1.sandbox.id);
+  });
+
+  it('streams progress for a cold start', async () => {
+    const m = manager();
+    await m.ensure('ana');
+    expect(eventsFor('ana', 'progress').map((e) => (e as { phase: string }).phase)).toEqual([
+      'allocating',
+      'starting-engine',
+      'ready',
+    ]);
+    expect(eventsFor('ana', 'state')).toHaveLength(1);
+  });
+
+  it('reports a failed start to the learner and frees the slot', async () => {
+    const m = manager({ maxSandboxes: 1 });
+    runtime.failNext = true;
+    await expect(m.ensure('ana')).rejects.toThrow('engine did not answer');
+    expect(eventsFor('ana', 'error')[0]).toMatchObject({ code: 'sandbox_failed' });
+    expect(await db.sandbox.count()).toBe(0);
+    expect('sandbox' in (await m.ensure('ana'))).toBe(true);
+  });
+});
+
+describe('lifecycle', () => {
+  it('warns before the idle timeout, is kept alive by activity, then ends when idle', async () => {
+    const m = manager();
+    const r = await m.ensure('ana');
+    const id = (r as { sandbox: { id: string } }).sandbox.id;
+    await clock.advance(25 * MIN);
+    expect(eventsFor('ana', 'warning')).toEqual([
+      { type: 'warning', reason: 'idle', at: new Date(clock.now() + 5 * MIN).toISOString() },
+    ]);
+    m.touch(id);
+    await clock.advance(29 * MIN);
+    expect(runtime.destroyed).toEqual([]);
+    await clock.advance(1 * MIN);
+    expect(runtime.destroyed).toEqual([id]);
+    expect(eventsFor('ana', 'ended')).toEqual([{ type: 'ended', sandboxId: id, reason: 'idle' }]);
+    expect(await db.sandbox.count()).toBe(0);
+    expect(await db.learner.count({ where: { id: 'ana' } })).toBe(1); // the learner and their progress stay
+  });
+
+  it('ends at the maximum lifetime even when busy, with a warning five minutes before', async () => {
+    const m = manager({ idleMs: 60 * MIN, lifetimeMs: 120 * MIN });
+    const id = ((await m.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
+    for (let t = 0; t < 110; t += 10) {
+      await clock.advance(10 * MIN);
+      m.touch(id);
+    }
+    await clock.advance(5 * MIN); // 115 min
+    expect(eventsFor('ana', 'warning').some((e) => (e as { reason: string }).reason === 'lifetime')).toBe(true);
+    expect(runtime.destroyed).toEqual([]);
+    await clock.advance(5 * MIN);
+    expect(runtime.destroyed).toEqual([id]);
+    expect(eventsFor('ana', 'ended')).toEqual([{ type: 'ended', sandboxId: id, reason: 'lifetime' }]);
+  });
+
+  it('resets to a fresh sandbox', async () => {
+    const m = manager();
+    const first = ((await m.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
+    const second = ((await m.reset('ana')) as { sandbox: { id: string } }).sandbox.id;
+    expect(second).not.toBe(first);
+    expect(runtime.destroyed).toEqual([first]);
+    expect(m.ownerOf(second)).toBe('ana');
+    expect(m.ownerOf(first)).toBeUndefined();
+  });
+
+  it('destroys everything on shutdown, or nothing when sandboxes are kept', async () => {
+    const kept = manager({ keepOnShutdown: true, poolSize: 1 });
+    await kept.start();
+    await kept.ensure('ana');
+    await kept.shutdown();
+    expect(runtime.destroyed).toEqual([]);
+
+    const m = manager();
+    await m.start(); // adopts the kept ones
+    await m.shutdown();
+    expect(runtime.live.size).toBe(0);
+    expect(await db.sandbox.count()).toBe(0);
+  });
+});
+
+describe('capacity', () => {
+  it('queues learners when the machine is full, with position and estimate, and serves them in order', async () => {
+    const m = manager({ maxSandboxes: 2 });
+    await m.ensure('ana');
+    await m.ensure('ben');
+    const cho = await m.ensure('cho');
+    const dan = await m.ensure('dan');
+    expect(cho).toEqual({ queued: { position: 1, estimateSeconds: expect.any(Number) } });
+    expect(dan).toMatchObject({ queued: { position: 2 } });
+    // Ana's sandbox ends first (idle in 30 min), so that is roughly when Cho gets a turn.
+    expect((cho as { queued: { estimateSeconds: number } }).queued.estimateSeconds).toBeGreaterThan(29 * 60);
+    expect(await m.ensure('cho')).toMatchObject({ queued: { position: 1 } }); // asking again keeps the place
+
+    await m.release('ana');
+    await settle();
+    expect(m.viewFor('cho')).not.toBeNull();
+    expect(eventsFor('cho', 'state')).toHaveLength(1);
+    expect(eventsFor('dan', 'queue').at(-1)).toMatchObject({ position: 1 });
+    expect(m.viewFor('dan')).toBeNull();
+  });
+
+  it('never lets two learners take the last seat at the same moment', async () => {
+    const m = manager({ maxSandboxes: 1 });
+    const [a, b] = await Promise.all([m.ensure('ana'), m.ensure('ben')]);
+    expect([a, b].filter((r) => 'sandbox' in r)).toHaveLength(1);
+    expect([a, b].filter((r) => 'queued' in r)).toHaveLength(1);
+    expect(runtime.created).toHaveLength(1);
+  });
+
+  it('applies a workshop seat limit on its own', async () => {
+    seats.set('ws1', 1);
+    const m = manager({ maxSandboxes: 10 });
+    await db.instructor.create({ data: { id: 'i1', email: 'i@x', passwordHash: 'x' } });
+    await db.workshop.create({ data: { id: 'ws1', title: 'W', joinCode: 'ABC', lessonIds: '[]', seatLimit: 1, ownerId: 'i1' } });
+    expect('sandbox' in (await m.ensure('ana', 'ws1'))).toBe(true);
+    expect(await m.ensure('ben', 'ws1')).toMatchObject({ queued: { position: 1 } });
+    expect('sandbox' in (await m.ensure('cho'))).toBe(true); // self-paced learners are not held back
+  });
+});
+
+describe('restart', () => {
+  it('re-adopts running sandboxes, destroys orphans and forgets lost ones', async () => {
+    const before = manager({ keepOnShutdown: true });
+    const ana = ((await before.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
+    const ben = ((await before.ensure('ben')) as { sandbox: { id: string } }).sandbox.id;
+    await before.shutdown();
+    runtime.live.delete(ben); // lost while the server was down
+    runtime.live.set('sb-orphan', { id: 'sb-orphan', running: true, range: 99 });
+
+    const after = manager();
+    const { adopted, orphans, lost } = await after.start();
+    expect(adopted).toEqual([ana]);
+    expect(orphans).toEqual(['sb-orphan']);
+    expect(lost).toEqual([ben]);
+    expect(after.viewFor('ana')?.id).toBe(ana);
+    expect(eventsFor('ben', 'ended')).toEqual([{ type: 'ended', sandboxId: ben, reason: 'lost' }]);
+    expect(runtime.live.has('sb-orphan')).toBe(false);
+    // The idle clock keeps counting from the last recorded activity.
+    await clock.advance(30 * MIN);
+    expect(after.viewFor('ana')).toBeNull();
+  });
+});

@@ -1,0 +1,471 @@
+// The sandbox manager: one sandbox per learner, a warm pool so starting feels instant, a global and a
+// per-workshop capacity with a queue, idle and lifetime limits, and reconciliation after a restart.
+// All state changes go through here; the database records ownership so a restart loses nothing.
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/client';
+import type { SandboxPhase, SandboxView } from '../realtime/events';
+import type { Clock, TimerHandle } from './clock';
+import type { Runtime, SandboxLimits } from './runtime';
+
+export type ManagerOptions = {
+  poolSize: number;
+  maxSandboxes: number;
+  idleMs: number;
+  lifetimeMs: number;
+  /** How long before the idle or lifetime end the learner is warned. */
+  warnBeforeMs: number;
+  limits: SandboxLimits;
+  keepOnShutdown: boolean;
+  /** Seats of a workshop, or null when it has no limit of its own. */
+  seatLimit: (workshopId: string) => Promise<number | null>;
+  /** The largest id range; ranges are 1..maxRange (range 0 would map to host root). */
+  maxRange?: number;
+};
+
+export type ManagerEvent =
+  | { type: 'progress'; phase: SandboxPhase; percent: number; message: string }
+  | { type: 'state'; sandbox: SandboxView }
+  | { type: 'queue'; position: number; estimateSeconds: number }
+  | { type: 'warning'; reason: 'idle' | 'lifetime'; at: string }
+  | { type: 'ended'; sandboxId: string; reason: 'idle' | 'lifetime' | 'reset' | 'lost' | 'shutdown' | 'released' }
+  | { type: 'error'; code: string; message: string };
+
+type Entry = {
+  id: string;
+  range: number;
+  ownerId: string | null;
+  workshopId: string | null;
+  phase: SandboxPhase;
+  createdAt: number;
+  assignedAt: number | null;
+  lastActiveAt: number;
+  lastPersistedActivity: number;
+  idleTimer?: TimerHandle;
+  lifetimeTimer?: TimerHandle;
+  warnedIdle?: boolean;
+};
+
+type Waiter = { learnerId: string; workshopId: string | null; since: number };
+
+export type EnsureResult = { sandbox: SandboxView } | { queued: { position: number; estimateSeconds: number } };
+
+export class CapacityError extends Error {}
+
+const ACTIVITY_PERSIST_MS = 60_000;
+
+export class SandboxManager {
+  private entries = new Map<string, Entry>();
+  private queue: Waiter[] = [];
+  private starting = new Map<string, Promise<Entry>>(); // by learner
+  private createTimes: number[] = [];
+  private closed = false;
+  private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly runtime: Runtime,
+    private readonly clock: Clock,
+    private readonly opts: ManagerOptions,
+    private readonly previewUrl: (sandboxId: string, port: number) => string = (id, port) =>
+      `/preview/${id}/${port}/`,
+  ) {}
+
+  /** Every event for a learner; the realtime layer forwards them to that learner's sockets. */
+  subscribe(listener: (learnerId: string, event: ManagerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(learnerId: string | null, event: ManagerEvent): void {
+    if (!learnerId) return;
+    for (const l of this.listeners) l(learnerId, event);
+  }
+
+  /** Re-adopts sandboxes that survived a restart, destroys orphans, then fills the pool. */
+  async start(): Promise<{ adopted: string[]; orphans: string[]; lost: string[] }> {
+    const [rows, live] = await Promise.all([this.db.sandbox.findMany(), this.runtime.list()]);
+    const running = new Map(live.filter((s) => s.running).map((s) => [s.id, s]));
+    const adopted: string[] = [];
+    const lost: string[] = [];
+    for (const row of rows) {
+      if (running.has(row.id) && row.state === 'ready') {
+        const entry: Entry = {
+          id: row.id,
+          range: row.idRange,
+          ownerId: row.ownerId,
+          workshopId: row.workshopId,
+          phase: 'ready',
+          createdAt: row.createdAt.getTime(),
+          assignedAt: row.assignedAt?.getTime() ?? null,
+          lastActiveAt: row.lastActiveAt.getTime(),
+          lastPersistedActivity: row.lastActiveAt.getTime(),
+        };
+        this.entries.set(row.id, entry);
+        this.arm(entry);
+        adopted.push(row.id);
+      } else {
+        lost.push(row.id);
+        await this.db.sandbox.delete({ where: { id: row.id } }).catch(() => {});
+        await this.runtime.destroy(row.id).catch(() => {});
+        this.emit(row.ownerId, { type: 'ended', sandboxId: row.id, reason: 'lost' });
+      }
+    }
+    const known = new Set(rows.map((r) => r.id));
+    const orphans = live.filter((s) => !known.has(s.id)).map((s) => s.id);
+    for (const id of orphans) await this.runtime.destroy(id).catch(() => {});
+    this.refill();
+    return { adopted, orphans, lost };
+  }
+
+  /** The learner's sandbox: theirs already, one from the pool, a new one, or a place in the queue. */
+  async ensure(learnerId: string, workshopId: string | null = null): Promise<EnsureResult> {
+    const own = this.ownedBy(learnerId);
+    if (own) {
+      this.touch(own.id);
+      return { sandbox: this.view(own) };
+    }
+    const pending = this.starting.get(learnerId);
+    if (pending) return { sandbox: this.view(await pending) };
+    const queued = this.queue.findIndex((w) => w.learnerId === learnerId);
+    if (queued >= 0) return { queued: this.queuePosition(queued) };
+
+    const seats = workshopId ? await this.opts.seatLimit(workshopId) : null;
+    // From here to the claim nothing awaits, so two learners can never take the same last seat.
+    if (this.ownedBy(learnerId) || this.starting.has(learnerId)) return this.ensure(learnerId, workshopId);
+    if (!this.fits(workshopId, seats)) {
+      this.queue.push({ learnerId, workshopId, since: this.clock.now() });
+      const position = this.queuePosition(this.queue.length - 1);
+      this.emit(learnerId, { type: 'queue', ...position });
+      return { queued: position };
+    }
+    const entry = await this.startFor(learnerId, workshopId);
+    return { sandbox: this.view(entry) };
+  }
+
+  private fits(workshopId: string | null, seats: number | null): boolean {
+    if (workshopId && seats !== null) {
+      const used = [...this.entries.values()].filter((e) => e.workshopId === workshopId).length;
+      if (used >= seats) return false;
+    }
+    // A warm sandbox is already counted; taking it never exceeds the limit.
+    return this.poolEntry() !== undefined || this.entries.size < this.opts.maxSandboxes;
+  }
+
+  /** Claims a warm sandbox or a slot for a new one synchronously, then finishes asynchronously. */
+  private startFor(learnerId: string, workshopId: string | null): Promise<Entry> {
+    const warm = this.poolEntry();
+    let work: Promise<Entry>;
+    if (warm) {
+      warm.ownerId = learnerId;
+      warm.workshopId = workshopId;
+      work = this.assign(warm, learnerId, workshopId).then(() => {
+        this.refill();
+        return warm;
+      });
+    } else {
+      const entry = this.newEntry(workshopId);
+      work = this.createEntry(entry, learnerId).then(async () => {
+        await this.assign(entry, learnerId, workshopId);
+        return entry;
+      });
+    }
+    this.starting.set(learnerId, work);
+    return work.finally(() => this.starting.delete(learnerId));
+  }
+
+  private async assign(entry: Entry, learnerId: string, workshopId: string | null): Promise<void> {
+    const now = this.clock.now();
+    entry.ownerId = learnerId;
+    entry.workshopId = workshopId;
+    entry.assignedAt = now;
+    entry.lastActiveAt = now;
+    entry.lastPersistedActivity = now;
+    await this.db.sandbox.update({
+      where: { id: entry.id },
+      data: { ownerId: learnerId, workshopId, assignedAt: new Date(now), lastActiveAt: new Date(now) },
+    });
+    this.arm(entry);
+    this.emit(learnerId, { type: 'progress', phase: 'ready', percent: 100, message: 'ready' });
+    this.emit(learnerId, { type: 'state', sandbox: this.view(entry) });
+  }
+
+  /** A new entry, counted against capacity from this moment. */
+  private newEntry(workshopId: string | null): Entry {
+    const now = this.clock.now();
+    const entry: Entry = {
+      id: `sb-${randomBytes(6).toString('hex')}`,
+      range: 0,
+      ownerId: null,
+      workshopId,
+      phase: 'allocating',
+      createdAt: now,
+      assignedAt: null,
+      lastActiveAt: now,
+      lastPersistedActivity: now,
+    };
+    this.entries.set(entry.id, entry);
+    return entry;
+  }
+
+  /** Creates the sandbox of a new entry (for a learner, or the pool when null), streaming progress. */
+  private async createEntry(entry: Entry, learnerId: string | null): Promise<void> {
+    const started = this.clock.now();
+    const { id } = entry;
+    this.emit(learnerId, { type: 'progress', phase: 'allocating', percent: 5, message: 'allocating' });
+    let ticker: (() => TimerHandle | undefined) | undefined;
+    try {
+      entry.range = await this.reserveRange(id);
+      entry.phase = 'starting-engine';
+      this.emit(learnerId, { type: 'progress', phase: 'starting-engine', percent: 20, message: 'starting engine' });
+      ticker = learnerId ? this.progressTicker(learnerId) : undefined;
+      await this.runtime.create(id, entry.range, this.opts.limits);
+    } catch (err) {
+      this.entries.delete(id);
+      await this.db.sandbox.delete({ where: { id } }).catch(() => {});
+      if (entry.range) await this.runtime.destroy(id).catch(() => {});
+      this.emit(learnerId, {
+        type: 'error',
+        code: 'sandbox_failed',
+        message: `your sandbox could not start (${(err as Error).message}); try again`,
+      });
+      this.drainQueue();
+      throw err;
+    } finally {
+      this.clock.clearTimeout(ticker?.());
+    }
+    this.createTimes = [...this.createTimes.slice(-19), this.clock.now() - started];
+    if (!this.entries.has(id)) return; // ended (shut down) while starting
+    entry.phase = 'ready';
+    await this.db.sandbox.update({ where: { id }, data: { state: 'ready' } });
+  }
+
+  /** Progress between "starting engine" and "ready", paced by how long starts have taken lately. */
+  private progressTicker(learnerId: string): () => TimerHandle | undefined {
+    const started = this.clock.now();
+    const expected = Math.max(300, median(this.createTimes) ?? 1000);
+    let handle: TimerHandle | undefined;
+    const tick = () => {
+      const fraction = Math.min(0.95, (this.clock.now() - started) / expected);
+      this.emit(learnerId, {
+        type: 'progress',
+        phase: 'starting-engine',
+        percent: Math.round(20 + 75 * fraction),
+        message: 'starting engine',
+      });
+      handle = this.clock.setTimeout(tick, 200);
+    };
+    handle = this.clock.setTimeout(tick, 200);
+    return () => handle;
+  }
+
+  /** The smallest free id range, recorded in the database (a unique column) so two never overlap. */
+  private async reserveRange(id: string): Promise<number> {
+    const max = this.opts.maxRange ?? 16_383;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const used = new Set((await this.db.sandbox.findMany({ select: { idRange: true } })).map((r) => r.idRange));
+      let range = 1;
+      while (used.has(range)) range++;
+      if (range > max) throw new CapacityError('no free id range');
+      try {
+        await this.db.sandbox.create({
+          data: {
+            id,
+            idRange: range,
+            state: 'creating',
+            memoryBytes: BigInt(this.opts.limits.memoryBytes),
+            pidsLimit: this.opts.limits.pids,
+            cpus: this.opts.limits.cpus,
+            diskBytes: BigInt(this.opts.limits.diskBytes),
+            createdAt: new Date(this.clock.now()),
+            lastActiveAt: new Date(this.clock.now()),
+          },
+        });
+        return range;
+      } catch {
+        // Another create took the same range at the same moment: look again.
+      }
+    }
+    throw new CapacityError('could not reserve an id range');
+  }
+
+  /** Keeps the pool at its size while there is room and nobody is waiting. */
+  private refill(): void {
+    while (
+      !this.closed &&
+      this.poolCount() < this.opts.poolSize &&
+      this.entries.size < this.opts.maxSandboxes &&
+      this.queue.length === 0
+    ) {
+      const entry = this.newEntry(null);
+      void this.createEntry(entry, null).catch((err) =>
+        console.error(`sandbox pool: could not create a warm sandbox: ${(err as Error).message}`),
+      );
+    }
+  }
+
+  /** Marks activity (terminal input, API use); keeps the sandbox from the idle timeout. */
+  touch(sandboxId: string): void {
+    const entry = this.entries.get(sandboxId);
+    if (!entry) return;
+    entry.lastActiveAt = this.clock.now();
+    entry.warnedIdle = false;
+    if (entry.lastActiveAt - entry.lastPersistedActivity >= ACTIVITY_PERSIST_MS) {
+      entry.lastPersistedActivity = entry.lastActiveAt;
+      void this.db.sandbox
+        .update({ where: { id: sandboxId }, data: { lastActiveAt: new Date(entry.lastActiveAt) } })
+        .catch(() => {});
+    }
+  }
+
+  private arm(entry: Entry): void {
+    this.clock.clearTimeout(entry.idleTimer);
+    this.clock.clearTimeout(entry.lifetimeTimer);
+    if (entry.ownerId === null || entry.assignedAt === null) return;
+    const checkIdle = () => {
+      if (!this.entries.has(entry.id)) return;
+      const now = this.clock.now();
+      const end = entry.lastActiveAt + this.opts.idleMs;
+      if (now >= end) return void this.end(entry, 'idle');
+      const warnAt = end - this.opts.warnBeforeMs;
+      if (now >= warnAt && !entry.warnedIdle) {
+        entry.warnedIdle = true;
+        this.emit(entry.ownerId, { type: 'warning', reason: 'idle', at: new Date(end).toISOString() });
+      }
+      entry.idleTimer = this.clock.setTimeout(checkIdle, (now >= warnAt ? end : warnAt) - now);
+    };
+    checkIdle();
+    const lifetimeEnd = entry.assignedAt + this.opts.lifetimeMs;
+    const checkLifetime = () => {
+      if (!this.entries.has(entry.id)) return;
+      const now = this.clock.now();
+      if (now >= lifetimeEnd) return void this.end(entry, 'lifetime');
+      const warnAt = lifetimeEnd - this.opts.warnBeforeMs;
+      if (now >= warnAt)
+        this.emit(entry.ownerId, { type: 'warning', reason: 'lifetime', at: new Date(lifetimeEnd).toISOString() });
+      entry.lifetimeTimer = this.clock.setTimeout(checkLifetime, (now >= warnAt ? lifetimeEnd : warnAt) - now);
+    };
+    checkLifetime();
+  }
+
+  /** Destroys a sandbox; the learner's progress stays in the database. */
+  private async end(entry: Entry, reason: Extract<ManagerEvent, { type: 'ended' }>['reason']): Promise<void> {
+    if (!this.entries.has(entry.id)) return;
+    this.entries.delete(entry.id);
+    this.clock.clearTimeout(entry.idleTimer);
+    this.clock.clearTimeout(entry.lifetimeTimer);
+    entry.phase = 'stopping';
+    try {
+      await this.runtime.destroy(entry.id);
+    } catch (err) {
+      console.error(`sandbox ${entry.id}: destroy failed: ${(err as Error).message}`);
+    }
+    await this.db.sandbox.delete({ where: { id: entry.id } }).catch(() => {});
+    this.emit(entry.ownerId, { type: 'ended', sandboxId: entry.id, reason });
+    this.drainQueue();
+    this.refill();
+  }
+
+  /** Gives freed capacity to the learners waiting longest, in order, then tells the rest where they stand. */
+  private drainQueue(): void {
+    if (this.closed) return;
+    void (async () => {
+      const seats = new Map<string, number | null>();
+      for (const w of this.queue)
+        if (w.workshopId && !seats.has(w.workshopId)) seats.set(w.workshopId, await this.opts.seatLimit(w.workshopId));
+      for (let i = 0; i < this.queue.length; ) {
+        const waiter = this.queue[i]!;
+        if (!this.fits(waiter.workshopId, waiter.workshopId ? (seats.get(waiter.workshopId) ?? null) : null)) {
+          i++;
+          continue;
+        }
+        this.queue.splice(i, 1);
+        this.startFor(waiter.learnerId, waiter.workshopId).catch(() => {});
+      }
+      this.queue.forEach((w, i) => this.emit(w.learnerId, { type: 'queue', ...this.queuePosition(i) }));
+      this.refill();
+    })();
+  }
+
+  /** Position (1-based) and an estimate: when the n-th soonest ending sandbox ends, plus a start. */
+  private queuePosition(index: number): { position: number; estimateSeconds: number } {
+    const now = this.clock.now();
+    const ends = [...this.entries.values()]
+      .filter((e) => e.assignedAt !== null)
+      .map((e) => Math.min(e.lastActiveAt + this.opts.idleMs, e.assignedAt! + this.opts.lifetimeMs))
+      .sort((a, b) => a - b);
+    const freeAt = ends[Math.min(index, ends.length - 1)] ?? now;
+    const startMs = median(this.createTimes) ?? 1000;
+    return { position: index + 1, estimateSeconds: Math.max(1, Math.ceil((freeAt - now + startMs) / 1000)) };
+  }
+
+  /** Destroy and start fresh (the learner asked for it). */
+  async reset(learnerId: string): Promise<EnsureResult> {
+    const own = this.ownedBy(learnerId);
+    const workshopId = own?.workshopId ?? null;
+    if (own) await this.end(own, 'reset');
+    return this.ensure(learnerId, workshopId);
+  }
+
+  /** Ends a learner's sandbox (e.g. the workshop ended); their progress stays. */
+  async release(learnerId: string): Promise<void> {
+    const own = this.ownedBy(learnerId);
+    if (own) await this.end(own, 'released');
+    this.queue = this.queue.filter((w) => w.learnerId !== learnerId);
+  }
+
+  /** Stops the timers; destroys every sandbox unless they are to be kept for the next start. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const e of this.entries.values()) {
+      this.clock.clearTimeout(e.idleTimer);
+      this.clock.clearTimeout(e.lifetimeTimer);
+    }
+    if (this.opts.keepOnShutdown) return;
+    await Promise.all([...this.entries.values()].map((e) => this.end(e, 'shutdown')));
+  }
+
+  ownedBy(learnerId: string): Entry | undefined {
+    for (const e of this.entries.values()) if (e.ownerId === learnerId && e.phase === 'ready') return e;
+    return undefined;
+  }
+
+  /** The owner of a sandbox, for authorisation; undefined when it is not running. */
+  ownerOf(sandboxId: string): string | null | undefined {
+    return this.entries.get(sandboxId)?.ownerId;
+  }
+
+  sandboxes(): { id: string; ownerId: string | null; workshopId: string | null; phase: SandboxPhase }[] {
+    return [...this.entries.values()].map(({ id, ownerId, workshopId, phase }) => ({ id, ownerId, workshopId, phase }));
+  }
+
+  view(entry: Entry, ports: SandboxView['ports'] = []): SandboxView {
+    return {
+      id: entry.id,
+      phase: entry.phase,
+      expiresAt: new Date((entry.assignedAt ?? entry.createdAt) + this.opts.lifetimeMs).toISOString(),
+      idleUntil: new Date(entry.lastActiveAt + this.opts.idleMs).toISOString(),
+      ports: ports.map((p) => ({ ...p, url: this.previewUrl(entry.id, p.port) })),
+    };
+  }
+
+  viewFor(learnerId: string): SandboxView | null {
+    const own = this.ownedBy(learnerId);
+    return own ? this.view(own) : null;
+  }
+
+  private poolEntry(): Entry | undefined {
+    for (const e of this.entries.values()) if (e.ownerId === null && e.phase === 'ready') return e;
+    return undefined;
+  }
+
+  private poolCount(): number {
+    return [...this.entries.values()].filter((e) => e.ownerId === null).length;
+  }
+
+}
+
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

@@ -1,0 +1,20 @@
+// What the sandbox manager needs from a runtime driver (the native one, later a Kubernetes one).
+import type { Duplex } from 'node:stream';
+
+export type SandboxLimits = { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
+
+export type RuntimeSandbox = { id: string; running: boolean; range: number | null };
+
+export type ExecResult = { code: number; stdout: Buffer; stderr: string };
+
+export interface Runtime {
+  create(id: string, range: number, limits: SandboxLimits): Promise<void>;
+  destroy(id: string): Promise<void>;
+  list(): Promise<RuntimeSandbox[]>;
+  exec(id: string, argv: string[], opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
+  /** The command line node-pty runs for an interactive terminal in the sandbox. */
+  ptyCommand(id: string, argv: string[]): { file: string; args: string[] };
+  connect(id: string, port: number): Promise<Duplex>;
+  /** The host path of the sandbox's Docker Engine API socket. */
+  dockerSocket(id: string): string;
+}
