@@ -1,0 +1,21 @@
+# Dockside terminal start-up: the usual login files, then command reporting.
+[ -f /etc/profile ] && . /etc/profile
+[ -f ~/.bashrc ] && . ~/.bashrc
+# Every command counts, repeated ones too (only a leading space hides one).
+HISTCONTROL=ignorespace
+__dockside_entry() { HISTTIMEFORMAT= builtin history 1; }
+__dockside_last=$(__dockside_entry | sed -E 's/^ *([0-9]+).*/\1/')
+__dockside_prompt() {
+  local status=$? entry num cmd
+  entry=$(__dockside_entry)
+  if [[ $entry =~ ^\ *([0-9]+)\*?\ +(.*)$ ]]; then
+    num=${BASH_REMATCH[1]}
+    cmd=${BASH_REMATCH[2]}
+    if [[ $num != "$__dockside_last" ]]; then
+      __dockside_last=$num
+      printf '\e]633;E;%s\a\e]633;D;%s\a' "$(printf %s "$cmd" | od -An -v -tx1 | tr -d ' \n')" "$status"
+    fi
+  fi
+  printf '\e]633;A\a'
+}
+PROMPT_COMMAND="__dockside_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}"

@@ -1,0 +1,136 @@
+// The terminal hub with a real pty and a real bash, run on the host instead of in a sandbox.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Runtime } from './runtime';
+import type { CommandEvent } from './shellIntegration';
+import { SHELL_RC_PATH } from './shellIntegration';
+import { HIGH_WATER, RingBuffer, TerminalHub, type Terminal, type Viewer } from './terminals';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-terminals-'));
+const rcFile = path.join(dir, 'bashrc');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const hostRuntime: Runtime = {
+  create: async () => {},
+  destroy: async () => {},
+  list: async () => [],
+  exec: async (_id, _argv, opts) => {
+    writeFileSync(rcFile, String(opts?.stdin ?? ''));
+    return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
+  },
+  ptyCommand: (_id, argv) => ({
+    file: 'bash',
+    args: argv.slice(1).map((a) => (a === SHELL_RC_PATH ? rcFile : a)),
+  }),
+  connect: async () => new PassThrough(),
+  dockerSocket: () => '',
+};
+
+const commands: { sandboxId: string; e: CommandEvent }[] = [];
+const hub = new TerminalHub(hostRuntime, (sandboxId, e) => commands.push({ sandboxId, e }));
+afterEach(() => hub.closeAll());
+
+function viewer(opts: { readOnly?: boolean } = {}): Viewer & { out: () => string } {
+  let out = '';
+  return { send: (d) => (out += d), exit: () => {}, readOnly: opts.readOnly ?? false, out: () => out };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function ready(t: Terminal): Promise<void> {
+  await until(() => t.scrollback.text().includes('\x1b]633;A'));
+}
+
+describe('terminals', () => {
+  it('reports each command and its exit status through shell integration', async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const v = viewer();
+    t.attach(v);
+    await ready(t);
+    commands.length = 0;
+    t.write('echo hello\r');
+    t.write('false\r');
+    t.write('echo hello\r');
+    await until(() => commands.length === 3);
+    expect(commands.map((c) => c.e)).toEqual([
+      { commandLine: 'echo hello', exitCode: 0 },
+      { commandLine: 'false', exitCode: 1 },
+      { commandLine: 'echo hello', exitCode: 0 },
+    ]);
+    expect(commands.every((c) => c.sandboxId === 'sb-1')).toBe(true);
+    expect(v.out()).toContain('hello');
+  });
+
+  it('keeps running without a browser and gives the scrollback back on re-attach', async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const first = viewer();
+    t.attach(first);
+    await ready(t);
+    t.detach(first);
+    t.write('for i in 1 2 3; do echo line-$i; done\r');
+    await until(() => t.scrollback.text().includes('line-3'));
+    const again = viewer();
+    expect(t.attach(again)).toContain('line-3');
+  });
+
+  it('pauses a flood while the browser is behind, so memory stays bounded, and resumes on ack', async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const slow = viewer();
+    t.attach(slow);
+    await ready(t);
+    t.write('yes | head -c 20000000; echo FLOOD-$((1+1))\r');
+    await until(() => t.isPaused);
+    await new Promise((r) => setTimeout(r, 300));
+    // Paused: what the browser has not acknowledged stays near the high-water mark.
+    expect(t.pendingChars).toBeLessThan(HIGH_WATER + 128 * 1024);
+    expect(slow.out().length).toBeLessThan(HIGH_WATER + 128 * 1024);
+    const seenWhilePaused = slow.out().length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slow.out().length).toBe(seenWhilePaused);
+
+    // A browser that keeps up gets everything.
+    let acked = 0;
+    await until(() => {
+      const n = slow.out().length - acked;
+      acked += n;
+      t.ack(n);
+      return slow.out().includes('FLOOD-2');
+    }, 60_000);
+    expect(slow.out().length).toBeGreaterThan(20_000_000);
+    expect(t.scrollback.length).toBeLessThanOrEqual(256 * 1024);
+  }, 90_000);
+
+  it('mirrors a terminal read-only without letting the mirror slow it down', async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const mirror = viewer({ readOnly: true });
+    expect(t.attach(mirror)).toBe(t.scrollback.text());
+    t.write('echo mirrored\r');
+    await until(() => mirror.out().includes('mirrored'));
+    expect(t.isPaused).toBe(false);
+  });
+
+  it('limits terminals per sandbox', async () => {
+    for (let i = 0; i < 6; i++) await hub.open('sb-2', 80, 24);
+    await expect(hub.open('sb-2', 80, 24)).rejects.toThrow(/at most 6 terminals/);
+  });
+});
+
+describe('ring buffer', () => {
+  it('keeps the last characters only', () => {
+    const r = new RingBuffer(10);
+    r.push('abcdef');
+    r.push('ghijkl');
+    expect(r.text()).toBe('cdefghijkl');
+    r.push('0123456789XYZ');
+    expect(r.text()).toBe('3456789XYZ');
+  });
+});

@@ -1,0 +1,215 @@
+// Terminals: node-pty running bash inside a sandbox, kept alive across browser reloads, with a scrollback
+// ring buffer and flow control (the pty is paused while its attached browser is behind).
+import { randomBytes } from 'node:crypto';
+import * as pty from 'node-pty';
+import type { Runtime } from './runtime';
+import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, type CommandEvent } from './shellIntegration';
+
+/** Pause the pty when this many characters are unacknowledged by the attached browser… */
+export const HIGH_WATER = 256 * 1024;
+/** …and resume it below this. */
+export const LOW_WATER = 64 * 1024;
+export const SCROLLBACK_CHARS = 256 * 1024;
+export const MAX_TERMINALS_PER_SANDBOX = 6;
+
+export type Viewer = {
+  send: (data: string) => void;
+  exit: (code: number | null) => void;
+  /** Read-only mirrors (an instructor) never take part in flow control. */
+  readOnly: boolean;
+};
+
+/** The last `capacity` characters written, kept as chunks so appends are cheap. */
+export class RingBuffer {
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(private readonly capacity: number) {}
+
+  push(data: string): void {
+    this.chunks.push(data);
+    this.size += data.length;
+    while (this.size > this.capacity) {
+      const first = this.chunks[0]!;
+      const excess = this.size - this.capacity;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+      } else {
+        this.chunks[0] = first.slice(excess);
+        this.size -= excess;
+      }
+    }
+    if (this.chunks.length > 1024) this.chunks = [this.chunks.join('')];
+  }
+
+  text(): string {
+    return this.chunks.join('');
+  }
+
+  get length(): number {
+    return this.size;
+  }
+}
+
+export class TerminalError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'too_many' | 'forbidden',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Terminal {
+  readonly scrollback = new RingBuffer(SCROLLBACK_CHARS);
+  private readonly parser = new ShellIntegrationParser();
+  private owner: Viewer | null = null;
+  private mirrors = new Set<Viewer>();
+  private unacked = 0;
+  private paused = false;
+  exited: number | null | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly sandboxId: string,
+    private readonly proc: pty.IPty,
+    onCommand: (e: CommandEvent) => void,
+    onExit: () => void,
+  ) {
+    proc.onData((data) => {
+      this.scrollback.push(data);
+      for (const e of this.parser.feed(data)) onCommand(e);
+      for (const m of this.mirrors) m.send(data);
+      if (this.owner) {
+        this.owner.send(data);
+        this.unacked += data.length;
+        if (this.unacked > HIGH_WATER && !this.paused) {
+          this.paused = true;
+          proc.pause();
+        }
+      }
+    });
+    proc.onExit(({ exitCode }) => {
+      this.exited = exitCode;
+      this.owner?.exit(exitCode);
+      for (const m of this.mirrors) m.exit(exitCode);
+      onExit();
+    });
+  }
+
+  /** Attaches the learner's browser (replacing an earlier one) and returns the scrollback to show. */
+  attach(viewer: Viewer): string {
+    if (viewer.readOnly) this.mirrors.add(viewer);
+    else {
+      this.owner = viewer;
+      this.unacked = 0;
+      this.resume();
+    }
+    return this.scrollback.text();
+  }
+
+  detach(viewer: Viewer): void {
+    this.mirrors.delete(viewer);
+    if (this.owner === viewer) {
+      // Nobody to wait for: let the program run on, its output kept in the scrollback.
+      this.owner = null;
+      this.resume();
+    }
+  }
+
+  ack(chars: number): void {
+    this.unacked = Math.max(0, this.unacked - chars);
+    if (this.unacked < LOW_WATER) this.resume();
+  }
+
+  private resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.proc.resume();
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get pendingChars(): number {
+    return this.unacked;
+  }
+
+  write(data: string): void {
+    if (this.exited === undefined) this.proc.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.exited === undefined) this.proc.resize(cols, rows);
+  }
+
+  kill(): void {
+    if (this.exited === undefined) this.proc.kill('SIGHUP');
+  }
+}
+
+/** All terminals, by id; each belongs to one sandbox. */
+export class TerminalHub {
+  private terminals = new Map<string, Terminal>();
+  private prepared = new Set<string>();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly onCommand: (sandboxId: string, e: CommandEvent) => void,
+  ) {}
+
+  async open(sandboxId: string, cols: number, rows: number): Promise<Terminal> {
+    if (this.forSandbox(sandboxId).length >= MAX_TERMINALS_PER_SANDBOX)
+      throw new TerminalError('too_many', `at most ${MAX_TERMINALS_PER_SANDBOX} terminals per sandbox; close one first`);
+    await this.prepare(sandboxId);
+    const { file, args } = this.runtime.ptyCommand(sandboxId, ['bash', '--rcfile', SHELL_RC_PATH, '-i']);
+    const proc = pty.spawn(file, args, {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd: '/',
+      env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    const id = `t-${randomBytes(6).toString('hex')}`;
+    const terminal = new Terminal(
+      id,
+      sandboxId,
+      proc,
+      (e) => this.onCommand(sandboxId, e),
+      () => this.terminals.delete(id),
+    );
+    this.terminals.set(id, terminal);
+    return terminal;
+  }
+
+  /** Installs the shell start-up file once per sandbox (it lives in the sandbox's own filesystem). */
+  private async prepare(sandboxId: string): Promise<void> {
+    if (this.prepared.has(sandboxId)) return;
+    const dir = SHELL_RC_PATH.slice(0, SHELL_RC_PATH.lastIndexOf('/'));
+    const r = await this.runtime.exec(sandboxId, ['sh', '-c', `mkdir -p ${dir} && cat > ${SHELL_RC_PATH}`], {
+      stdin: SHELL_RC,
+    });
+    if (r.code !== 0) throw new Error(`could not prepare the terminal: ${r.stderr.trim()}`);
+    this.prepared.add(sandboxId);
+  }
+
+  get(terminalId: string): Terminal | undefined {
+    return this.terminals.get(terminalId);
+  }
+
+  forSandbox(sandboxId: string): Terminal[] {
+    return [...this.terminals.values()].filter((t) => t.sandboxId === sandboxId);
+  }
+
+  /** Ends a sandbox's terminals (it is being destroyed). */
+  closeSandbox(sandboxId: string): void {
+    for (const t of this.forSandbox(sandboxId)) t.kill();
+    this.prepared.delete(sandboxId);
+  }
+
+  closeAll(): void {
+    for (const t of this.terminals.values()) t.kill();
+  }
+}
