@@ -16,7 +16,8 @@ export type SandboxView = {
 };
 
 export type CheckStatus = 'pending' | 'passed' | 'failed';
-export type CheckResultView = { id: string; status: CheckStatus; hint?: string };
+/** A check's outcome; a failed one says what is missing, in both languages (the page shows its own). */
+export type CheckResultView = { id: string; status: CheckStatus; hint?: { en: string; ko: string } };
 export type StepStatus = 'pending' | 'working' | 'passed' | 'skipped' | 'solved';
 
 export interface ServerToClientEvents {
