@@ -1,0 +1,196 @@
+// Typed checks: assertions on the learner's own Docker Engine (read through its API socket), their
+// workspace, the commands they ran, or a shell script inside the sandbox. Each result names what is
+// missing, in both languages, so a failed check is a hint rather than a red cross.
+import Docker from 'dockerode';
+import { z } from 'zod';
+import type { Runtime } from './runtime';
+import type { CommandEvent } from './shellIntegration';
+
+const ref = z.string().min(1).max(256);
+const target = { name: z.string().min(1).max(128).optional(), image: ref.optional() };
+
+/** The check kinds a lesson step may declare, with their parameters. */
+export const CheckSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('imageExists'), image: ref }),
+  z.object({ kind: z.literal('imageLayerCount'), image: ref, min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
+  z.object({ kind: z.literal('imageHistoryHas'), image: ref, pattern: z.string().min(1) }),
+  z.object({ kind: z.literal('imagesShareLayer'), images: z.tuple([ref, ref]) }),
+  z.object({ kind: z.literal('containerRunning'), ...target }),
+  z.object({ kind: z.literal('containerExited'), ...target }),
+  z.object({ kind: z.literal('containerPublishes'), port: z.number().int().min(1).max(65535), ...target }),
+  z.object({ kind: z.literal('containerDiffHas'), ...target, path: z.string().min(1), change: z.enum(['A', 'C', 'D']) }),
+  z.object({ kind: z.literal('fileInWorkspace'), path: z.string().min(1), pattern: z.string().optional() }),
+  z.object({ kind: z.literal('commandRun'), pattern: z.string().min(1), exitCode: z.number().int().optional() }),
+  z.object({ kind: z.literal('shell'), script: z.string().min(1) }),
+]);
+export type CheckSpec = z.infer<typeof CheckSpec>;
+
+export type Hint = { en: string; ko: string };
+export type CheckOutcome = { passed: boolean; hint?: Hint };
+
+export type CheckContext = {
+  sandboxId: string;
+  runtime: Runtime;
+  docker: Docker;
+  commands: readonly CommandEvent[];
+};
+
+const pass: CheckOutcome = { passed: true };
+const fail = (en: string, ko: string): CheckOutcome => ({ passed: false, hint: { en, ko } });
+
+type ImageInfo = { Id: string; RootFS?: { Layers?: string[] } };
+
+async function inspectImage(docker: Docker, image: string): Promise<ImageInfo | null> {
+  try {
+    return (await docker.getImage(image).inspect()) as ImageInfo;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return null;
+    throw err;
+  }
+}
+
+const missingImage = (image: string) =>
+  fail(`There is no image \`${image}\` yet.`, `아직 \`${image}\` 이미지가 없습니다.`);
+
+type ContainerRow = Docker.ContainerInfo;
+
+/** Containers matching a name or an image (any container when neither is given). */
+async function findContainers(ctx: CheckContext, t: { name?: string; image?: string }): Promise<ContainerRow[]> {
+  const all = await ctx.docker.listContainers({ all: true });
+  let imageId: string | undefined;
+  if (t.image) imageId = (await inspectImage(ctx.docker, t.image))?.Id;
+  return all.filter(
+    (c) =>
+      (!t.name || c.Names.some((n) => n.replace(/^\//, '') === t.name)) &&
+      (!t.image || c.Image === t.image || c.Image === `${t.image}:latest` || (imageId !== undefined && c.ImageID === imageId)),
+  );
+}
+
+function describeTarget(t: { name?: string; image?: string }): Hint {
+  if (t.name) return { en: `named \`${t.name}\``, ko: `\`${t.name}\` 이름의` };
+  if (t.image) return { en: `from image \`${t.image}\``, ko: `\`${t.image}\` 이미지로 만든` };
+  return { en: '', ko: '' };
+}
+
+const CHANGE_KIND: Record<number, 'C' | 'A' | 'D'> = { 0: 'C', 1: 'A', 2: 'D' };
+
+export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<CheckOutcome> {
+  switch (spec.kind) {
+    case 'imageExists':
+      return (await inspectImage(ctx.docker, spec.image)) ? pass : missingImage(spec.image);
+
+    case 'imageLayerCount': {
+      const img = await inspectImage(ctx.docker, spec.image);
+      if (!img) return missingImage(spec.image);
+      const n = img.RootFS?.Layers?.length ?? 0;
+      if (spec.min !== undefined && n < spec.min)
+        return fail(
+          `Image \`${spec.image}\` has ${n} layer${n === 1 ? '' : 's'}; this step asks for at least ${spec.min}.`,
+          `\`${spec.image}\` 이미지의 레이어는 ${n}개입니다. 이 단계는 ${spec.min}개 이상이 필요합니다.`,
+        );
+      if (spec.max !== undefined && n > spec.max)
+        return fail(
+          `Image \`${spec.image}\` has ${n} layers; this step asks for at most ${spec.max}.`,
+          `\`${spec.image}\` 이미지의 레이어는 ${n}개입니다. 이 단계는 ${spec.max}개 이하여야 합니다.`,
+        );
+      return pass;
+    }
+
+    case 'imageHistoryHas': {
+      if (!(await inspectImage(ctx.docker, spec.image))) return missingImage(spec.image);
+      const history = (await ctx.docker.getImage(spec.image).history()) as { CreatedBy: string }[];
+      const re = new RegExp(spec.pattern, 'i');
+      return history.some((h) => re.test(h.CreatedBy))
+        ? pass
+        : fail(
+            `No step in the history of \`${spec.image}\` matches \`${spec.pattern}\`.`,
+            `\`${spec.image}\` 이미지의 히스토리에 \`${spec.pattern}\`와 맞는 단계가 없습니다.`,
+          );
+    }
+
+    case 'imagesShareLayer': {
+      const [a, b] = spec.images;
+      const [ia, ib] = await Promise.all([inspectImage(ctx.docker, a), inspectImage(ctx.docker, b)]);
+      if (!ia) return missingImage(a);
+      if (!ib) return missingImage(b);
+      const layers = new Set(ia.RootFS?.Layers ?? []);
+      return (ib.RootFS?.Layers ?? []).some((l) => layers.has(l))
+        ? pass
+        : fail(`\`${a}\` and \`${b}\` share no layer.`, `\`${a}\`와 \`${b}\`가 공유하는 레이어가 없습니다.`);
+    }
+
+    case 'containerRunning':
+    case 'containerExited': {
+      const want = spec.kind === 'containerRunning' ? 'running' : 'exited';
+      const found = await findContainers(ctx, spec);
+      const d = describeTarget(spec);
+      if (found.length === 0)
+        return fail(`There is no container ${d.en} yet.`, `아직 ${d.ko} 컨테이너가 없습니다.`);
+      if (found.some((c) => c.State === want)) return pass;
+      const states = [...new Set(found.map((c) => c.State))].join(', ');
+      return want === 'running'
+        ? fail(`The container ${d.en} is ${states}, not running.`, `${d.ko} 컨테이너가 실행 중이 아닙니다 (${states}).`)
+        : fail(`The container ${d.en} is ${states}; it has not exited.`, `${d.ko} 컨테이너가 아직 종료되지 않았습니다 (${states}).`);
+    }
+
+    case 'containerPublishes': {
+      const found = await findContainers(ctx, spec);
+      return found.some((c) => c.State === 'running' && c.Ports.some((p) => p.PublicPort === spec.port))
+        ? pass
+        : fail(
+            `No running container publishes port ${spec.port} (use \`-p ${spec.port}:…\`).`,
+            `포트 ${spec.port}를 공개한 실행 중인 컨테이너가 없습니다 (\`-p ${spec.port}:…\` 사용).`,
+          );
+    }
+
+    case 'containerDiffHas': {
+      const found = await findContainers(ctx, spec);
+      const d = describeTarget(spec);
+      if (found.length === 0) return fail(`There is no container ${d.en} yet.`, `아직 ${d.ko} 컨테이너가 없습니다.`);
+      for (const c of found) {
+        const changes = ((await ctx.docker.getContainer(c.Id).changes()) ?? []) as { Path: string; Kind: number }[];
+        if (changes.some((ch) => ch.Path === spec.path && CHANGE_KIND[ch.Kind] === spec.change)) return pass;
+      }
+      const verb = { A: ['added', '추가'], C: ['changed', '변경'], D: ['deleted', '삭제'] }[spec.change];
+      return fail(
+        `\`docker diff\` does not show \`${spec.path}\` as ${verb[0]} (${spec.change}) yet.`,
+        `\`docker diff\`에 \`${spec.path}\`가 아직 ${verb[1]}(${spec.change})로 나오지 않습니다.`,
+      );
+    }
+
+    case 'fileInWorkspace': {
+      const path = spec.path.startsWith('/') ? spec.path : `/workspace/${spec.path}`;
+      const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', 'head -c 1048576 -- "$1"', 'sh', path], { timeoutMs: 10_000 });
+      if (r.code !== 0) return fail(`\`${path}\` does not exist yet.`, `아직 \`${path}\` 파일이 없습니다.`);
+      if (spec.pattern && !new RegExp(spec.pattern, 'm').test(r.stdout.toString('utf8')))
+        return fail(
+          `\`${path}\` does not contain what this step asks for yet.`,
+          `\`${path}\`에 이 단계에서 요구하는 내용이 아직 없습니다.`,
+        );
+      return pass;
+    }
+
+    case 'commandRun': {
+      const re = new RegExp(spec.pattern);
+      const ran = ctx.commands.filter((c) => re.test(c.commandLine));
+      if (ran.length === 0) return fail('Run the command shown in this step.', '이 단계의 명령을 실행해 보세요.');
+      if (spec.exitCode !== undefined && !ran.some((c) => c.exitCode === spec.exitCode))
+        return fail(
+          `The command ran but ended with status ${ran.at(-1)!.exitCode}; read its output and try again.`,
+          `명령이 상태 ${ran.at(-1)!.exitCode}로 끝났습니다. 출력을 읽고 다시 시도해 보세요.`,
+        );
+      return pass;
+    }
+
+    case 'shell': {
+      const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', spec.script], { timeoutMs: 20_000 });
+      if (r.code === 0) return pass;
+      const line = r.stdout
+        .toString('utf8')
+        .split('\n')
+        .find((l) => l.startsWith('FAIL:'));
+      const message = line?.slice(5).trim() || `the check script exited with ${r.code}`;
+      return fail(message, message);
+    }
+  }
+}
