@@ -2,6 +2,9 @@
 import { loadLessons } from '@dockside/lessons';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, migrate } from './db/client';
+import { systemClock } from './engine/clock';
+import { Engine } from './engine/engine';
+import { NativeRuntime } from './engine/nativeRuntime';
 import { createApp } from './http/app';
 import { createPages } from './http/pages';
 import { Sessions } from './http/session';
@@ -39,13 +42,38 @@ async function main(): Promise<void> {
 
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
+  const lessons = () => loadLessons(lessonsDir);
+  const engine = new Engine(
+    db,
+    new NativeRuntime(config.dataDir),
+    systemClock,
+    {
+      poolSize: runtimeReadiness(config).ok ? config.pool.size : 0,
+      maxSandboxes: config.pool.maxSandboxes,
+      idleMs: config.pool.idleMinutes * 60_000,
+      lifetimeMs: config.pool.maxLifetimeMinutes * 60_000,
+      warnBeforeMs: 5 * 60_000,
+      limits: config.limits,
+      keepOnShutdown: config.keepSandboxes,
+    },
+    lessons,
+  );
+  if (runtimeReadiness(config).ok) {
+    try {
+      await engine.start();
+    } catch (err) {
+      console.error(`dockside: could not reconcile sandboxes: ${(err as Error).message}`);
+    }
+  } else console.warn(`dockside: sandboxes unavailable: ${runtimeReadiness(config).detail}`);
+
   const pages = await createPages(config.dev);
   const sessions = new Sessions(config.sessionSecret);
   const { server, io } = createApp({
     db,
     sessions,
+    engine,
     pages: pages.handle,
-    lessons: () => loadLessons(lessonsDir),
+    lessons,
     health: async () => {
       let database: { ok: boolean; provider: string; error?: string } = {
         ok: true,
@@ -74,6 +102,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     console.log(`dockside: ${signal}, shutting down`);
+    await engine.shutdown();
     await io.close();
     server.closeAllConnections();
     await pages.close().catch(() => {});

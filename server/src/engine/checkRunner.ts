@@ -147,10 +147,16 @@ export class CheckRunner {
       checks.map(async ({ id, spec }) => {
         try {
           const outcome = await evaluate(spec, ctx);
-          return outcome.passed ? { id, status: 'passed' as const } : { id, status: 'failed' as const, hint: outcome.hint };
+          return outcome.passed
+            ? { id, status: 'passed' as const }
+            : { id, status: 'failed' as const, hint: outcome.hint };
         } catch (err) {
           const message = `could not check yet: ${(err as Error).message}`;
-          return { id, status: 'failed' as const, hint: { en: message, ko: `아직 확인할 수 없습니다: ${(err as Error).message}` } };
+          return {
+            id,
+            status: 'failed' as const,
+            hint: { en: message, ko: `아직 확인할 수 없습니다: ${(err as Error).message}` },
+          };
         }
       }),
     );

@@ -12,13 +12,23 @@ const target = { name: z.string().min(1).max(128).optional(), image: ref.optiona
 /** The check kinds a lesson step may declare, with their parameters. */
 export const CheckSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('imageExists'), image: ref }),
-  z.object({ kind: z.literal('imageLayerCount'), image: ref, min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
+  z.object({
+    kind: z.literal('imageLayerCount'),
+    image: ref,
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  }),
   z.object({ kind: z.literal('imageHistoryHas'), image: ref, pattern: z.string().min(1) }),
   z.object({ kind: z.literal('imagesShareLayer'), images: z.tuple([ref, ref]) }),
   z.object({ kind: z.literal('containerRunning'), ...target }),
   z.object({ kind: z.literal('containerExited'), ...target }),
   z.object({ kind: z.literal('containerPublishes'), port: z.number().int().min(1).max(65535), ...target }),
-  z.object({ kind: z.literal('containerDiffHas'), ...target, path: z.string().min(1), change: z.enum(['A', 'C', 'D']) }),
+  z.object({
+    kind: z.literal('containerDiffHas'),
+    ...target,
+    path: z.string().min(1),
+    change: z.enum(['A', 'C', 'D']),
+  }),
   z.object({ kind: z.literal('fileInWorkspace'), path: z.string().min(1), pattern: z.string().optional() }),
   z.object({ kind: z.literal('commandRun'), pattern: z.string().min(1), exitCode: z.number().int().optional() }),
   z.object({ kind: z.literal('shell'), script: z.string().min(1) }),
@@ -62,7 +72,10 @@ async function findContainers(ctx: CheckContext, t: { name?: string; image?: str
   return all.filter(
     (c) =>
       (!t.name || c.Names.some((n) => n.replace(/^\//, '') === t.name)) &&
-      (!t.image || c.Image === t.image || c.Image === `${t.image}:latest` || (imageId !== undefined && c.ImageID === imageId)),
+      (!t.image ||
+        c.Image === t.image ||
+        c.Image === `${t.image}:latest` ||
+        (imageId !== undefined && c.ImageID === imageId)),
   );
 }
 
@@ -124,13 +137,15 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
       const want = spec.kind === 'containerRunning' ? 'running' : 'exited';
       const found = await findContainers(ctx, spec);
       const d = describeTarget(spec);
-      if (found.length === 0)
-        return fail(`There is no container ${d.en} yet.`, `아직 ${d.ko} 컨테이너가 없습니다.`);
+      if (found.length === 0) return fail(`There is no container ${d.en} yet.`, `아직 ${d.ko} 컨테이너가 없습니다.`);
       if (found.some((c) => c.State === want)) return pass;
       const states = [...new Set(found.map((c) => c.State))].join(', ');
       return want === 'running'
         ? fail(`The container ${d.en} is ${states}, not running.`, `${d.ko} 컨테이너가 실행 중이 아닙니다 (${states}).`)
-        : fail(`The container ${d.en} is ${states}; it has not exited.`, `${d.ko} 컨테이너가 아직 종료되지 않았습니다 (${states}).`);
+        : fail(
+            `The container ${d.en} is ${states}; it has not exited.`,
+            `${d.ko} 컨테이너가 아직 종료되지 않았습니다 (${states}).`,
+          );
     }
 
     case 'containerPublishes': {
@@ -160,7 +175,9 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
 
     case 'fileInWorkspace': {
       const path = spec.path.startsWith('/') ? spec.path : `/workspace/${spec.path}`;
-      const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', 'head -c 1048576 -- "$1"', 'sh', path], { timeoutMs: 10_000 });
+      const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', 'head -c 1048576 -- "$1"', 'sh', path], {
+        timeoutMs: 10_000,
+      });
       if (r.code !== 0) return fail(`\`${path}\` does not exist yet.`, `아직 \`${path}\` 파일이 없습니다.`);
       if (spec.pattern && !new RegExp(spec.pattern, 'm').test(r.stdout.toString('utf8')))
         return fail(

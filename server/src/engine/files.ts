@@ -19,7 +19,13 @@ export class FileError extends Error {
   }
 }
 
-export type FileEntry = { name: string; path: string; type: 'file' | 'dir' | 'link' | 'other'; size: number; mtime: number };
+export type FileEntry = {
+  name: string;
+  path: string;
+  type: 'file' | 'dir' | 'link' | 'other';
+  size: number;
+  mtime: number;
+};
 
 /** A normalised absolute path under /workspace, or a 400. */
 export function workspacePath(input: unknown): string {
@@ -65,7 +71,10 @@ export class WorkspaceFiles {
   constructor(private readonly runtime: Runtime) {}
 
   private async run(sandboxId: string, op: keyof typeof SCRIPTS, args: string[], stdin?: Buffer) {
-    const r = await this.runtime.exec(sandboxId, ['sh', '-c', SCRIPTS[op], 'sh', ...args], { stdin, timeoutMs: 15_000 });
+    const r = await this.runtime.exec(sandboxId, ['sh', '-c', SCRIPTS[op], 'sh', ...args], {
+      stdin,
+      timeoutMs: 15_000,
+    });
     const p = args[0]!;
     switch (r.code) {
       case 0:
@@ -75,11 +84,17 @@ export class WorkspaceFiles {
       case 4:
         throw new FileError(403, 'outside_workspace', `${p} leads outside ${WORKSPACE} (links out are not followed)`);
       case 5:
-        throw new FileError(400, 'wrong_type', op === 'list' ? `${p} is not a directory` : `${p} is not a regular file`);
+        throw new FileError(
+          400,
+          'wrong_type',
+          op === 'list' ? `${p} is not a directory` : `${p} is not a regular file`,
+        );
       case 6:
         throw new FileError(413, 'too_large', `${p} is larger than 1 MiB; open it in the terminal instead`);
       case 7:
-        throw new FileError(409, 'conflict', `${p} changed since you opened it`, { current: { etag: r.stdout.toString() } });
+        throw new FileError(409, 'conflict', `${p} changed since you opened it`, {
+          current: { etag: r.stdout.toString() },
+        });
       case 8:
         throw new FileError(409, 'exists', `${op === 'rename' ? args[1] : p} already exists`);
       default:
@@ -97,7 +112,13 @@ export class WorkspaceFiles {
       .map((line) => {
         const [type, size, mtime, ...name] = line.split('\t');
         const n = name.join('\t');
-        return { name: n, path: `${p}/${n}`, type: types[type!] ?? 'other', size: Number(size), mtime: Math.round(Number(mtime) * 1000) };
+        return {
+          name: n,
+          path: `${p}/${n}`,
+          type: types[type!] ?? 'other',
+          size: Number(size),
+          mtime: Math.round(Number(mtime) * 1000),
+        };
       })
       .sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.name.localeCompare(b.name));
   }
@@ -111,12 +132,19 @@ export class WorkspaceFiles {
   }
 
   /** Saves a file; with `etag`, only if nobody changed it since it was read (else 409 with the new etag). */
-  async write(sandboxId: string, file: string, content: string, etag?: string): Promise<{ path: string; etag: string }> {
+  async write(
+    sandboxId: string,
+    file: string,
+    content: string,
+    etag?: string,
+  ): Promise<{ path: string; etag: string }> {
     const p = workspacePath(file);
     if (p === WORKSPACE) throw new FileError(400, 'wrong_type', `${p} is a directory`);
     const bytes = Buffer.from(content, 'utf8');
-    if (bytes.length > MAX_FILE_BYTES) throw new FileError(413, 'too_large', 'a file in the editor can be at most 1 MiB');
-    if (etag !== undefined && !/^([0-9a-f]{64}|missing)$/.test(etag)) throw new FileError(400, 'bad_etag', 'etag is malformed');
+    if (bytes.length > MAX_FILE_BYTES)
+      throw new FileError(413, 'too_large', 'a file in the editor can be at most 1 MiB');
+    if (etag !== undefined && !/^([0-9a-f]{64}|missing)$/.test(etag))
+      throw new FileError(400, 'bad_etag', 'etag is malformed');
     const out = await this.run(sandboxId, 'write', [p, etag ?? ''], bytes);
     return { path: p, etag: out.toString('utf8').trim() };
   }

@@ -100,7 +100,9 @@ describe('warm pool', () => {
     expect('sandbox' in result && warm.includes(result.sandbox.id)).toBe(true);
     await settle();
     expect(runtime.created).toHaveLength(3); // the pool is back to two
-    const row = await db.sandbox.findUniqueOrThrow({ where: { id: (result as { sandbox: { id: string } }).sandbox.id } });
+    const row = await db.sandbox.findUniqueOrThrow({
+      where: { id: (result as { sandbox: { id: string } }).sandbox.id },
+    });
     expect(row.ownerId).toBe('ana');
     expect(eventsFor('ana', 'progress').at(-1)).toMatchObject({ phase: 'ready', percent: 100 });
   });
@@ -228,7 +230,9 @@ describe('capacity', () => {
     seats.set('ws1', 1);
     const m = manager({ maxSandboxes: 10 });
     await db.instructor.create({ data: { id: 'i1', email: 'i@x', passwordHash: 'x' } });
-    await db.workshop.create({ data: { id: 'ws1', title: 'W', joinCode: 'ABC', lessonIds: '[]', seatLimit: 1, ownerId: 'i1' } });
+    await db.workshop.create({
+      data: { id: 'ws1', title: 'W', joinCode: 'ABC', lessonIds: '[]', seatLimit: 1, ownerId: 'i1' },
+    });
     expect('sandbox' in (await m.ensure('ana', 'ws1'))).toBe(true);
     expect(await m.ensure('ben', 'ws1')).toMatchObject({ queued: { position: 1 } });
     expect('sandbox' in (await m.ensure('cho'))).toBe(true); // self-paced learners are not held back

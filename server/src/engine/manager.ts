@@ -66,8 +66,7 @@ export class SandboxManager {
     private readonly runtime: Runtime,
     private readonly clock: Clock,
     private readonly opts: ManagerOptions,
-    private readonly previewUrl: (sandboxId: string, port: number) => string = (id, port) =>
-      `/preview/${id}/${port}/`,
+    private readonly previewUrl: (sandboxId: string, port: number) => string = (id, port) => `/preview/${id}/${port}/`,
   ) {}
 
   /** Every event for a learner; the realtime layer forwards them to that learner's sockets. */
@@ -372,7 +371,7 @@ export class SandboxManager {
       const seats = new Map<string, number | null>();
       for (const w of this.queue)
         if (w.workshopId && !seats.has(w.workshopId)) seats.set(w.workshopId, await this.opts.seatLimit(w.workshopId));
-      for (let i = 0; i < this.queue.length; ) {
+      for (let i = 0; i < this.queue.length;) {
         const waiter = this.queue[i]!;
         if (!this.fits(waiter.workshopId, waiter.workshopId ? (seats.get(waiter.workshopId) ?? null) : null)) {
           i++;
@@ -438,7 +437,7 @@ export class SandboxManager {
     return [...this.entries.values()].map(({ id, ownerId, workshopId, phase }) => ({ id, ownerId, workshopId, phase }));
   }
 
-  view(entry: Entry, ports: SandboxView['ports'] = []): SandboxView {
+  view(entry: Entry, ports: { port: number; container: string }[] = []): SandboxView {
     return {
       id: entry.id,
       phase: entry.phase,
@@ -446,6 +445,11 @@ export class SandboxManager {
       idleUntil: new Date(entry.lastActiveAt + this.opts.idleMs).toISOString(),
       ports: ports.map((p) => ({ ...p, url: this.previewUrl(entry.id, p.port) })),
     };
+  }
+
+  viewById(sandboxId: string, ports: { port: number; container: string }[] = []): SandboxView | null {
+    const entry = this.entries.get(sandboxId);
+    return entry ? this.view(entry, ports) : null;
   }
 
   viewFor(learnerId: string): SandboxView | null {
@@ -461,7 +465,6 @@ export class SandboxManager {
   private poolCount(): number {
     return [...this.entries.values()].filter((e) => e.ownerId === null).length;
   }
-
 }
 
 function median(xs: number[]): number | undefined {

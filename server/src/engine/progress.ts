@@ -15,21 +15,33 @@ export class ProgressStore {
     return Object.fromEntries(
       rows.map((r) => [
         r.stepId,
-        { status: r.status as StepStatus, startedAt: r.startedAt.toISOString(), completedAt: r.completedAt?.toISOString() ?? null },
+        {
+          status: r.status as StepStatus,
+          startedAt: r.startedAt.toISOString(),
+          completedAt: r.completedAt?.toISOString() ?? null,
+        },
       ]),
     );
   }
 
-  async forLearner(learnerId: string): Promise<{ lessonId: string; stepId: string; status: StepStatus; updatedAt: Date }[]> {
+  async forLearner(
+    learnerId: string,
+  ): Promise<{ lessonId: string; stepId: string; status: StepStatus; updatedAt: Date }[]> {
     const rows = await this.db.lessonProgress.findMany({ where: { learnerId }, orderBy: { updatedAt: 'desc' } });
-    return rows.map((r) => ({ lessonId: r.lessonId, stepId: r.stepId, status: r.status as StepStatus, updatedAt: r.updatedAt }));
+    return rows.map((r) => ({
+      lessonId: r.lessonId,
+      stepId: r.stepId,
+      status: r.status as StepStatus,
+      updatedAt: r.updatedAt,
+    }));
   }
 
   /** Records a step's status; a finished step never goes back to working. Returns the stored status. */
   async set(learnerId: string, lessonId: string, stepId: string, status: StepStatus): Promise<StepStatus> {
     const key = { learnerId_lessonId_stepId: { learnerId, lessonId, stepId } };
     const existing = await this.db.lessonProgress.findUnique({ where: key });
-    if (existing && DONE.includes(existing.status as StepStatus) && !DONE.includes(status)) return existing.status as StepStatus;
+    if (existing && DONE.includes(existing.status as StepStatus) && !DONE.includes(status))
+      return existing.status as StepStatus;
     if (existing?.status === status) return status;
     const completedAt = DONE.includes(status) ? new Date() : null;
     await this.db.lessonProgress.upsert({

@@ -162,7 +162,10 @@ export class TerminalHub {
 
   async open(sandboxId: string, cols: number, rows: number): Promise<Terminal> {
     if (this.forSandbox(sandboxId).length >= MAX_TERMINALS_PER_SANDBOX)
-      throw new TerminalError('too_many', `at most ${MAX_TERMINALS_PER_SANDBOX} terminals per sandbox; close one first`);
+      throw new TerminalError(
+        'too_many',
+        `at most ${MAX_TERMINALS_PER_SANDBOX} terminals per sandbox; close one first`,
+      );
     await this.prepare(sandboxId);
     const { file, args } = this.runtime.ptyCommand(sandboxId, ['bash', '--rcfile', SHELL_RC_PATH, '-i']);
     const proc = pty.spawn(file, args, {

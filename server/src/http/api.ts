@@ -1,14 +1,19 @@
-// The REST API: a route table, zod validation at the edge, session and CSRF checks in one place.
+// The REST API: one route table, zod validation at the edge, session and CSRF checks in one place.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
+import type { Engine } from '../engine/engine';
+import { lessonRoutes } from './lessonRoutes';
 import { HttpError, sendError, sendJson } from './respond';
+import { mutates, parse, type Route } from './router';
+import { sandboxRoutes } from './sandboxRoutes';
 import type { Sessions } from './session';
 
 export type ApiDeps = {
   db: Db;
   sessions: Sessions;
+  engine: Engine;
   lessons: () => Lesson[];
   health: () => Promise<Health>;
 };
@@ -19,20 +24,16 @@ export type Health = {
   runtime: { ok: boolean; detail: string };
 };
 
-type Ctx = { req: IncomingMessage; res: ServerResponse; learnerId: string; body: unknown; params: string[] };
-type Route = { method: string; path: RegExp; mutates: boolean; handle: (ctx: Ctx, deps: ApiDeps) => Promise<unknown> };
-
-const MAX_BODY = 64 * 1024;
+const DEFAULT_MAX_BODY = 64 * 1024;
 
 const DisplayName = z.object({
   displayName: z.string().trim().min(1, 'must not be empty').max(40, 'at most 40 characters'),
 });
 
-const routes: Route[] = [
+const sessionRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
     path: /^\/api\/session$/,
-    mutates: false,
     handle: async ({ learnerId }, { db, sessions }) => {
       const learner = await db.learner.findUnique({ where: { id: learnerId } });
       return { learnerId, displayName: learner?.displayName ?? null, csrfToken: sessions.csrfToken(learnerId) };
@@ -41,42 +42,22 @@ const routes: Route[] = [
   {
     method: 'PATCH',
     path: /^\/api\/me$/,
-    mutates: true,
     handle: async ({ learnerId, body }, { db }) => {
       const { displayName } = parse(DisplayName, body);
       const learner = await db.learner.update({ where: { id: learnerId }, data: { displayName } });
       return { learnerId, displayName: learner.displayName };
     },
   },
-  {
-    method: 'GET',
-    path: /^\/api\/lessons$/,
-    mutates: false,
-    handle: async (_ctx, { lessons }) =>
-      lessons().map(({ id, title, summary, level, minutes, steps }) => ({
-        id,
-        title,
-        summary,
-        level,
-        minutes,
-        steps: steps.map((s) => ({ id: s.id, title: s.title })),
-      })),
-  },
 ];
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-}
+const routes: Route<ApiDeps>[] = [...sessionRoutes, ...lessonRoutes, ...sandboxRoutes];
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'too_large', `request body is larger than ${MAX_BODY} bytes`);
+    if (size > limit) throw new HttpError(413, 'too_large', `request body is larger than ${limit} bytes`);
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
@@ -107,14 +88,14 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
       create: { id: learnerId },
       update: { lastSeenAt: new Date() },
     });
-    if (route.mutates) {
+    if (mutates(route.method)) {
       const token = req.headers['x-csrf-token'];
       if (isNew || !deps.sessions.checkCsrf(learnerId, Array.isArray(token) ? token[0] : token))
         throw new HttpError(403, 'csrf', 'missing or wrong X-CSRF-Token header; reload the page and try again');
     }
-    const body = route.mutates ? await readJson(req) : undefined;
-    const params = route.path.exec(url.pathname)!.slice(1);
-    sendJson(res, 200, await route.handle({ req, res, learnerId, body, params }, deps));
+    const body = mutates(route.method) ? await readJson(req, route.maxBody ?? DEFAULT_MAX_BODY) : undefined;
+    const params = route.path.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+    sendJson(res, 200, await route.handle({ req, res, learnerId, body, params, query: url.searchParams }, deps));
   } catch (err) {
     if (err instanceof HttpError) sendError(res, err);
     else {

@@ -1,16 +1,15 @@
-// One process, one port: the REST API, socket.io and the Next.js pages share one HTTP server.
+// One process, one port: the REST API, socket.io, port previews and the Next.js pages share one server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Db } from '../db/client';
 import { attachRealtime, type Io } from '../realtime/io';
 import { handleApi, type ApiDeps } from './api';
+import { handlePreview, handlePreviewUpgrade } from './preview';
 import { HttpError, sendError } from './respond';
-import type { Sessions } from './session';
 
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export type App = { server: Server; io: Io };
 
-export function createApp(deps: ApiDeps & { db: Db; sessions: Sessions; pages: PageHandler }): App {
+export function createApp(deps: ApiDeps & { pages: PageHandler }): App {
   const server = createServer((req, res) => {
     void route(req, res).catch((err) => {
       console.error('http:', err);
@@ -21,6 +20,7 @@ export function createApp(deps: ApiDeps & { db: Db; sessions: Sessions; pages: P
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await handleApi(req, res, deps)) return;
+    if (await handlePreview(req, res, deps.sessions, deps.engine)) return;
     if (!req.url?.startsWith('/_next/')) {
       const { learnerId, isNew } = deps.sessions.ensure(req, res);
       if (isNew) await deps.db.learner.create({ data: { id: learnerId } });
@@ -28,6 +28,9 @@ export function createApp(deps: ApiDeps & { db: Db; sessions: Sessions; pages: P
     await deps.pages(req, res);
   }
 
-  const io = attachRealtime(server, deps.sessions);
+  server.on('upgrade', (req, socket, head) => {
+    void handlePreviewUpgrade(req, socket, head, deps.sessions, deps.engine).catch(() => socket.destroy());
+  });
+  const io = attachRealtime(server, deps.sessions, deps.engine);
   return { server, io };
 }

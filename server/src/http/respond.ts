@@ -16,11 +16,12 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly detail?: Record<string, unknown> | object,
   ) {
     super(message);
   }
 }
 
 export function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+  sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }

@@ -1,17 +1,23 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import type { Engine } from '../engine/engine';
+import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events';
+import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. */
-export function attachRealtime(server: HttpServer, sessions: Sessions): Io {
+export function attachRealtime(server: HttpServer, sessions: Sessions, engine: Engine): Io {
   const io: Io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
-    maxHttpBufferSize: 64 * 1024,
+    maxHttpBufferSize: 128 * 1024,
     cors: { origin: false },
+    // Other upgrades (port previews) are handled by the HTTP layer.
+    destroyUpgrade: false,
   });
   io.use((socket, next) => {
     const learnerId = sessions.fromRequest(socket.request);
@@ -24,6 +30,40 @@ export function attachRealtime(server: HttpServer, sessions: Sessions): Io {
     socket.on('session:whoami', (ack) => {
       if (typeof ack === 'function') ack({ learnerId: socket.data.learnerId });
     });
+    registerLearnerSocket(socket, engine);
+  });
+
+  engine.listen({
+    manager: (learnerId, event) => {
+      const room = io.to(learnerRoom(learnerId));
+      switch (event.type) {
+        case 'progress':
+          return room.emit('sandbox:progress', { phase: event.phase, percent: event.percent, message: event.message });
+        case 'state':
+          return room.emit('sandbox:state', event.sandbox);
+        case 'queue':
+          return room.emit('sandbox:queue', { position: event.position, estimateSeconds: event.estimateSeconds });
+        case 'warning':
+          return room.emit('sandbox:warning', { reason: event.reason, at: event.at });
+        case 'error':
+          return room.emit('sandbox:error', { code: event.code, message: event.message });
+        case 'ended':
+          return room.emit('sandbox:error', {
+            code: `ended_${event.reason}`,
+            message: ENDED[event.reason],
+          });
+      }
+    },
+    checks: (learnerId, result) => io.to(learnerRoom(learnerId)).emit('checks:result', result),
   });
   return io;
 }
+
+const ENDED: Record<Extract<ManagerEvent, { type: 'ended' }>['reason'], string> = {
+  idle: 'your sandbox was stopped after a long idle time; your progress is saved — start it again to go on',
+  lifetime: 'your sandbox reached its maximum lifetime; your progress is saved — start a new one to go on',
+  reset: 'your sandbox was reset',
+  lost: 'your sandbox was lost while the server restarted; your progress is saved — start a new one',
+  shutdown: 'the server is shutting down; your progress is saved',
+  released: 'your sandbox was ended (the workshop is over); your progress is saved',
+};

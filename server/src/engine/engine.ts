@@ -1,0 +1,112 @@
+// The server engine: sandbox manager, terminals, files, checks and progress, wired together once.
+import type { Lesson } from '@dockside/lessons';
+import type { Db } from '../db/client';
+import type { SandboxView } from '../realtime/events';
+import { CheckRunner, type ChecksResult, type StepCheck } from './checkRunner';
+import { CheckSpec } from './checks';
+import type { Clock } from './clock';
+import { WorkspaceFiles } from './files';
+import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions } from './manager';
+import { ProgressStore } from './progress';
+import type { Runtime } from './runtime';
+import { TerminalHub } from './terminals';
+
+export type EngineListener = {
+  manager: (learnerId: string, event: ManagerEvent) => void;
+  checks: (learnerId: string, result: ChecksResult) => void;
+};
+
+/** The checks a lesson step declares, validated against the kinds the engine implements. */
+export function stepChecksFrom(lessons: () => Lesson[]) {
+  return (lessonId: string, stepId: string): StepCheck[] | undefined => {
+    const step = lessons()
+      .find((l) => l.id === lessonId)
+      ?.steps.find((s) => s.id === stepId);
+    if (!step) return undefined;
+    const declared = ((step as { checks?: unknown[] }).checks ?? []) as { id?: string }[];
+    return declared.flatMap((c, i) => {
+      const spec = CheckSpec.safeParse(c);
+      return spec.success ? [{ id: c.id ?? `check-${i + 1}`, spec: spec.data }] : [];
+    });
+  };
+}
+
+export class Engine {
+  readonly manager: SandboxManager;
+  readonly terminals: TerminalHub;
+  readonly files: WorkspaceFiles;
+  readonly progress: ProgressStore;
+  readonly checks: CheckRunner;
+  private listeners: EngineListener[] = [];
+
+  constructor(
+    readonly db: Db,
+    readonly runtime: Runtime,
+    clock: Clock,
+    options: Omit<ManagerOptions, 'seatLimit'>,
+    readonly lessons: () => Lesson[],
+  ) {
+    this.manager = new SandboxManager(db, runtime, clock, {
+      ...options,
+      seatLimit: async (workshopId) => (await db.workshop.findUnique({ where: { id: workshopId } }))?.seatLimit ?? null,
+    });
+    this.progress = new ProgressStore(db);
+    this.checks = new CheckRunner(runtime, this.progress, stepChecksFrom(lessons), (learnerId, result) =>
+      this.listeners.forEach((l) => l.checks(learnerId, result)),
+    );
+    this.terminals = new TerminalHub(runtime, (sandboxId, e) => this.checks.recordCommand(sandboxId, e));
+    this.files = new WorkspaceFiles(runtime);
+    this.manager.subscribe((learnerId, event) => {
+      if (event.type === 'ended') {
+        this.terminals.closeSandbox(event.sandboxId);
+        this.checks.forgetSandbox(event.sandboxId);
+      }
+      this.listeners.forEach((l) => l.manager(learnerId, event));
+    });
+  }
+
+  listen(listener: EngineListener): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const { adopted, orphans, lost } = await this.manager.start();
+    if (adopted.length + orphans.length + lost.length)
+      console.log(
+        `dockside: sandboxes re-adopted ${adopted.length}, orphans destroyed ${orphans.length}, lost ${lost.length}`,
+      );
+  }
+
+  /** The learner's sandbox, in their workshop when they are enrolled in one that is open. */
+  async ensureSandbox(learnerId: string): Promise<EnsureResult> {
+    const enrollment = await this.db.enrollment.findFirst({
+      where: { learnerId, workshop: { state: 'open' } },
+      orderBy: { joinedAt: 'desc' },
+    });
+    const result = await this.manager.ensure(learnerId, enrollment?.workshopId ?? null);
+    return 'sandbox' in result ? { sandbox: await this.withPorts(result.sandbox) } : result;
+  }
+
+  /** A sandbox view with the ports its containers publish right now. */
+  async withPorts(view: SandboxView): Promise<SandboxView> {
+    try {
+      const containers = await this.checks.docker(view.id).listContainers();
+      const ports = containers.flatMap((c) =>
+        c.Ports.filter((p) => p.PublicPort && p.Type === 'tcp').map((p) => ({
+          port: p.PublicPort,
+          container: c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12),
+        })),
+      );
+      const unique = [...new Map(ports.map((p) => [p.port, p])).values()];
+      return this.manager.viewById(view.id, unique) ?? view;
+    } catch {
+      return view;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.checks.close();
+    this.terminals.closeAll();
+    await this.manager.shutdown();
+  }
+}

@@ -1,0 +1,105 @@
+// Lessons and progress: the catalogue, one lesson for the player, hints, solutions, skips.
+import { z } from 'zod';
+import type { Lesson } from '@dockside/lessons';
+import type { ApiDeps } from './api';
+import { HttpError } from './respond';
+import { parse, type Route } from './router';
+
+type Loc = { en: string; ko: string };
+type StepExtras = {
+  checks?: { id?: string; title?: Loc }[];
+  hints?: Loc[];
+  solution?: Loc;
+};
+
+function findLesson(lessons: Lesson[], lessonId: string): Lesson {
+  const lesson = lessons.find((l) => l.id === lessonId);
+  if (!lesson) throw new HttpError(404, 'not_found', `no lesson ${lessonId}`);
+  return lesson;
+}
+
+function findStep(lesson: Lesson, stepId: string): Lesson['steps'][number] & StepExtras {
+  const step = lesson.steps.find((s) => s.id === stepId);
+  if (!step) throw new HttpError(404, 'not_found', `no step ${stepId} in lesson ${lesson.id}`);
+  return step as Lesson['steps'][number] & StepExtras;
+}
+
+const HintIndex = z.object({ index: z.number().int().min(0).max(50) });
+const ID = '([A-Za-z0-9_-]{1,100})';
+
+export const lessonRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'GET',
+    path: /^\/api\/lessons$/,
+    handle: async (_ctx, { lessons }) =>
+      lessons().map(({ id, title, summary, level, minutes, steps }) => ({
+        id,
+        title,
+        summary,
+        level,
+        minutes,
+        steps: steps.map((s) => ({ id: s.id, title: s.title })),
+      })),
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/lessons/${ID}$`),
+    handle: async ({ params }, { lessons }) => {
+      const lesson = findLesson(lessons(), params[0]!);
+      return {
+        ...lesson,
+        steps: lesson.steps.map((raw) => {
+          const { solution, hints, checks, ...step } = raw as typeof raw & StepExtras;
+          return {
+            ...step,
+            checks: (checks ?? []).map((c, i) => ({ id: c.id ?? `check-${i + 1}`, title: c.title ?? null })),
+            hintCount: hints?.length ?? 0,
+            hasSolution: Boolean(solution),
+          };
+        }),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/progress/${ID}$`),
+    handle: async ({ learnerId, params }, { lessons, engine }) => {
+      const lesson = findLesson(lessons(), params[0]!);
+      const steps = await engine.progress.forLesson(learnerId, lesson.id);
+      const done = new Set(['passed', 'skipped', 'solved']);
+      const current = lesson.steps.find((s) => !done.has(steps[s.id]?.status ?? 'pending')) ?? lesson.steps.at(-1)!;
+      return { lessonId: lesson.id, steps, currentStepId: current.id };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/progress/${ID}/${ID}/hint$`),
+    handle: async ({ params, body }, { lessons }) => {
+      const step = findStep(findLesson(lessons(), params[0]!), params[1]!);
+      const { index } = parse(HintIndex, body ?? {});
+      const hints = step.hints ?? [];
+      if (index >= hints.length) throw new HttpError(404, 'not_found', 'this step has no more hints');
+      return { hint: hints[index], index, remaining: hints.length - index - 1 };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/progress/${ID}/${ID}/solution$`),
+    handle: async ({ learnerId, params }, { lessons, engine }) => {
+      const lesson = findLesson(lessons(), params[0]!);
+      const step = findStep(lesson, params[1]!);
+      if (!step.solution) throw new HttpError(404, 'not_found', 'this step has no solution to show');
+      const status = await engine.progress.set(learnerId, lesson.id, step.id, 'solved');
+      return { solution: step.solution, status };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/progress/${ID}/${ID}/skip$`),
+    handle: async ({ learnerId, params }, { lessons, engine }) => {
+      const lesson = findLesson(lessons(), params[0]!);
+      const step = findStep(lesson, params[1]!);
+      return { status: await engine.progress.set(learnerId, lesson.id, step.id, 'skipped') };
+    },
+  },
+];

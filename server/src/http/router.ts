@@ -1,0 +1,29 @@
+// A route table: method, path pattern, whether it changes state (then CSRF applies), and a body limit.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { HttpError } from './respond';
+
+export type Ctx = {
+  req: IncomingMessage;
+  res: ServerResponse;
+  learnerId: string;
+  body: unknown;
+  params: string[];
+  query: URLSearchParams;
+};
+
+export type Route<Deps> = {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: RegExp;
+  maxBody?: number;
+  handle: (ctx: Ctx, deps: Deps) => Promise<unknown>;
+};
+
+export const mutates = (method: string) => method !== 'GET' && method !== 'HEAD';
+
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+}
