@@ -1,0 +1,204 @@
+// The server engine against real sandboxes: a learner's terminal over socket.io, reconnects, flow control,
+// files, authorisation between learners, and a restart that keeps the learner's sandbox.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxView } from '../../src/realtime/events';
+import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+import { startServer, type RunningServer } from '../support/server';
+
+const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-engine-'));
+const env = {
+  DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
+  DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+  DOCKSIDE_POOL_SIZE: '1',
+  DOCKSIDE_KEEP_SANDBOXES: '1',
+};
+
+let server: RunningServer;
+let ana: Learner;
+let anaSocket: LearnerSocket;
+let sandbox: SandboxView;
+let terminal: TerminalReader;
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) * 1024;
+}
+
+describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => {
+  beforeAll(async () => {
+    server = await startServer(env);
+    ana = await Learner.join(server.url);
+    anaSocket = ana.socket();
+    const r = await request<SandboxView>(anaSocket, 'sandbox:ensure', {});
+    if (!r.ok) throw new Error(r.error.message);
+    sandbox = r.value;
+    const t = await request<{ terminalId: string; scrollback: string }>(anaSocket, 'terminal:open', {
+      sandboxId: sandbox.id,
+      cols: 100,
+      rows: 30,
+    });
+    if (!t.ok) throw new Error(t.error.message);
+    terminal = new TerminalReader(anaSocket, t.value.terminalId, t.value.scrollback);
+  });
+
+  afterAll(async () => {
+    anaSocket?.close();
+    // The last test restarted the server with sandboxes kept; now let it clean up.
+    await server?.stop();
+    const cleanup = await startServer({ ...env, DOCKSIDE_KEEP_SANDBOXES: '0', DOCKSIDE_POOL_SIZE: '0' });
+    await cleanup.stop();
+    rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  it('gives the learner a ready sandbox and a terminal into its own Docker Engine', async () => {
+    expect(sandbox.phase).toBe('ready');
+    terminal.type('docker info --format "engine={{.ServerVersion}} containers={{.Containers}}"\r');
+    await terminal.waitFor(/engine=\d+\.\d+\.\d+ containers=\d+/);
+    terminal.type('hostname\r');
+    await terminal.waitFor(sandbox.id);
+  });
+
+  it('shows the scrollback again after a reconnect', async () => {
+    terminal.type('echo before-$((6*7))\r');
+    await terminal.waitFor('before-42');
+    anaSocket.close();
+    anaSocket = ana.socket();
+    const again = await request<{ terminalId: string; scrollback: string }>(anaSocket, 'terminal:open', {
+      sandboxId: sandbox.id,
+      terminalId: terminal.terminalId,
+      cols: 100,
+      rows: 30,
+    });
+    expect(again.ok && again.value.terminalId).toBe(terminal.terminalId);
+    expect(again.ok && again.value.scrollback).toContain('before-42');
+    terminal = new TerminalReader(anaSocket, terminal.terminalId, again.ok ? again.value.scrollback : '');
+    terminal.type('echo after-$((6*7))\r');
+    await terminal.waitFor('after-42');
+  });
+
+  it('streams 50 MB of output without the server growing past a bound', async () => {
+    const before = rssOf(server.child.pid!);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.child.pid!))), 100);
+    const start = terminal.received;
+    terminal.type('yes | head -c 50000000; echo done-$((1+1))\r');
+    await terminal.waitFor('done-2', 180_000);
+    clearInterval(sampler);
+    expect(terminal.received - start).toBeGreaterThan(50_000_000);
+    // Flow control keeps at most ~256 KiB in flight per terminal; allow for GC and socket buffers.
+    expect(peak - before).toBeLessThan(150 * 1024 * 1024);
+    terminal.text = terminal.text.slice(-10_000);
+  }, 240_000);
+
+  it('reads and writes workspace files inside the sandbox, with conflicts and limits', async () => {
+    const base = `/api/sandboxes/${sandbox.id}`;
+    const put = await ana.fetch(`${base}/file?path=/workspace/Dockerfile`, {
+      method: 'PUT',
+      json: { content: 'FROM busybox\nCMD ["echo", "hi"]\n' },
+    });
+    expect(put.status).toBe(200);
+    const { etag } = (await put.json()) as { etag: string };
+    const read = (await (await ana.fetch(`${base}/file?path=/workspace/Dockerfile`)).json()) as {
+      content: string;
+      etag: string;
+    };
+    expect(read).toMatchObject({ content: 'FROM busybox\nCMD ["echo", "hi"]\n', etag });
+
+    terminal.type(
+      'echo "# changed in the terminal" >> /workspace/Dockerfile; ln -s /etc/passwd /workspace/pw; head -c 2000000 /dev/zero > /workspace/big; printf "\\x00\\x01" > /workspace/bin\r',
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const stale = await ana.fetch(`${base}/file?path=/workspace/Dockerfile`, {
+      method: 'PUT',
+      json: { content: 'x', etag },
+    });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { current: { etag: string } }).current.etag).toMatch(/^[0-9a-f]{64}$/);
+
+    expect((await ana.fetch(`${base}/file?path=/workspace/pw`)).status).toBe(403);
+    expect((await ana.fetch(`${base}/file?path=/workspace/big`)).status).toBe(413);
+    expect((await ana.fetch(`${base}/file?path=/workspace/bin`)).status).toBe(415);
+    expect((await ana.fetch(`${base}/file?path=/etc/passwd`)).status).toBe(400);
+    expect((await ana.fetch(`${base}/file?path=/workspace/../etc/passwd`)).status).toBe(400);
+
+    const list = (await (await ana.fetch(`${base}/files?path=/workspace`)).json()) as {
+      entries: { name: string; type: string }[];
+    };
+    expect(list.entries.map((e) => e.name)).toEqual(expect.arrayContaining(['Dockerfile', 'pw', 'big', 'bin']));
+    expect(list.entries.find((e) => e.name === 'pw')?.type).toBe('link');
+
+    expect(
+      (
+        await ana.fetch(`${base}/files/rename`, {
+          method: 'POST',
+          json: { from: '/workspace/big', to: '/workspace/big2' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await ana.fetch(`${base}/file?path=/workspace/big2`, { method: 'DELETE' })).status).toBe(200);
+    expect((await ana.fetch(`${base}/file?path=/workspace/big2`)).status).toBe(404);
+  });
+
+  it("refuses another learner everything of the first learner's sandbox", async () => {
+    const ben = await Learner.join(server.url);
+    const benSocket = ben.socket();
+    try {
+      const open = await request(benSocket, 'terminal:open', { sandboxId: sandbox.id, cols: 80, rows: 24 });
+      expect(open).toEqual({ ok: false, error: { code: 'forbidden', message: 'this sandbox is not yours' } });
+      const reattach = await request(benSocket, 'terminal:open', {
+        sandboxId: sandbox.id,
+        terminalId: terminal.terminalId,
+        cols: 80,
+        rows: 24,
+      });
+      expect(reattach.ok).toBe(false);
+      const errors: string[] = [];
+      benSocket.on('sandbox:error', (e) => errors.push(e.code));
+      benSocket.emit('terminal:input', { terminalId: terminal.terminalId, data: 'echo pwned-$((1+2))\r' });
+      await new Promise((r) => setTimeout(r, 800));
+      expect(errors).toContain('forbidden');
+      expect(terminal.text).not.toContain('pwned-3');
+
+      expect((await ben.fetch(`/api/sandboxes/${sandbox.id}/files?path=/workspace`)).status).toBe(403);
+      expect((await ben.fetch(`/api/sandboxes/${sandbox.id}/file?path=/workspace/Dockerfile`)).status).toBe(403);
+      expect(
+        (
+          await ben.fetch(`/api/sandboxes/${sandbox.id}/file?path=/workspace/x`, {
+            method: 'PUT',
+            json: { content: 'x' },
+          })
+        ).status,
+      ).toBe(403);
+      expect((await ben.fetch(`/preview/${sandbox.id}/8080/`)).status).toBe(403);
+      expect((await fetch(`${server.url}/preview/${sandbox.id}/8080/`)).status).toBe(403);
+    } finally {
+      benSocket.close();
+    }
+  });
+
+  it('comes back on the same sandbox after a server restart, containers still running', async () => {
+    terminal.type(
+      'docker run -d --name keeper --entrypoint /bin/sh $(docker images -q | head -n1) -c "sleep 3600" 2>/dev/null || true; touch /workspace/kept\r',
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    anaSocket.close();
+    await server.stop();
+    server = await startServer(env);
+    anaSocket = ana.socket();
+    const r = await request<SandboxView>(anaSocket, 'sandbox:ensure', {});
+    expect(r.ok && r.value.id).toBe(sandbox.id);
+    const t = await request<{ terminalId: string; scrollback: string }>(anaSocket, 'terminal:open', {
+      sandboxId: sandbox.id,
+      cols: 100,
+      rows: 30,
+    });
+    expect(t.ok).toBe(true);
+    const reader = new TerminalReader(anaSocket, t.ok ? t.value.terminalId : '');
+    reader.type('ls /workspace/kept && echo kept-$((2+3))\r');
+    await reader.waitFor('kept-5');
+  });
+});

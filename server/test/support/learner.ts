@@ -1,0 +1,85 @@
+// A learner as the browser is one: a session cookie, a CSRF token and a socket.io connection.
+import { io as connect, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events';
+
+export type LearnerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export class Learner {
+  private constructor(
+    readonly url: string,
+    readonly cookie: string,
+    readonly csrf: string,
+    readonly id: string,
+  ) {}
+
+  static async join(url: string, cookie?: string): Promise<Learner> {
+    const res = await fetch(`${url}/api/session`, { headers: cookie ? { cookie } : {} });
+    const set = res.headers.getSetCookie()[0]?.split(';')[0];
+    const body = (await res.json()) as { csrfToken: string; learnerId: string };
+    return new Learner(url, cookie ?? set!, body.csrfToken, body.learnerId);
+  }
+
+  socket(): LearnerSocket {
+    return connect(this.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: this.cookie } });
+  }
+
+  fetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+    const headers: Record<string, string> = { cookie: this.cookie, 'x-csrf-token': this.csrf };
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${this.url}${path}`, {
+      ...init,
+      headers: { ...headers, ...(init.headers as Record<string, string>) },
+      body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+    });
+  }
+}
+
+type AckResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+export function request<T>(
+  socket: LearnerSocket,
+  event: 'sandbox:ensure' | 'terminal:open',
+  payload: unknown,
+): Promise<AckResult<T>> {
+  return new Promise((resolve) =>
+    (socket.emit as (e: string, p: unknown, a: (r: AckResult<T>) => void) => void)(event, payload, resolve),
+  );
+}
+
+/** Collects a terminal's output and waits for text to appear in it. */
+export class TerminalReader {
+  text = '';
+  private chars = 0;
+  constructor(
+    private readonly socket: LearnerSocket,
+    readonly terminalId: string,
+    initial = '',
+    private readonly autoAck = true,
+  ) {
+    this.text = initial;
+    socket.on('terminal:output', ({ terminalId: id, data }) => {
+      if (id !== this.terminalId) return;
+      this.text += data;
+      this.chars += data.length;
+      if (this.autoAck) socket.emit('terminal:ack', { terminalId: id, chars: data.length });
+    });
+  }
+
+  type(data: string): void {
+    this.socket.emit('terminal:input', { terminalId: this.terminalId, data });
+  }
+
+  get received(): number {
+    return this.chars;
+  }
+
+  async waitFor(pattern: RegExp | string, ms = 60_000): Promise<string> {
+    const end = Date.now() + ms;
+    for (;;) {
+      if (typeof pattern === 'string' ? this.text.includes(pattern) : pattern.test(this.text)) return this.text;
+      if (Date.now() > end)
+        throw new Error(`timed out waiting for ${pattern}; terminal shows:\n${this.text.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
