@@ -10,8 +10,8 @@ type Item = { name: string; body?: string; type?: 'file' | 'directory' | 'symlin
 async function makeTar(items: Item[]): Promise<Buffer> {
   const pack = tar.pack();
   const out: Buffer[] = [];
-  pack.on('data', (d: Buffer) => out.push(d));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (d: unknown) => out.push(d as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const i of items)
     pack.entry({ name: i.name, type: i.type ?? 'file', linkname: i.linkname, mode: 0o644 }, i.body ?? '');
   pack.finalize();
