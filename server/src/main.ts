@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       keepOnShutdown: config.keepSandboxes,
     },
     lessons,
+    path.join(config.dataDir, 'layer-cache'),
   );
   if (runtimeReadiness(config).ok) {
     try {

@@ -1,6 +1,7 @@
 // The server engine: sandbox manager, terminals, files, checks and progress, wired together once.
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
+import { LayerAnalyzer, LayerCache } from '../layers/analyzer';
 import type { SandboxView } from '../realtime/events';
 import { CheckRunner, type ChecksResult, type StepCheck } from './checkRunner';
 import { CheckSpec } from './checks';
@@ -37,6 +38,7 @@ export class Engine {
   readonly files: WorkspaceFiles;
   readonly progress: ProgressStore;
   readonly checks: CheckRunner;
+  readonly layers: LayerAnalyzer;
   private listeners: EngineListener[] = [];
 
   constructor(
@@ -45,6 +47,7 @@ export class Engine {
     clock: Clock,
     options: Omit<ManagerOptions, 'seatLimit'>,
     readonly lessons: () => Lesson[],
+    layerCacheDir: string,
   ) {
     this.manager = new SandboxManager(db, runtime, clock, {
       ...options,
@@ -56,6 +59,7 @@ export class Engine {
     );
     this.terminals = new TerminalHub(runtime, (sandboxId, e) => this.checks.recordCommand(sandboxId, e));
     this.files = new WorkspaceFiles(runtime);
+    this.layers = new LayerAnalyzer(new LayerCache(layerCacheDir));
     this.manager.subscribe((learnerId, event) => {
       if (event.type === 'ended') {
         this.terminals.closeSandbox(event.sandboxId);

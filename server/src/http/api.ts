@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
+import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
 import { HttpError, sendError, sendJson } from './respond';
 import { mutates, parse, type Route } from './router';
@@ -50,7 +51,7 @@ const sessionRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-const routes: Route<ApiDeps>[] = [...sessionRoutes, ...lessonRoutes, ...sandboxRoutes];
+const routes: Route<ApiDeps>[] = [...sessionRoutes, ...lessonRoutes, ...sandboxRoutes, ...layerRoutes];
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];

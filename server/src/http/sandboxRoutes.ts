@@ -8,7 +8,7 @@ import { parse, type Ctx, type Route } from './router';
 const SB = '([a-z0-9][a-z0-9-]{0,39})';
 
 /** The sandbox id from the path, if it belongs to the caller; 403 otherwise (404 when it is not running). */
-function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {
+export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {
   const id = params[0]!;
   const owner = engine.manager.ownerOf(id);
   if (owner === undefined) throw new HttpError(404, 'not_found', `sandbox ${id} is not running`);

@@ -145,7 +145,9 @@ export class LayerAnalyzer {
   async container(docker: Docker, containerId: string) {
     const c = docker.getContainer(containerId);
     const [info, changes] = await Promise.all([
-      (c.inspect as (o: object) => Promise<unknown>)({ size: true }) as Promise<Docker.ContainerInspectInfo & { SizeRw?: number; SizeRootFs?: number }>,
+      (c.inspect as (o: object) => Promise<unknown>)({ size: true }) as Promise<
+        Docker.ContainerInspectInfo & { SizeRw?: number; SizeRootFs?: number }
+      >,
       c.changes() as Promise<{ Path: string; Kind: number }[] | null>,
     ]);
     const kinds = ['C', 'A', 'D'] as const;
