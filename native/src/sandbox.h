@@ -1,0 +1,51 @@
+/* What the dockside-sandbox commands share: the sandbox's paths and its recorded state. */
+#pragma once
+#include "utils.h"
+
+#define RANGE_SIZE 65536u
+#define MAX_RANGE 16383u
+#define CGROUP_PARENT "dockside"
+
+typedef struct {
+  uint64_t memory_bytes;
+  uint64_t pids;
+  double cpus;
+  uint64_t disk_bytes;
+} limits_t;
+
+typedef struct {
+  char id[48];
+  unsigned range;
+  pid_t pid;          /* pid 1 of the sandbox, as the host sees it; 0 when stopped */
+  long long started;  /* the init process's start time (from /proc), to detect pid reuse */
+  long long created;  /* unix seconds */
+  limits_t limits;
+} state_t;
+
+/* The data dir: $DOCKSIDE_DATA_DIR when run by real root, else the compiled-in default. */
+const char *data_dir(void);
+char *sandbox_dir(const char *id);
+bool valid_id(const char *id);
+
+bool state_load(const char *id, state_t *st);
+void state_save(const state_t *st);
+/* Whether the recorded init process is still that sandbox's init. */
+bool state_running(const state_t *st);
+long long proc_start_time(pid_t pid);
+void state_print_json(const state_t *st, bool running);
+
+/* cgroups.c */
+void cgroups_create(const char *id, const limits_t *limits, uid_t owner);
+void cgroups_enter(const char *id, pid_t pid);
+void cgroups_kill_and_remove(const char *id);
+bool cgroups_v1(void);
+uint64_t cgroups_memory_usage(const char *id);
+
+/* mounts.c: the parent side (host root), in a private mount namespace */
+void mounts_prepare_root(const char *dir, const char *base_rootfs, pid_t userns_pid, uid_t base_uid, uint64_t disk_bytes);
+/* the child side, inside the sandbox's user and mount namespaces */
+void mounts_finish_inside(const char *dir, const char *id, const char *init_bin, bool v1);
+
+/* exec.c */
+int cmd_exec(int argc, char **argv);
+int cmd_connect(int argc, char **argv);

@@ -1,0 +1,104 @@
+/* Where sandboxes live on the host and what is recorded about each. */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef DOCKSIDE_DATA_DIR_DEFAULT
+#define DOCKSIDE_DATA_DIR_DEFAULT "/var/lib/dockside"
+#endif
+
+static char data_dir_buf[4096];
+
+const char *data_dir(void) {
+  if (data_dir_buf[0]) return data_dir_buf;
+  /* A setuid caller must not choose where we write: only real root may override. */
+  const char *env = getuid() == 0 ? getenv("DOCKSIDE_DATA_DIR") : NULL;
+  const char *dir = (env && env[0] == '/' && strlen(env) < 1024 && !strstr(env, "..")) ? env : DOCKSIDE_DATA_DIR_DEFAULT;
+  snprintf(data_dir_buf, sizeof data_dir_buf, "%s", dir);
+  return data_dir_buf;
+}
+
+char *sandbox_dir(const char *id) { return xasprintf("%s/sandboxes/%s", data_dir(), id); }
+
+bool valid_id(const char *id) {
+  size_t n = strlen(id);
+  if (n == 0 || n > 40) return false;
+  if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9'))) return false;
+  for (size_t i = 1; i < n; i++) {
+    char c = id[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+long long proc_start_time(pid_t pid) {
+  cleanup_free char *path = xasprintf("/proc/%d/stat", pid);
+  cleanup_free char *stat = read_file(path);
+  if (!stat) return -1;
+  /* Field 22 (starttime) comes after the command name, which may contain spaces: start after ')'. */
+  char *p = strrchr(stat, ')');
+  if (!p) return -1;
+  long long value = -1;
+  int field = 2;
+  for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+    if (++field == 22) {
+      value = atoll(tok);
+      break;
+    }
+  }
+  return value;
+}
+
+bool state_load(const char *id, state_t *st) {
+  cleanup_free char *dir = sandbox_dir(id);
+  cleanup_free char *path = xasprintf("%s/state", dir);
+  cleanup_free char *text = read_file(path);
+  if (!text) return false;
+  memset(st, 0, sizeof *st);
+  snprintf(st->id, sizeof st->id, "%s", id);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *eq = strchr(line, '=');
+    if (!eq) continue;
+    *eq = '\0';
+    const char *k = line, *v = eq + 1;
+    if (!strcmp(k, "range")) st->range = (unsigned)strtoul(v, NULL, 10);
+    else if (!strcmp(k, "pid")) st->pid = (pid_t)atol(v);
+    else if (!strcmp(k, "started")) st->started = atoll(v);
+    else if (!strcmp(k, "created")) st->created = atoll(v);
+    else if (!strcmp(k, "memory")) st->limits.memory_bytes = strtoull(v, NULL, 10);
+    else if (!strcmp(k, "pids")) st->limits.pids = strtoull(v, NULL, 10);
+    else if (!strcmp(k, "cpus")) st->limits.cpus = strtod(v, NULL);
+    else if (!strcmp(k, "disk")) st->limits.disk_bytes = strtoull(v, NULL, 10);
+  }
+  return true;
+}
+
+void state_save(const state_t *st) {
+  cleanup_free char *dir = sandbox_dir(st->id);
+  cleanup_free char *path = xasprintf("%s/state", dir);
+  cleanup_free char *tmp = xasprintf("%s/state.tmp", dir);
+  cleanup_free char *text = xasprintf(
+      "range=%u\npid=%d\nstarted=%lld\ncreated=%lld\nmemory=%llu\npids=%llu\ncpus=%.2f\ndisk=%llu\n", st->range,
+      (int)st->pid, st->started, st->created, (unsigned long long)st->limits.memory_bytes,
+      (unsigned long long)st->limits.pids, st->limits.cpus, (unsigned long long)st->limits.disk_bytes);
+  write_file_or_die(tmp, text);
+  if (rename(tmp, path) < 0) die_with_error("rename %s", path);
+}
+
+bool state_running(const state_t *st) {
+  return st->pid > 0 && proc_start_time(st->pid) == st->started;
+}
+
+void state_print_json(const state_t *st, bool running) {
+  cleanup_free char *dir = sandbox_dir(st->id);
+  printf("{\"id\":\"%s\",\"state\":\"%s\",\"running\":%s,\"range\":%u,\"uidBase\":%u,\"pid\":%d,"
+         "\"createdAt\":%lld,\"dockerSocket\":\"%s/run/docker.sock\","
+         "\"limits\":{\"memoryBytes\":%llu,\"pids\":%llu,\"cpus\":%.2f,\"diskBytes\":%llu},\"memoryUsage\":%llu}",
+         st->id, running ? "running" : "stopped", running ? "true" : "false", st->range, st->range * RANGE_SIZE,
+         running ? (int)st->pid : 0, st->created, dir, (unsigned long long)st->limits.memory_bytes,
+         (unsigned long long)st->limits.pids, st->limits.cpus, (unsigned long long)st->limits.disk_bytes,
+         (unsigned long long)(running ? cgroups_memory_usage(st->id) : 0));
+}
