@@ -52,11 +52,12 @@ static char *init_binary(void) {
 }
 
 /* The child: joins its new user namespace as root, then the other namespaces, and starts pid 1. */
-static void child_main(int to_parent, int from_parent, const char *dir, const char *id, const char *init_bin, bool v1) {
+static void child_main(int to_parent, int from_parent, const char *dir, const char *id, bool v1) {
   if (unshare(CLONE_NEWUSER) < 0) die_with_error("unshare user namespace");
   char c = 'u';
   sync_write(to_parent, &c, 1);
   if (!sync_read(from_parent, &c, 1)) _exit(1); /* maps written, cgroup joined, root mounted */
+  if (chdir(dir) < 0) die_with_error("chdir %s", dir);
   if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
     die_with_error("become root of the sandbox's user namespace");
   if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
@@ -65,7 +66,7 @@ static void child_main(int to_parent, int from_parent, const char *dir, const ch
   if (init < 0) die_with_error("fork pid 1");
   if (init == 0) {
     close(to_parent);
-    mounts_finish_inside(dir, id, init_bin, v1);
+    mounts_finish_inside(id, v1);
     int null = open("/dev/null", O_RDWR);
     if (null < 0) die_with_error("open /dev/null");
     dup2(null, 0);
@@ -96,7 +97,7 @@ static void setup_main(int report, const char *dir, const char *id, const state_
   if (child == 0) {
     close(up[0]);
     close(down[1]);
-    child_main(up[1], down[0], dir, id, init_bin, v1);
+    child_main(up[1], down[0], dir, id, v1);
   }
   close(up[1]);
   close(down[0]);
@@ -106,7 +107,7 @@ static void setup_main(int report, const char *dir, const char *id, const state_
   write_id_map(child, "uid_map", base_uid);
   write_id_map(child, "gid_map", base_uid);
   cgroups_enter(id, child);
-  mounts_prepare_root(dir, base, child, base_uid, st->limits.disk_bytes);
+  mounts_prepare_root(dir, base, init_bin, child, base_uid, st->limits.disk_bytes);
   sync_write(down[1], &c, 1);
   pid_t init = 0;
   if (!sync_read(up[0], &init, sizeof init)) die("the sandbox's pid 1 did not start");
@@ -197,6 +198,13 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
     }
     if (!state_running(&st)) break;
     nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  }
+  /* Show why before everything is removed: the end of the engine's log. */
+  cleanup_free char *log_path = xasprintf("%s/upper/var/log/dockerd.log", dir);
+  cleanup_free char *log = read_file(log_path);
+  if (log) {
+    size_t n = strlen(log);
+    fprintf(stderr, "--- last lines of dockerd.log in %s ---\n%s\n", id, n > 1500 ? log + n - 1500 : log);
   }
   sandbox_teardown(id);
   die("the Docker Engine of sandbox %s did not answer within 30 s", id);

@@ -30,6 +30,9 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
   return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags);
 }
 
+static void touch_file(const char *path);
+static void bind(const char *src, const char *dst, bool readonly);
+
 static void do_mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data) {
   if (mount(src, target, type, flags, data) < 0)
     die_with_error("mount %s on %s%s%s", src ? src : "(none)", target, data ? " with " : "", data ? data : "");
@@ -87,7 +90,8 @@ static char *attach_disk(const char *dir, uid_t base_uid, uint64_t bytes, int *l
   die("no free loop device for %s", img);
 }
 
-void mounts_prepare_root(const char *dir, const char *base, pid_t userns_pid, uid_t base_uid, uint64_t disk_bytes) {
+void mounts_prepare_root(const char *dir, const char *base, const char *init_bin, pid_t userns_pid, uid_t base_uid,
+                         uint64_t disk_bytes) {
   cleanup_free char *lower = xasprintf("%s/lower", dir);
   cleanup_free char *upper = xasprintf("%s/upper", dir);
   cleanup_free char *work = xasprintf("%s/work", dir);
@@ -122,6 +126,28 @@ void mounts_prepare_root(const char *dir, const char *base, pid_t userns_pid, ui
   cleanup_fd int loop_fd = -1;
   cleanup_free char *loop = attach_disk(dir, base_uid, disk_bytes, &loop_fd);
   do_mount(loop, docker, "ext4", MS_NOSUID | MS_NODEV, NULL);
+
+  /* /run, with what the host lends the sandbox, bound here by host root so that no host directory
+   * has to be open to the sandbox's ids. */
+  cleanup_free char *sandbox_run = xasprintf("%s/run", root);
+  cleanup_free char *run_opts = xasprintf("mode=755,size=65536k,uid=%u,gid=%u", base_uid, base_uid);
+  do_mount("tmpfs", sandbox_run, "tmpfs", MS_NOSUID | MS_NODEV, run_opts);
+  /* The engine's API socket appears in the host-side run dir, for the server. */
+  cleanup_free char *docker_host = xasprintf("%s/docker-host", sandbox_run);
+  if (mkdir(docker_host, 0755) < 0) die_with_error("mkdir %s", docker_host);
+  bind(run, docker_host, false);
+  cleanup_free char *dockside = xasprintf("%s/dockside", sandbox_run);
+  if (mkdir(dockside, 0755) < 0) die_with_error("mkdir %s", dockside);
+  cleanup_free char *init = xasprintf("%s/init", dockside);
+  touch_file(init);
+  bind(init_bin, init, true);
+  /* Unix sockets of services the sandbox may reach (the registry), read-only. */
+  cleanup_free char *forward_src = xasprintf("%s/registry/forward", data_dir());
+  if (path_exists(forward_src)) {
+    cleanup_free char *forward = xasprintf("%s/forward", dockside);
+    if (mkdir(forward, 0755) < 0) die_with_error("mkdir %s", forward);
+    bind(forward_src, forward, true);
+  }
 }
 
 static void touch_file(const char *path) {
@@ -155,8 +181,10 @@ static void mount_cgroups(const char *root, bool v1) {
   do_mount("cgroup2", cg, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
-void mounts_finish_inside(const char *dir, const char *id, const char *init_bin, bool v1) {
-  cleanup_free char *r = xasprintf("%s/rootfs", dir);
+void mounts_finish_inside(const char *id, bool v1) {
+  /* Relative to the sandbox's directory, our working directory since before we became the sandbox's
+   * root: its host-side parents need not be open to the sandbox's ids. */
+  cleanup_free char *r = strdup("rootfs");
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   /* Mounts copied from the set-up namespace are locked here; pivot_root needs a root of our own. */
   do_mount(r, r, NULL, MS_BIND | MS_REC, NULL);
@@ -191,29 +219,8 @@ void mounts_finish_inside(const char *dir, const char *id, const char *init_bin,
     if (symlink(links[i][0], p) < 0) die_with_error("symlink %s", p);
   }
 
-  cleanup_free char *run = xasprintf("%s/run", r);
-  do_mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=65536k");
   cleanup_free char *tmp = xasprintf("%s/tmp", r);
   do_mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-
-  /* The host-side directory where the engine's API socket appears for the server. */
-  cleanup_free char *host_run = xasprintf("%s/run", dir);
-  cleanup_free char *docker_host = xasprintf("%s/docker-host", run);
-  if (mkdir(docker_host, 0755) < 0) die_with_error("mkdir %s", docker_host);
-  bind(host_run, docker_host, false);
-
-  cleanup_free char *dockside = xasprintf("%s/dockside", run);
-  if (mkdir(dockside, 0755) < 0) die_with_error("mkdir %s", dockside);
-  cleanup_free char *init = xasprintf("%s/init", dockside);
-  touch_file(init);
-  bind(init_bin, init, true);
-  /* Unix sockets of services the sandbox may reach (the registry), read-only. */
-  cleanup_free char *forward_src = xasprintf("%s/registry/forward", data_dir());
-  if (path_exists(forward_src)) {
-    cleanup_free char *forward = xasprintf("%s/forward", dockside);
-    if (mkdir(forward, 0755) < 0) die_with_error("mkdir %s", forward);
-    bind(forward_src, forward, true);
-  }
 
   cleanup_free char *hostname = xasprintf("%s/etc/hostname", r);
   cleanup_free char *line = xasprintf("%s\n", id);

@@ -42,9 +42,10 @@ bool cgroups_v1(void);
 uint64_t cgroups_memory_usage(const char *id);
 
 /* mounts.c: the parent side (host root), in a private mount namespace */
-void mounts_prepare_root(const char *dir, const char *base_rootfs, pid_t userns_pid, uid_t base_uid, uint64_t disk_bytes);
+void mounts_prepare_root(const char *dir, const char *base_rootfs, const char *init_bin, pid_t userns_pid, uid_t base_uid,
+                         uint64_t disk_bytes);
 /* the child side, inside the sandbox's user and mount namespaces */
-void mounts_finish_inside(const char *dir, const char *id, const char *init_bin, bool v1);
+void mounts_finish_inside(const char *id, bool v1);
 
 /* exec.c */
 int cmd_exec(int argc, char **argv);

@@ -22,9 +22,17 @@ class FakeRuntime implements Runtime {
     this.created.push({ id, range });
     this.live.set(id, { id, running: true, range });
   }
+  async stop(id: string) {
+    const s = this.live.get(id);
+    if (s) s.running = false;
+  }
   async destroy(id: string) {
     this.destroyed.push(id);
     this.live.delete(id);
+  }
+  async inspect(id: string) {
+    const s = this.live.get(id)!;
+    return { ...s, pid: 1, limits: { memoryBytes: 0, pids: 0, cpus: 0, diskBytes: 0 }, memoryUsage: 0, dockerSocket: '' };
   }
   async list() {
     return [...this.live.values()];

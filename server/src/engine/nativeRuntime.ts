@@ -4,14 +4,19 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { NATIVE_BUILD_DIR } from '../paths';
-import type { ExecResult, Runtime, RuntimeSandbox, SandboxLimits } from './runtime';
+import type { ExecResult, Runtime, RuntimeSandbox, SandboxInfo, SandboxLimits } from './runtime';
 
+/** A failed runtime command: its one-line message and exit code (native/README.md lists them). */
 export class RuntimeError extends Error {
   constructor(
     readonly exitCode: number | null,
     message: string,
   ) {
     super(message);
+  }
+
+  get kind(): 'usage' | 'not_found' | 'exists' | 'not_running' | 'failed' {
+    return ({ 2: 'usage', 3: 'not_found', 4: 'exists', 5: 'not_running' } as const)[this.exitCode ?? 1] ?? 'failed';
   }
 }
 
@@ -82,16 +87,30 @@ export class NativeRuntime implements Runtime {
     ]);
   }
 
+  async stop(id: string): Promise<void> {
+    await this.must(['stop', id]);
+  }
+
   async destroy(id: string): Promise<void> {
     await this.must(['destroy', id]);
   }
 
+  async inspect(id: string): Promise<SandboxInfo> {
+    const s = JSON.parse(await this.must(['inspect', id, '--json'])) as {
+      id: string;
+      running: boolean;
+      range: number;
+      pid: number;
+      limits: SandboxLimits;
+      memoryUsage: number;
+      dockerSocket: string;
+    };
+    return s;
+  }
+
   async list(): Promise<RuntimeSandbox[]> {
-    const parsed = JSON.parse((await this.must(['list', '--json'])) || '[]') as
-      | { id: string; state?: string; running?: boolean; range?: number }[]
-      | { sandboxes: { id: string; state?: string; running?: boolean; range?: number }[] };
-    const rows = Array.isArray(parsed) ? parsed : parsed.sandboxes;
-    return rows.map((s) => ({ id: s.id, running: s.running ?? s.state === 'running', range: s.range ?? null }));
+    const rows = JSON.parse(await this.must(['list', '--json'])) as { id: string; running: boolean; range: number }[];
+    return rows.map((s) => ({ id: s.id, running: s.running, range: s.range }));
   }
 
   exec(id: string, argv: string[], opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {

@@ -7,9 +7,16 @@ export type RuntimeSandbox = { id: string; running: boolean; range: number | nul
 
 export type ExecResult = { code: number; stdout: Buffer; stderr: string };
 
+export type SandboxInfo = RuntimeSandbox & { pid: number; limits: SandboxLimits; memoryUsage: number; dockerSocket: string };
+
+/** The driver interface of DESIGN.md. The native runtime implements it; a Kubernetes one could. */
 export interface Runtime {
   create(id: string, range: number, limits: SandboxLimits): Promise<void>;
+  /** Shuts the engine down cleanly and stops every process; the sandbox's files stay. */
+  stop(id: string): Promise<void>;
+  /** Removes everything: processes, mounts, disk, cgroups, state. */
   destroy(id: string): Promise<void>;
+  inspect(id: string): Promise<SandboxInfo>;
   list(): Promise<RuntimeSandbox[]>;
   exec(id: string, argv: string[], opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
   /** The command line node-pty runs for an interactive terminal in the sandbox. */

@@ -15,7 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const hostRuntime: Runtime = {
   create: async () => {},
+  stop: async () => {},
   destroy: async () => {},
+  inspect: async () => {
+    throw new Error('not used');
+  },
   list: async () => [],
   exec: async (_id, _argv, opts) => {
     writeFileSync(rcFile, String(opts?.stdin ?? ''));
