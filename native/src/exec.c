@@ -78,10 +78,10 @@ int cmd_exec(int argc, char **argv) {
   child_pid = fork();
   if (child_pid < 0) die_with_error("fork");
   if (child_pid == 0) {
-    if (tty) {
-      if (setsid() < 0) die_with_error("setsid");
-      if (ioctl(0, TIOCSCTTY, 0) < 0) die_with_error("set the controlling terminal");
-    }
+    /* With -t the terminal (from node-pty) is already our session's controlling terminal and our
+     * process group its foreground: the child stays in both, and an interactive shell takes it over
+     * for job control as it would on a login. */
+    (void)tty;
     const char *dir = cwd ? cwd : "/root";
     if (chdir(dir) < 0) die_with_error("cd %s", dir);
     clearenv();
