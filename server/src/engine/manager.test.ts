@@ -32,7 +32,13 @@ class FakeRuntime implements Runtime {
   }
   async inspect(id: string) {
     const s = this.live.get(id)!;
-    return { ...s, pid: 1, limits: { memoryBytes: 0, pids: 0, cpus: 0, diskBytes: 0 }, memoryUsage: 0, dockerSocket: '' };
+    return {
+      ...s,
+      pid: 1,
+      limits: { memoryBytes: 0, pids: 0, cpus: 0, diskBytes: 0 },
+      memoryUsage: 0,
+      dockerSocket: '',
+    };
   }
   async list() {
     return [...this.live.values()];

@@ -7,7 +7,12 @@ export type RuntimeSandbox = { id: string; running: boolean; range: number | nul
 
 export type ExecResult = { code: number; stdout: Buffer; stderr: string };
 
-export type SandboxInfo = RuntimeSandbox & { pid: number; limits: SandboxLimits; memoryUsage: number; dockerSocket: string };
+export type SandboxInfo = RuntimeSandbox & {
+  pid: number;
+  limits: SandboxLimits;
+  memoryUsage: number;
+  dockerSocket: string;
+};
 
 /** The driver interface of DESIGN.md. The native runtime implements it; a Kubernetes one could. */
 export interface Runtime {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxView } from '../../src/realtime/events';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
+import { NativeRuntime } from '../../src/engine/nativeRuntime';
+import { busyboxTar } from '../support/images';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
 
@@ -24,8 +26,12 @@ let sandbox: SandboxView;
 let terminal: TerminalReader;
 
 function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) * 1024;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m![1]) * 1024;
+  } catch {
+    return 0; // the server is restarting
+  }
 }
 
 describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => {
@@ -42,7 +48,8 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
       rows: 30,
     });
     if (!t.ok) throw new Error(t.error.message);
-    terminal = new TerminalReader(anaSocket, t.value.terminalId, t.value.scrollback);
+    terminal = new TerminalReader(anaSocket, t.value.terminalId, '');
+    await terminal.prompt();
   });
 
   afterAll(async () => {
@@ -57,7 +64,7 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
   it('gives the learner a ready sandbox and a terminal into its own Docker Engine', async () => {
     expect(sandbox.phase).toBe('ready');
     terminal.type('docker info --format "engine={{.ServerVersion}} containers={{.Containers}}"\r');
-    await terminal.waitFor(/engine=\d+\.\d+\.\d+ containers=\d+/);
+    await terminal.waitFor(/engine=\d+\.\d+\.\d+\S* containers=\d+/);
     terminal.type('hostname\r');
     await terminal.waitFor(sandbox.id);
   });
@@ -181,13 +188,15 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
   });
 
   it('comes back on the same sandbox after a server restart, containers still running', async () => {
-    terminal.type(
-      'docker run -d --name keeper --entrypoint /bin/sh $(docker images -q | head -n1) -c "sleep 3600" 2>/dev/null || true; touch /workspace/kept\r',
-    );
-    await new Promise((r) => setTimeout(r, 2000));
+    const imported = await new NativeRuntime(SHARED_DATA_DIR).exec(sandbox.id, ['docker', 'import', '-', 'bb'], {
+      stdin: busyboxTar(),
+    });
+    expect(imported.code).toBe(0);
+    terminal.type('docker run -d --name keeper bb sleep 3600 && touch /workspace/kept && echo started-$((3+4))\r');
+    await terminal.waitFor('started-7');
     anaSocket.close();
     await server.stop();
-    server = await startServer(env);
+    server = await startServer({ ...env, PORT: new URL(server.url).port }); // same address: the learner reconnects
     anaSocket = ana.socket();
     const r = await request<SandboxView>(anaSocket, 'sandbox:ensure', {});
     expect(r.ok && r.value.id).toBe(sandbox.id);
@@ -198,7 +207,9 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     });
     expect(t.ok).toBe(true);
     const reader = new TerminalReader(anaSocket, t.ok ? t.value.terminalId : '');
-    reader.type('ls /workspace/kept && echo kept-$((2+3))\r');
+    await reader.prompt();
+    reader.type('ls /workspace/kept && docker ps --format "{{.Names}}={{.State}}" && echo kept-$((2+3))\r');
     await reader.waitFor('kept-5');
-  });
+    expect(reader.text).toContain('keeper=running');
+  }, 240_000);
 });

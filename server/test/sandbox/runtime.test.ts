@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime, RuntimeError } from '../../src/engine/nativeRuntime';
+import { busyboxTar } from '../support/images';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-runtime-'));
@@ -23,36 +24,6 @@ async function sh(id: string, script: string, stdin?: Buffer): Promise<string> {
 function cli(...args: string[]) {
   const env = { PATH: process.env.PATH, DOCKSIDE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv;
   return spawnSync(rt.bin, args, { env, encoding: 'utf8' });
-}
-
-/** A tiny image from the host's static busybox: nothing can be pulled in these tests. */
-function busyboxTar(): Buffer {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'dockside-bb-'));
-  mkdirSync(path.join(root, 'bin'));
-  mkdirSync(path.join(root, 'tmp'));
-  mkdirSync(path.join(root, 'www'));
-  execFileSync('cp', ['/bin/busybox', path.join(root, 'bin/busybox')]);
-  for (const applet of [
-    'sh',
-    'echo',
-    'cat',
-    'ls',
-    'httpd',
-    'sleep',
-    'dd',
-    'head',
-    'tail',
-    'hostname',
-    'ps',
-    'rm',
-    'seq',
-    'true',
-  ])
-    symlinkSync('busybox', path.join(root, 'bin', applet));
-  execFileSync('sh', ['-c', `echo '<h1>hello from a sandbox</h1>' > ${root}/www/index.html`]);
-  const tar = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 * MiB });
-  rmSync(root, { recursive: true, force: true });
-  return tar;
 }
 
 /** Everything on the host that could belong to a sandbox. */

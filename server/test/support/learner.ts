@@ -73,6 +73,12 @@ export class TerminalReader {
     return this.chars;
   }
 
+  /** Waits for the shell's prompt (shell integration marks it), as a person waits before typing. */
+  prompt(ms = 30_000): Promise<string> {
+    const marks = this.text.split('\x1b]633;A').length;
+    return this.waitFor({ test: (t: string) => t.split('\x1b]633;A').length > marks } as RegExp, ms);
+  }
+
   async waitFor(pattern: RegExp | string, ms = 60_000): Promise<string> {
     const end = Date.now() + ms;
     for (;;) {

@@ -40,7 +40,7 @@ export function runMain(env: Record<string, string>): Promise<{ code: number | n
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const dataDir = env.DOCKSIDE_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dockside-server-'));
   const child = spawn(TSX, ['server/src/main.ts'], {
     cwd: REPO_ROOT,
