@@ -136,6 +136,6 @@ export class NativeRuntime implements Runtime {
   }
 
   dockerSocket(id: string): string {
-    return path.join(this.dataDir, 'sandboxes', id, 'docker.sock');
+    return path.join(this.dataDir, 'sandboxes', id, 'run', 'docker.sock');
   }
 }
