@@ -18,7 +18,8 @@ const rt = new NativeRuntime(dataDir);
 const limits = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 8 * 1024 ** 3 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const mb = (n: number) => `${(n / 1024 ** 2).toFixed(0)} MB`;
 
@@ -60,22 +61,39 @@ try {
     creates.push(await timed(() => rt.create(`bench-cold-${i}`, 1000 + i, limits)));
     await rt.destroy(`bench-cold-${i}`);
   }
-  rows.push(['cold create → engine answers (median)', ms(median(creates)), `${RUNS} runs, min ${ms(Math.min(...creates))}, max ${ms(Math.max(...creates))}; target ≤ 500 ms`]);
+  rows.push([
+    'cold create → engine answers (median)',
+    ms(median(creates)),
+    `${RUNS} runs, min ${ms(Math.min(...creates))}, max ${ms(Math.max(...creates))}; target ≤ 500 ms`,
+  ]);
 
   // 2. Many at once: all answer docker info; idle memory; exec round trips.
   const ids = Array.from({ length: MANY }, (_, i) => `bench-many-${i}`);
   const startAll = await timed(async () => {
-    for (let i = 0; i < ids.length; i += 4) await Promise.all(ids.slice(i, i + 4).map((id, j) => rt.create(id, 2000 + i + j, limits)));
+    for (let i = 0; i < ids.length; i += 4)
+      await Promise.all(ids.slice(i, i + 4).map((id, j) => rt.create(id, 2000 + i + j, limits)));
   });
-  rows.push([`${MANY} sandboxes created (4 at a time)`, `${(startAll / 1000).toFixed(1)} s`, `${ms(startAll / MANY)} each`]);
+  rows.push([
+    `${MANY} sandboxes created (4 at a time)`,
+    `${(startAll / 1000).toFixed(1)} s`,
+    `${ms(startAll / MANY)} each`,
+  ]);
   const infos = await Promise.all(ids.map((id) => rt.exec(id, ['docker', 'info', '--format', '{{.ServerVersion}}'])));
   rows.push([`${MANY} engines answer docker info`, `${infos.filter((r) => r.code === 0).length}/${MANY}`, '']);
   await new Promise((r) => setTimeout(r, 5000)); // let them settle to idle
   const rss = ids.map(sandboxRss);
-  rows.push(['idle memory per sandbox (sum of RSS in its cgroup, median)', mb(median(rss)), `target ≤ 150 MB; machine total ${mb(os.totalmem())}`]);
+  rows.push([
+    'idle memory per sandbox (sum of RSS in its cgroup, median)',
+    mb(median(rss)),
+    `target ≤ 150 MB; machine total ${mb(os.totalmem())}`,
+  ]);
   const execs: number[] = [];
   for (let round = 0; round < 5; round++) for (const id of ids) execs.push(await timed(() => rt.exec(id, ['true'])));
-  rows.push([`exec round trip with ${MANY} running (median)`, ms(median(execs)), `p99 ${ms(pct(execs, 0.99))}; target median < 50 ms`]);
+  rows.push([
+    `exec round trip with ${MANY} running (median)`,
+    ms(median(execs)),
+    `p99 ${ms(pct(execs, 0.99))}; target median < 50 ms`,
+  ]);
   for (const id of ids) await rt.destroy(id);
 } finally {
   for (const s of await rt.list().catch(() => [])) await rt.destroy(s.id).catch(() => {});

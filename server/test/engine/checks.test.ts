@@ -33,7 +33,9 @@ describe.runIf(sandboxesAvailable())('checks on a real engine', () => {
     symlinkSync(path.join(SHARED_DATA_DIR, 'images', 'base'), path.join(dataDir, 'images', 'base'));
     await rt.create(ID, 301, { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 4 * 1024 ** 3 });
     await sh('docker import - bb >/dev/null', busyboxTar());
-    await sh('mkdir -p /tmp/other && echo x > /tmp/other/file && tar -C /tmp/other -c . | docker import - unrelated >/dev/null');
+    await sh(
+      'mkdir -p /tmp/other && echo x > /tmp/other/file && tar -C /tmp/other -c . | docker import - unrelated >/dev/null',
+    );
     await sh(
       `mkdir -p /tmp/b && cd /tmp/b && printf 'FROM bb\\nRUN echo one > /one\\nRUN echo two > /two\\nRUN echo three > /three\\n' > Dockerfile && docker build -q -t layered . >/dev/null`,
     );
@@ -77,7 +79,9 @@ describe.runIf(sandboxesAvailable())('checks on a real engine', () => {
 
   it('imagesShareLayer', async () => {
     expect(await check({ kind: 'imagesShareLayer', images: ['layered', 'bb'] })).toEqual({ passed: true });
-    expect((await check({ kind: 'imagesShareLayer', images: ['bb', 'unrelated'] })).hint?.en).toBe('`bb` and `unrelated` share no layer.');
+    expect((await check({ kind: 'imagesShareLayer', images: ['bb', 'unrelated'] })).hint?.en).toBe(
+      '`bb` and `unrelated` share no layer.',
+    );
   });
 
   it('containerRunning and containerExited', async () => {
@@ -95,24 +99,28 @@ describe.runIf(sandboxesAvailable())('checks on a real engine', () => {
   });
 
   it('containerDiffHas', async () => {
-    expect(await check({ kind: 'containerDiffHas', name: 'changer', path: '/tmp/new-file', change: 'A' })).toEqual({ passed: true });
-    expect((await check({ kind: 'containerDiffHas', name: 'changer', path: '/tmp/new-file', change: 'D' })).hint?.en).toMatch(
-      /does not show `\/tmp\/new-file` as deleted/,
-    );
+    expect(await check({ kind: 'containerDiffHas', name: 'changer', path: '/tmp/new-file', change: 'A' })).toEqual({
+      passed: true,
+    });
+    expect(
+      (await check({ kind: 'containerDiffHas', name: 'changer', path: '/tmp/new-file', change: 'D' })).hint?.en,
+    ).toMatch(/does not show `\/tmp\/new-file` as deleted/);
   });
 
   it('fileInWorkspace', async () => {
     expect(await check({ kind: 'fileInWorkspace', path: 'Dockerfile', pattern: '^FROM bb' })).toEqual({ passed: true });
     expect((await check({ kind: 'fileInWorkspace', path: 'Dockerfile', pattern: '^RUN' })).passed).toBe(false);
-    expect((await check({ kind: 'fileInWorkspace', path: 'app.py' })).hint?.en).toBe('`/workspace/app.py` does not exist yet.');
+    expect((await check({ kind: 'fileInWorkspace', path: 'app.py' })).hint?.en).toBe(
+      '`/workspace/app.py` does not exist yet.',
+    );
   });
 
   it('commandRun', async () => {
     const withCommands = { ...ctx, commands: [{ commandLine: 'docker build -t myapp .', exitCode: 1 }] };
     expect(await evaluate({ kind: 'commandRun', pattern: '^docker build' }, withCommands)).toEqual({ passed: true });
-    expect((await evaluate({ kind: 'commandRun', pattern: '^docker build', exitCode: 0 }, withCommands)).hint?.en).toMatch(
-      /ended with status 1/,
-    );
+    expect(
+      (await evaluate({ kind: 'commandRun', pattern: '^docker build', exitCode: 0 }, withCommands)).hint?.en,
+    ).toMatch(/ended with status 1/);
     expect((await evaluate({ kind: 'commandRun', pattern: '^docker push' }, withCommands)).passed).toBe(false);
   });
 
@@ -128,8 +136,11 @@ describe.runIf(sandboxesAvailable())('checks on a real engine', () => {
     const results: ChecksResult[] = [];
     const progress = new ProgressStore(db);
     await db.learner.create({ data: { id: 'learner-checks' } });
-    const runner = new CheckRunner(rt, progress, () => [{ id: 'live', spec: { kind: 'containerRunning', name: 'live' } }], (_l, r) =>
-      results.push(r),
+    const runner = new CheckRunner(
+      rt,
+      progress,
+      () => [{ id: 'live', spec: { kind: 'containerRunning', name: 'live' } }],
+      (_l, r) => results.push(r),
     );
     try {
       runner.setFocus('learner-checks', ID, 'Lesson', 'step');

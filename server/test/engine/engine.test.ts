@@ -187,11 +187,27 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     }
   });
 
-  it('comes back on the same sandbox after a server restart, containers still running', async () => {
+  it('previews a published port for its owner, with a link in the sandbox view', async () => {
     const imported = await new NativeRuntime(SHARED_DATA_DIR).exec(sandbox.id, ['docker', 'import', '-', 'bb'], {
       stdin: busyboxTar(),
     });
     expect(imported.code).toBe(0);
+    terminal.type('docker run -d --name site -p 8080:80 bb httpd -f -p 80 -h /www && echo site-$((4+4))\r');
+    await terminal.waitFor('site-8');
+    const current = (await (await ana.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView };
+    expect(current.sandbox.ports).toEqual([{ port: 8080, container: 'site', url: `/preview/${sandbox.id}/8080/` }]);
+    const page = await ana.fetch(`/preview/${sandbox.id}/8080/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('hello from a sandbox');
+    expect((await ana.fetch(`/preview/${sandbox.id}/8080`, { redirect: 'manual' })).status).toBe(308);
+    const nothing = await ana.fetch(`/preview/${sandbox.id}/9999/`);
+    expect(nothing.status).toBe(502);
+    expect(((await nothing.json()) as { error: { message: string } }).error.message).toMatch(
+      /nothing answers on port 9999/,
+    );
+  });
+
+  it('comes back on the same sandbox after a server restart, containers still running', async () => {
     terminal.type('docker run -d --name keeper bb sleep 3600 && touch /workspace/kept && echo started-$((3+4))\r');
     await terminal.waitFor('started-7');
     anaSocket.close();
