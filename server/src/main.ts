@@ -9,6 +9,7 @@ import { createApp } from './http/app';
 import { createPages } from './http/pages';
 import { Sessions } from './http/session';
 import { REPO_ROOT } from './paths';
+import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
 
@@ -39,6 +40,16 @@ async function main(): Promise<void> {
     );
   }
   const db = createDb(config.database);
+
+  // The sandboxes' Docker Hub: started before sandboxes so their engines find it.
+  const registry = new RegistrySupervisor(config.dataDir);
+  let registryError: string | undefined;
+  try {
+    await registry.start();
+  } catch (err) {
+    registryError = (err as Error).message;
+    console.warn(`dockside: registry unavailable: ${registryError}`);
+  }
 
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
@@ -86,7 +97,13 @@ async function main(): Promise<void> {
         database = { ok: false, provider: config.database.provider, error: (err as Error).message.split('\n')[0] };
       }
       const runtime = runtimeReadiness(config);
-      return { ok: database.ok && runtime.ok, database, runtime };
+      const registryOk = !registryError && (await registryAnswers(registry.paths.mirrorSocket));
+      return {
+        ok: database.ok && runtime.ok && registryOk,
+        database,
+        runtime,
+        registry: { ok: registryOk, detail: registryError ?? (registryOk ? 'ready' : 'restarting') },
+      };
     },
   });
 
@@ -104,6 +121,7 @@ async function main(): Promise<void> {
     closing = true;
     console.log(`dockside: ${signal}, shutting down`);
     await engine.shutdown();
+    await registry.stop();
     await io.close();
     server.closeAllConnections();
     await pages.close().catch(() => {});

@@ -23,6 +23,7 @@ export type Health = {
   ok: boolean;
   database: { ok: boolean; provider: string; error?: string };
   runtime: { ok: boolean; detail: string };
+  registry: { ok: boolean; detail: string };
 };
 
 const DEFAULT_MAX_BODY = 64 * 1024;
