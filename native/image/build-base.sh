@@ -8,7 +8,10 @@ data=${DOCKSIDE_DATA_DIR:-/var/lib/dockside}
 mirror=${DOCKSIDE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 base=$data/images/base
 
-hash=$(cd "$here" && find . -type f ! -name '*.md' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+# The recipe's identity: every file's content and every symlink's target.
+hash=$(cd "$here" && find . \( -type f -o -type l \) ! -name '*.md' | sort | while IFS= read -r f; do
+  if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else sha256sum "$f"; fi
+done | sha256sum | cut -c1-16)
 target=$base/$hash
 if [ -e "$target/rootfs/.dockside-complete" ]; then
   ln -sfn "$hash" "$base/current"

@@ -6,9 +6,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { Server } from 'node:https';
 import path from 'node:path';
+import { ensureHubCertificate, startHub } from './hub';
 
-export type RegistryPaths = { storage: string; pushSocket: string; mirrorSocket: string; configDir: string };
+export type RegistryPaths = {
+  storage: string;
+  pushSocket: string;
+  mirrorSocket: string;
+  hubSocket: string;
+  configDir: string;
+  tlsDir: string;
+};
 
 export function registryPaths(dataDir: string): RegistryPaths {
   const root = path.join(dataDir, 'registry');
@@ -16,7 +25,9 @@ export function registryPaths(dataDir: string): RegistryPaths {
     storage: path.join(root, 'storage'),
     pushSocket: path.join(root, 'run', 'push.sock'),
     mirrorSocket: path.join(root, 'forward', '5000.sock'),
+    hubSocket: path.join(root, 'forward', '443.sock'),
     configDir: path.join(root, 'config'),
+    tlsDir: path.join(root, 'tls'),
   };
 }
 
@@ -60,6 +71,7 @@ export function registryAnswers(socketPath: string): Promise<boolean> {
 export class RegistrySupervisor {
   private instances: Instance[];
   private stopping = false;
+  private hub?: Server;
   readonly paths: RegistryPaths;
 
   constructor(
@@ -86,6 +98,8 @@ export class RegistrySupervisor {
     this.stopping = false;
     for (const i of this.instances) this.spawn(i);
     await Promise.all(this.instances.map((i) => this.waitFor(i)));
+    const tls = ensureHubCertificate(this.paths.tlsDir, path.dirname(this.paths.mirrorSocket));
+    this.hub = await startHub(this.paths.hubSocket, this.paths.mirrorSocket, tls);
   }
 
   private spawn(i: Instance): void {
@@ -128,6 +142,8 @@ export class RegistrySupervisor {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await new Promise<void>((resolve) => (this.hub ? this.hub.close(() => resolve()) : resolve()));
+    this.hub = undefined;
     await Promise.all(
       this.instances.map(
         (i) =>
