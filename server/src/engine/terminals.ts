@@ -10,6 +10,9 @@ export const HIGH_WATER = 256 * 1024;
 /** …and resume it below this. */
 export const LOW_WATER = 64 * 1024;
 export const SCROLLBACK_CHARS = 256 * 1024;
+/** Output is sent when this much has gathered, or after FLUSH_MS: typing stays immediate enough. */
+const FLUSH_CHARS = 64 * 1024;
+const FLUSH_MS = 2;
 export const MAX_TERMINALS_PER_SANDBOX = 6;
 
 export type Viewer = {
@@ -67,6 +70,9 @@ export class Terminal {
   private mirrors = new Set<Viewer>();
   private unacked = 0;
   private paused = false;
+  private outgoing: string[] = [];
+  private outgoingChars = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
   exited: number | null | undefined = undefined;
 
   constructor(
@@ -79,17 +85,14 @@ export class Terminal {
     proc.onData((data) => {
       this.scrollback.push(data);
       for (const e of this.parser.feed(data)) onCommand(e);
-      for (const m of this.mirrors) m.send(data);
-      if (this.owner) {
-        this.owner.send(data);
-        this.unacked += data.length;
-        if (this.unacked > HIGH_WATER && !this.paused) {
-          this.paused = true;
-          proc.pause();
-        }
-      }
+      // Coalesce a burst of small pty reads into one message: a flood is fewer, larger frames.
+      this.outgoing.push(data);
+      this.outgoingChars += data.length;
+      if (this.outgoingChars >= FLUSH_CHARS) this.flush();
+      else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
     });
     proc.onExit(({ exitCode }) => {
+      this.flush();
       this.exited = exitCode;
       this.owner?.exit(exitCode);
       for (const m of this.mirrors) m.exit(exitCode);
@@ -97,8 +100,27 @@ export class Terminal {
     });
   }
 
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.outgoing.length === 0) return;
+    const data = this.outgoing.join('');
+    this.outgoing = [];
+    this.outgoingChars = 0;
+    for (const m of this.mirrors) m.send(data);
+    if (this.owner) {
+      this.owner.send(data);
+      this.unacked += data.length;
+      if (this.unacked > HIGH_WATER && !this.paused) {
+        this.paused = true;
+        this.proc.pause();
+      }
+    }
+  }
+
   /** Attaches the learner's browser (replacing an earlier one) and returns the scrollback to show. */
   attach(viewer: Viewer): string {
+    this.flush();
     if (viewer.readOnly) this.mirrors.add(viewer);
     else {
       this.owner = viewer;

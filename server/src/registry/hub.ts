@@ -1,24 +1,42 @@
-// "registry-1.docker.io" inside sandboxes: a TLS endpoint (certificate from Dockside's own CA, which
-// sandboxes trust) that serves what the mirror has and answers everything else as Docker Hub does,
-// so `docker pull does-not-exist` prints Docker's own "pull access denied … repository does not
-// exist" instead of a DNS error. Sandboxes reach it through registry/forward/443.sock.
+// "registry-1.docker.io" inside sandboxes. dockerd tries its mirror (127.0.0.1:5000) first and, for
+// anything the mirror lacks, falls back to Docker Hub itself; the sandbox's /etc/hosts sends that name to
+// 127.0.0.1:443, relayed to this TLS endpoint (certificate from Dockside's own CA, which the base image
+// trusts). It serves what the read-only mirror has and answers the rest as Docker Hub does: an unknown
+// repository is 401 DENIED, so `docker pull does-not-exist` prints Docker's own "pull access denied …
+// repository does not exist" at once, instead of a DNS error after a timeout.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import path from 'node:path';
 
-const HUB_NAMES = ['registry-1.docker.io', 'index.docker.io', 'docker.io'];
-const DENIED = JSON.stringify({
+export const HUB_NAMES = ['registry-1.docker.io', 'index.docker.io', 'docker.io'];
+
+const json = (body: unknown) => JSON.stringify(body);
+const DENIED = json({
   errors: [{ code: 'DENIED', message: 'requested access to the resource is denied', detail: null }],
 });
+const UNAVAILABLE = json({
+  errors: [{ code: 'UNAVAILABLE', message: 'the registry is restarting, try again in a few seconds', detail: null }],
+});
 
-/** A CA and a certificate for Docker Hub's names, made once with openssl. */
-export function ensureHubCertificate(tlsDir: string, forwardDir: string): { key: Buffer; cert: Buffer } {
+export type HubTls = { key: Buffer; cert: Buffer; caFile: string };
+
+/** A CA and a certificate for Docker Hub's names, made once with openssl; the CA is copied to `caCopy`. */
+export function ensureHubCertificate(tlsDir: string, caCopy: string): HubTls {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const f = (n: string) => path.join(tlsDir, n);
-  if (!existsSync(f('hub.crt'))) {
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  if (!existsSync(f('hub.crt')) || !existsSync(f('hub.key')) || !existsSync(f('ca.crt'))) {
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     ssl(
       'req',
       '-x509',
@@ -29,10 +47,14 @@ export function ensureHubCertificate(tlsDir: string, forwardDir: string): { key:
       '3650',
       '-subj',
       '/CN=Dockside local CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
       '-keyout',
       f('ca.key'),
       '-out',
-      f('ca.crt'),
+      f('ca.crt.new'),
     );
     ssl(
       'req',
@@ -40,95 +62,111 @@ export function ensureHubCertificate(tlsDir: string, forwardDir: string): { key:
       'rsa:2048',
       '-nodes',
       '-subj',
-      '/CN=registry-1.docker.io',
+      `/CN=${HUB_NAMES[0]}`,
       '-keyout',
-      f('hub.key'),
+      f('hub.key.new'),
       '-out',
       f('hub.csr'),
     );
-    const ext = f('hub.ext');
-    writeFileSync(ext, `subjectAltName=${HUB_NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
+    writeFileSync(
+      f('hub.ext'),
+      `subjectAltName=${HUB_NAMES.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`,
+    );
     ssl(
       'x509',
       '-req',
       '-in',
       f('hub.csr'),
       '-CA',
-      f('ca.crt'),
+      f('ca.crt.new'),
       '-CAkey',
       f('ca.key'),
       '-CAcreateserial',
       '-days',
       '3650',
       '-extfile',
-      ext,
+      f('hub.ext'),
       '-out',
-      f('hub.crt'),
+      f('hub.crt.new'),
     );
     rmSync(f('hub.csr'), { force: true });
+    // The certificate last: its presence means the set is complete.
+    renameSync(f('ca.crt.new'), f('ca.crt'));
+    renameSync(f('hub.key.new'), f('hub.key'));
+    renameSync(f('hub.crt.new'), f('hub.crt'));
   }
-  copyFileSync(f('ca.crt'), path.join(forwardDir, 'ca.crt'));
-  chmodSync(path.join(forwardDir, 'ca.crt'), 0o644);
-  return { key: readFileSync(f('hub.key')), cert: readFileSync(f('hub.crt')) };
+  copyFileSync(f('ca.crt'), caCopy);
+  chmodSync(caCopy, 0o644);
+  return { key: readFileSync(f('hub.key')), cert: readFileSync(f('hub.crt')), caFile: f('ca.crt') };
 }
 
-function repositoryExists(socketPath: string, name: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const r = request({ socketPath, path: `/v2/${name}/tags/list` }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+type Reply = { status: number; headers: IncomingHttpHeaders; body: string };
+
+function get(socketPath: string, urlPath: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: urlPath, headers: { host: 'localhost' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
-    r.on('error', () => resolve(true)); // when unsure, report what the registry said
-    r.end();
+    req.on('error', reject);
+    req.end();
   });
 }
 
-/** Serves the mirror's content for repositories it has; DENIED, like Docker Hub, for the rest. */
-export function startHub(
-  socketPath: string,
-  mirrorSocket: string,
-  tls: { key: Buffer; cert: Buffer },
-): Promise<Server> {
+const MANIFEST_OR_BLOB = /^\/v2\/(.+)\/(manifests|blobs)\/[^/]+$/;
+
+/** Serves the mirror's content for repositories it has; DENIED, like Docker Hub, for the others. */
+export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls): Promise<Server> {
   rmSync(socketPath, { force: true });
-  const server = createServer(tls, (req, res) => {
+  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    const url = req.url ?? '/';
     const upstream = request(
-      { socketPath: mirrorSocket, method: req.method, path: req.url, headers: req.headers },
+      { socketPath: mirrorSocket, method: req.method, path: url, headers: { ...req.headers, host: 'localhost' } },
       (r) => {
-        if (r.statusCode !== 404) {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          return void r.pipe(res);
-        }
-        // A missing repository is "denied" on Docker Hub; a missing tag of one that exists is not.
-        let body = '';
-        r.on('data', (d) => (body += d));
-        r.on('end', async () => {
-          const name = /^\/v2\/(.+)\/(?:manifests|blobs)\//.exec(req.url ?? '')?.[1];
-          const missingRepo = name !== undefined && !(await repositoryExists(mirrorSocket, name));
-          if (!missingRepo) {
-            res.writeHead(404, r.headers);
-            return void res.end(body);
-          }
-          res.writeHead(401, {
-            'content-type': 'application/json',
-            // What Docker Hub answers for a repository that does not exist (or that one may not read).
-            'www-authenticate':
-              'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",error="insufficient_scope"',
-            'docker-distribution-api-version': 'registry/2.0',
-            'content-length': Buffer.byteLength(DENIED),
+        const m = MANIFEST_OR_BLOB.exec(url.split('?')[0]!);
+        if (r.statusCode === 404 && m) {
+          const chunks: Buffer[] = [];
+          r.on('data', (d: Buffer) => chunks.push(d));
+          r.on('end', () => {
+            // Does the repository exist at all? Docker Hub says DENIED for one that does not (or is private).
+            get(mirrorSocket, `/v2/${m[1]}/tags/list`)
+              .then((tags) => {
+                if (tags.status === 200) {
+                  res.writeHead(404, r.headers);
+                  return res.end(Buffer.concat(chunks));
+                }
+                res.writeHead(401, {
+                  'content-type': 'application/json',
+                  'docker-distribution-api-version': 'registry/2.0',
+                  'content-length': Buffer.byteLength(DENIED),
+                });
+                res.end(DENIED);
+              })
+              .catch(unavailable);
           });
-          res.end(DENIED);
-        });
+          return;
+        }
+        passThrough(r.statusCode ?? 502, r.headers, r);
       },
     );
-    upstream.on('error', () => {
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'the registry is restarting; try again' }] }));
-    });
+    const passThrough = (status: number, headers: IncomingHttpHeaders, body: NodeJS.ReadableStream) => {
+      res.writeHead(status, headers);
+      body.pipe(res);
+    };
+    const unavailable = () => {
+      if (res.headersSent) return res.destroy();
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(UNAVAILABLE) });
+      res.end(UNAVAILABLE);
+    };
+    upstream.on('error', unavailable);
     req.pipe(upstream);
   });
+  server.on('tlsClientError', () => {}); // a client that gives up mid-handshake is not our problem
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
+      server.off('error', reject);
       chmodSync(socketPath, 0o666);
       resolve(server);
     });

@@ -1,159 +1,264 @@
 // The local registry that stands in for Docker Hub: Debian's docker-registry (the CNCF distribution
-// registry), supervised as child processes. Two instances share one storage: a read-write one on a
+// registry 2.8), supervised as child processes. Two instances share one storage: a read-write one on a
 // private unix socket for setup to push lesson images, and a read-only one whose socket is lent to every
-// sandbox (native/ binds registry/forward/ into it; dockside-init serves it on the sandbox's 127.0.0.1:5000).
-// Nothing listens on a network interface.
+// sandbox (native/ binds registry/forward/ into it; dockside-init serves `5000.sock` on the sandbox's
+// 127.0.0.1:5000, its Docker Hub mirror). A third endpoint, the hub (./hub.ts), answers as
+// registry-1.docker.io for what the mirror lacks. Nothing listens on a network interface.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import path from 'node:path';
+import { registryConfig } from './config';
 import { ensureHubCertificate, startHub } from './hub';
+import { registryPaths, type RegistryPaths } from './paths';
+import { registryAnswers } from './probe';
 
-export type RegistryPaths = {
-  storage: string;
-  pushSocket: string;
-  mirrorSocket: string;
-  hubSocket: string;
-  configDir: string;
-  tlsDir: string;
-};
+export { registryAnswers } from './probe';
+export { registryPaths, type RegistryPaths } from './paths';
 
-export function registryPaths(dataDir: string): RegistryPaths {
-  const root = path.join(dataDir, 'registry');
-  return {
-    storage: path.join(root, 'storage'),
-    pushSocket: path.join(root, 'run', 'push.sock'),
-    mirrorSocket: path.join(root, 'forward', '5000.sock'),
-    hubSocket: path.join(root, 'forward', '443.sock'),
-    configDir: path.join(root, 'config'),
-    tlsDir: path.join(root, 'tls'),
-  };
+export type InstanceName = 'push' | 'mirror';
+
+/** What the supervisor reports, for the server's logs. */
+export type RegistryEvent =
+  | { type: 'ready'; instance: InstanceName; pid: number; socket: string; restarts: number }
+  | {
+      type: 'exited';
+      instance: InstanceName;
+      pid: number;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number;
+      lastError?: string;
+    }
+  | { type: 'failed'; instance: InstanceName; message: string }
+  | { type: 'hub'; socket: string }
+  | { type: 'stopped' };
+
+export function describeRegistryEvent(e: RegistryEvent): string {
+  switch (e.type) {
+    case 'ready':
+      return `${e.instance} instance ready (pid ${e.pid}) on ${e.socket}${e.restarts ? ` after ${e.restarts} restart(s)` : ''}`;
+    case 'exited':
+      return `${e.instance} instance (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}); restarting in ${e.restartInMs} ms${e.lastError ? `. Last error: ${e.lastError}` : ''}`;
+    case 'failed':
+      return `${e.instance} instance: ${e.message}`;
+    case 'hub':
+      return `Docker Hub stand-in ready on ${e.socket}`;
+    case 'stopped':
+      return 'stopped';
+  }
+}
+
+/** Another live supervisor serves this data dir: reuse its sockets instead of starting a second one. */
+export class RegistryBusyError extends Error {
+  constructor(readonly pid: number) {
+    super(`another Dockside registry supervisor (pid ${pid}) already serves this data dir`);
+  }
 }
 
 type Instance = {
-  name: 'push' | 'mirror';
+  name: InstanceName;
   socket: string;
   config: string;
   mode: number;
   child?: ChildProcess;
   restarts: number;
+  readyAt?: number;
+  timer?: NodeJS.Timeout;
 };
 
-function config(storage: string, socket: string, readonly: boolean): string {
-  return [
-    'version: 0.1',
-    'log: { level: warn, formatter: text }',
-    'storage:',
-    `  filesystem: { rootdirectory: ${JSON.stringify(storage)} }`,
-    `  maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: ${readonly} } }`,
-    '  delete: { enabled: false }',
-    'http:',
-    '  net: unix',
-    `  addr: ${JSON.stringify(socket)}`,
-    '',
-  ].join('\n');
-}
+const READY_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 3_000;
+/** An instance that stayed up this long has its backoff reset. */
+const STABLE_MS = 30_000;
 
-/** GET /v2/ on a registry's unix socket: true when it answers. */
-export function registryAnswers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/v2/', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
+export type SupervisorOptions = {
+  log?: (message: string) => void;
+  bin?: string;
+};
 
-export class RegistrySupervisor {
-  private instances: Instance[];
+export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }> {
+  readonly paths: RegistryPaths;
+  private readonly instances: Instance[];
+  private readonly bin: string;
   private stopping = false;
   private hub?: Server;
-  readonly paths: RegistryPaths;
 
-  constructor(
-    dataDir: string,
-    private readonly log: (message: string) => void = (m) => console.log(`registry: ${m}`),
-    private readonly bin = process.env.DOCKSIDE_REGISTRY_BIN ?? '/usr/bin/docker-registry',
-  ) {
+  constructor(dataDir: string, logOrOptions: SupervisorOptions | ((message: string) => void) = {}) {
+    super();
+    const opts = typeof logOrOptions === 'function' ? { log: logOrOptions } : logOrOptions;
+    const log = opts.log ?? ((m: string) => console.log(`registry: ${m}`));
+    this.on('event', (e) => log(describeRegistryEvent(e)));
+    this.bin = opts.bin ?? process.env.DOCKSIDE_REGISTRY_BIN ?? '/usr/bin/docker-registry';
     this.paths = registryPaths(dataDir);
-    const { storage, pushSocket, mirrorSocket, configDir } = this.paths;
+    const { pushSocket, mirrorSocket, configDir } = this.paths;
     this.instances = [
       { name: 'push', socket: pushSocket, config: path.join(configDir, 'push.yml'), mode: 0o600, restarts: 0 },
       { name: 'mirror', socket: mirrorSocket, config: path.join(configDir, 'mirror.yml'), mode: 0o666, restarts: 0 },
     ];
-    for (const dir of [storage, path.dirname(pushSocket), configDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Sandboxes' roots traverse to the mirror's socket through this read-only bind.
-    mkdirSync(path.dirname(mirrorSocket), { recursive: true, mode: 0o755 });
-    chmodSync(path.dirname(mirrorSocket), 0o755);
-    for (const i of this.instances) writeFileSync(i.config, config(storage, i.socket, i.name === 'mirror'));
   }
 
-  /** Starts both instances and resolves once they answer. */
-  async start(): Promise<void> {
+  /** The pid of a live supervisor holding this data dir's lock, if any other than this process. */
+  static holder(dataDir: string): number | undefined {
+    const lock = registryPaths(dataDir).lockFile;
+    const pid = Number(existsSync(lock) ? readFileSync(lock, 'utf8').trim() : NaN);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private prepare(): void {
+    const { root, storage, runDir, configDir, forwardDir } = this.paths;
+    for (const dir of [root, storage, runDir, configDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Sandboxes see this directory through a read-only bind: sockets 0666, the CA 0644, nothing else.
+    mkdirSync(forwardDir, { recursive: true, mode: 0o755 });
+    chmodSync(forwardDir, 0o755);
+    const secret = randomBytes(16).toString('hex');
+    for (const i of this.instances)
+      writeFileSync(i.config, registryConfig({ storage, socket: i.socket, readonly: i.name === 'mirror', secret }), {
+        mode: 0o600,
+      });
+  }
+
+  /** Starts both instances and the hub; resolves once they all answer. */
+  async start(): Promise<this> {
     if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing (apt-get install docker-registry)`);
+    const holder = RegistrySupervisor.holder(path.dirname(this.paths.root));
+    // A holder whose push socket no longer answers is gone (or its pid was reused): take over.
+    if (holder && (await registryAnswers(this.paths.pushSocket))) throw new RegistryBusyError(holder);
+    this.prepare();
+    writeFileSync(this.paths.lockFile, `${process.pid}\n`);
     this.stopping = false;
-    for (const i of this.instances) this.spawn(i);
-    await Promise.all(this.instances.map((i) => this.waitFor(i)));
-    const tls = ensureHubCertificate(this.paths.tlsDir, path.dirname(this.paths.mirrorSocket));
-    this.hub = await startHub(this.paths.hubSocket, this.paths.mirrorSocket, tls);
+    try {
+      for (const i of this.instances) this.spawn(i);
+      await Promise.all(this.instances.map((i) => this.waitFor(i)));
+      const tls = ensureHubCertificate(this.paths.tlsDir, this.paths.forwardCa);
+      this.hub = await startHub(this.paths.hubSocket, this.paths.mirrorSocket, tls);
+      this.emit('event', { type: 'hub', socket: this.paths.hubSocket });
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    return this;
   }
 
   private spawn(i: Instance): void {
     rmSync(i.socket, { force: true });
-    const child = spawn(this.bin, ['serve', i.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // setpriv --pdeathsig: the registry dies with us, even if we are SIGKILLed, so none is left orphaned.
+    // The umask makes the socket born with its final mode (sandboxes need 0666 to connect).
+    const umask = (0o777 & ~i.mode & 0o777).toString(8).padStart(4, '0');
+    const child = spawn(
+      'sh',
+      ['-c', `umask ${umask}; exec setpriv --pdeathsig KILL -- "$@"`, 'sh', this.bin, 'serve', i.config],
+      // Own process group: a Ctrl-C on the terminal reaches the server, which stops them in order.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
     i.child = child;
+    i.readyAt = undefined;
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.on('error', (err) => this.emit('event', { type: 'failed', instance: i.name, message: err.message }));
     child.on('exit', (code, signal) => {
       if (this.stopping || i.child !== child) return;
+      if (i.readyAt && Date.now() - i.readyAt > STABLE_MS) i.restarts = 0;
+      const restartInMs = Math.min(10_000, 100 * 2 ** Math.min(i.restarts, 7));
       i.restarts++;
-      const delay = Math.min(10_000, 200 * 2 ** Math.min(i.restarts, 6));
-      this.log(
-        `${i.name} instance exited (${signal ?? code}); restarting in ${delay} ms. ${stderr.trim().split('\n').at(-1) ?? ''}`,
-      );
-      setTimeout(() => {
-        if (!this.stopping) {
-          this.spawn(i);
-          void this.waitFor(i).catch((err) => this.log((err as Error).message));
-        }
-      }, delay).unref();
+      const lastError = stderr
+        .trim()
+        .split('\n')
+        .at(-1)
+        ?.replace(/^time="[^"]*" /, '');
+      this.emit('event', {
+        type: 'exited',
+        instance: i.name,
+        pid: child.pid ?? 0,
+        code,
+        signal,
+        restartInMs,
+        lastError,
+      });
+      i.timer = setTimeout(() => {
+        if (this.stopping) return;
+        this.spawn(i);
+        this.waitFor(i).catch((err: Error) =>
+          this.emit('event', { type: 'failed', instance: i.name, message: err.message }),
+        );
+      }, restartInMs);
+      i.timer.unref();
     });
   }
 
   private async waitFor(i: Instance): Promise<void> {
-    for (let n = 0; n < 200; n++) {
+    const child = i.child;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline && i.child === child && child?.exitCode === null && !this.stopping) {
       if (existsSync(i.socket) && (await registryAnswers(i.socket))) {
         chmodSync(i.socket, i.mode);
-        i.restarts = 0;
+        i.readyAt = Date.now();
+        this.emit('event', {
+          type: 'ready',
+          instance: i.name,
+          pid: child.pid ?? 0,
+          socket: i.socket,
+          restarts: i.restarts,
+        });
         return;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 25));
     }
+    if (this.stopping || i.child !== child) return;
     throw new Error(`the ${i.name} registry did not answer on ${i.socket}`);
   }
 
-  pid(name: 'push' | 'mirror'): number | undefined {
+  pid(name: InstanceName): number | undefined {
     return this.instances.find((i) => i.name === name)?.child?.pid;
+  }
+
+  /** Whether both instances answer right now. */
+  async healthy(): Promise<boolean> {
+    const answers = await Promise.all(this.instances.map((i) => registryAnswers(i.socket)));
+    return answers.every(Boolean) && !!this.hub?.listening;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await new Promise<void>((resolve) => (this.hub ? this.hub.close(() => resolve()) : resolve()));
+    const hub = this.hub;
     this.hub = undefined;
+    if (hub) {
+      hub.closeAllConnections();
+      await new Promise<void>((resolve) => hub.close(() => resolve()));
+    }
     await Promise.all(
-      this.instances.map(
-        (i) =>
-          new Promise<void>((resolve) => {
-            const c = i.child;
-            if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
+      this.instances.map((i) => {
+        clearTimeout(i.timer);
+        const c = i.child;
+        if (!c || c.exitCode !== null || c.signalCode !== null) return;
+        return new Promise<void>((resolve) => {
+          const kill = setTimeout(() => c.kill('SIGKILL'), STOP_GRACE_MS);
+          c.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        });
+      }),
     );
+    try {
+      if (readFileSync(this.paths.lockFile, 'utf8').trim() === String(process.pid)) rmSync(this.paths.lockFile);
+    } catch {
+      // no lock: nothing to release
+    }
+    this.emit('event', { type: 'stopped' });
   }
+}
+
+/** Starts the registry for `dataDir`; the returned handle stops it. */
+export function startRegistry(dataDir: string, opts: SupervisorOptions = {}): Promise<RegistrySupervisor> {
+  return new RegistrySupervisor(dataDir, opts).start();
 }

@@ -88,9 +88,9 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
   });
 
   it('streams 50 MB of output without the server growing past a bound', async () => {
-    const before = rssOf(server.child.pid!);
+    const before = rssOf(server.serverPid());
     let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.child.pid!))), 100);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.serverPid()))), 100);
     const start = terminal.received;
     terminal.type('yes | head -c 50000000; echo done-$((1+1))\r');
     await terminal.waitFor('done-2', 180_000);

@@ -59,7 +59,8 @@ export class TerminalReader {
     this.text = initial;
     socket.on('terminal:output', ({ terminalId: id, data }) => {
       if (id !== this.terminalId) return;
-      this.text += data;
+      // Keep the recent output only: waiting scans it, and a flood would make that slow.
+      this.text = (this.text + data).slice(-1024 * 1024);
       this.chars += data.length;
       if (this.autoAck) socket.emit('terminal:ack', { terminalId: id, chars: data.length });
     });

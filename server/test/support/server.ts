@@ -1,6 +1,6 @@
 // Starts the real Dockside process (server/src/main.ts) on a free port with its own data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,9 +10,20 @@ export type RunningServer = {
   url: string;
   dataDir: string;
   child: ChildProcess;
+  /** The node process that serves (tsx runs it as a child of its own). */
+  serverPid: () => number;
   output: () => string;
   stop: () => Promise<void>;
 };
+
+function nodeUnderTsx(pid: number): number {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : pid;
+  } catch {
+    return pid;
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,6 +83,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     url,
     dataDir,
     child,
+    serverPid: () => nodeUnderTsx(child.pid!),
     output: () => out,
     stop: async () => {
       if (child.exitCode === null) {
