@@ -56,10 +56,11 @@ export function once(name, inputs, work, { check = () => true } = {}) {
   return true;
 }
 
-// Debian packages the product needs on the host, by the command that proves each is there.
+// Debian packages the product needs on the host, by the command (or file) that proves each is there.
 export const SYSTEM_PACKAGES = [
   ['make', 'make'],
   ['gcc', 'gcc'],
+  ['/usr/lib/x86_64-linux-gnu/libc.a', 'libc6-dev'], // static binaries: dockside-init, hello-world
   ['debootstrap', 'debootstrap'],
   ['mkfs.ext4', 'e2fsprogs'],
   ['losetup', 'mount'],
@@ -79,7 +80,8 @@ export function checkHost({ install = true } = {}) {
   if (nmaj < 20 || (nmaj === 20 && nmin < 19))
     problems.push(`Node.js ${process.versions.node} is too old: need 20.19 or later`);
 
-  const missing = SYSTEM_PACKAGES.filter(([cmd]) => !which(cmd)).map(([, pkg]) => pkg);
+  const present = (what) => (what.startsWith('/') ? existsSync(what) : which(what));
+  const missing = SYSTEM_PACKAGES.filter(([what]) => !present(what)).map(([, pkg]) => pkg);
   const isRoot = process.getuid?.() === 0;
   const apt = which('apt-get');
   if (missing.length && isRoot && apt && install) {
