@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCALES, LessonManifest, type Locale, type Localized } from './schema';
+export { CheckSpec, CHECK_KINDS } from './checks';
+export { StepCheck } from './schema';
 
 export { LOCALES, LessonManifest, type Locale, type Localized };
 

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     db,
     sessions,
     engine,
+    lessonsDir,
     pages: pages.handle,
     lessons,
     health: async () => {

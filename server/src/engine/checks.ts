@@ -2,38 +2,11 @@
 // workspace, the commands they ran, or a shell script inside the sandbox. Each result names what is
 // missing, in both languages, so a failed check is a hint rather than a red cross.
 import Docker from 'dockerode';
-import { z } from 'zod';
+import { CheckSpec } from '@dockside/lessons';
 import type { Runtime } from './runtime';
 import type { CommandEvent } from './shellIntegration';
 
-const ref = z.string().min(1).max(256);
-const target = { name: z.string().min(1).max(128).optional(), image: ref.optional() };
-
-/** The check kinds a lesson step may declare, with their parameters. */
-export const CheckSpec = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('imageExists'), image: ref }),
-  z.object({
-    kind: z.literal('imageLayerCount'),
-    image: ref,
-    min: z.number().int().min(0).optional(),
-    max: z.number().int().min(0).optional(),
-  }),
-  z.object({ kind: z.literal('imageHistoryHas'), image: ref, pattern: z.string().min(1) }),
-  z.object({ kind: z.literal('imagesShareLayer'), images: z.tuple([ref, ref]) }),
-  z.object({ kind: z.literal('containerRunning'), ...target }),
-  z.object({ kind: z.literal('containerExited'), ...target }),
-  z.object({ kind: z.literal('containerPublishes'), port: z.number().int().min(1).max(65535), ...target }),
-  z.object({
-    kind: z.literal('containerDiffHas'),
-    ...target,
-    path: z.string().min(1),
-    change: z.enum(['A', 'C', 'D']),
-  }),
-  z.object({ kind: z.literal('fileInWorkspace'), path: z.string().min(1), pattern: z.string().optional() }),
-  z.object({ kind: z.literal('commandRun'), pattern: z.string().min(1), exitCode: z.number().int().optional() }),
-  z.object({ kind: z.literal('shell'), script: z.string().min(1) }),
-]);
-export type CheckSpec = z.infer<typeof CheckSpec>;
+export { CheckSpec };
 
 export type Hint = { en: string; ko: string };
 export type CheckOutcome = { passed: boolean; hint?: Hint };

@@ -1,10 +1,12 @@
 // The server engine: sandbox manager, terminals, files, checks and progress, wired together once.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
 import { LayerAnalyzer, LayerCache } from '../layers/analyzer';
 import type { SandboxView } from '../realtime/events';
 import { CheckRunner, type ChecksResult, type StepCheck } from './checkRunner';
-import { CheckSpec } from './checks';
+import type { CheckSpec } from './checks';
 import type { Clock } from './clock';
 import { WorkspaceFiles } from './files';
 import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions } from './manager';
@@ -17,18 +19,13 @@ export type EngineListener = {
   checks: (learnerId: string, result: ChecksResult) => void;
 };
 
-/** The checks a lesson step declares, validated against the kinds the engine implements. */
+/** The checks a lesson step declares (validated when the lesson was loaded). */
 export function stepChecksFrom(lessons: () => Lesson[]) {
   return (lessonId: string, stepId: string): StepCheck[] | undefined => {
     const step = lessons()
       .find((l) => l.id === lessonId)
       ?.steps.find((s) => s.id === stepId);
-    if (!step) return undefined;
-    const declared = ((step as { checks?: unknown[] }).checks ?? []) as { id?: string }[];
-    return declared.flatMap((c, i) => {
-      const spec = CheckSpec.safeParse(c);
-      return spec.success ? [{ id: c.id ?? `check-${i + 1}`, spec: spec.data }] : [];
-    });
+    return step?.checks.map(({ id, title: _title, ...spec }) => ({ id, spec: spec as CheckSpec }));
   };
 }
 
@@ -105,6 +102,17 @@ export class Engine {
       return this.manager.viewById(view.id, unique) ?? view;
     } catch {
       return view;
+    }
+  }
+
+  /** Copies a lesson's starting files into /workspace; files the learner already has are kept. */
+  async seedLesson(sandboxId: string, lessonId: string, lessonsDir: string): Promise<void> {
+    const lesson = this.lessons().find((l) => l.id === lessonId);
+    if (!lesson) return;
+    for (const name of lesson.seed) {
+      const content = readFileSync(path.join(lessonsDir, lesson.id, 'workspace', name));
+      const target = `/workspace/${name}`;
+      await this.runtime.exec(sandboxId, ['sh', '-c', '[ -e "$1" ] || cat > "$1"', 'sh', target], { stdin: content });
     }
   }
 

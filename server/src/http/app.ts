@@ -9,7 +9,7 @@ export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise
 
 export type App = { server: Server; io: Io };
 
-export function createApp(deps: ApiDeps & { pages: PageHandler }): App {
+export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: string }): App {
   const server = createServer((req, res) => {
     void route(req, res).catch((err) => {
       console.error('http:', err);
@@ -31,6 +31,6 @@ export function createApp(deps: ApiDeps & { pages: PageHandler }): App {
   server.on('upgrade', (req, socket, head) => {
     void handlePreviewUpgrade(req, socket, head, deps.sessions, deps.engine).catch(() => socket.destroy());
   });
-  const io = attachRealtime(server, deps.sessions, deps.engine);
+  const io = attachRealtime(server, deps.sessions, deps.engine, deps.lessonsDir);
   return { server, io };
 }

@@ -5,23 +5,16 @@ import type { ApiDeps } from './api';
 import { HttpError } from './respond';
 import { parse, type Route } from './router';
 
-type Loc = { en: string; ko: string };
-type StepExtras = {
-  checks?: { id?: string; title?: Loc }[];
-  hints?: Loc[];
-  solution?: Loc;
-};
-
 function findLesson(lessons: Lesson[], lessonId: string): Lesson {
   const lesson = lessons.find((l) => l.id === lessonId);
   if (!lesson) throw new HttpError(404, 'not_found', `no lesson ${lessonId}`);
   return lesson;
 }
 
-function findStep(lesson: Lesson, stepId: string): Lesson['steps'][number] & StepExtras {
+function findStep(lesson: Lesson, stepId: string): Lesson['steps'][number] {
   const step = lesson.steps.find((s) => s.id === stepId);
   if (!step) throw new HttpError(404, 'not_found', `no step ${stepId} in lesson ${lesson.id}`);
-  return step as Lesson['steps'][number] & StepExtras;
+  return step;
 }
 
 const HintIndex = z.object({ index: z.number().int().min(0).max(50) });
@@ -48,15 +41,13 @@ export const lessonRoutes: Route<ApiDeps>[] = [
       const lesson = findLesson(lessons(), params[0]!);
       return {
         ...lesson,
-        steps: lesson.steps.map((raw) => {
-          const { solution, hints, checks, ...step } = raw as typeof raw & StepExtras;
-          return {
-            ...step,
-            checks: (checks ?? []).map((c, i) => ({ id: c.id ?? `check-${i + 1}`, title: c.title ?? null })),
-            hintCount: hints?.length ?? 0,
-            hasSolution: Boolean(solution),
-          };
-        }),
+        steps: lesson.steps.map(({ solution, hints, checks, run, ...step }) => ({
+          ...step,
+          checks: checks.map((c) => ({ id: c.id, title: c.title })),
+          hintCount: hints.length,
+          hasSolution: Boolean(solution),
+          commands: run,
+        })),
       };
     },
   },
@@ -77,7 +68,7 @@ export const lessonRoutes: Route<ApiDeps>[] = [
     handle: async ({ params, body }, { lessons }) => {
       const step = findStep(findLesson(lessons(), params[0]!), params[1]!);
       const { index } = parse(HintIndex, body ?? {});
-      const hints = step.hints ?? [];
+      const hints = step.hints;
       if (index >= hints.length) throw new HttpError(404, 'not_found', 'this step has no more hints');
       return { hint: hints[index], index, remaining: hints.length - index - 1 };
     },

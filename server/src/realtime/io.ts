@@ -10,7 +10,7 @@ export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerE
 export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. */
-export function attachRealtime(server: HttpServer, sessions: Sessions, engine: Engine): Io {
+export function attachRealtime(server: HttpServer, sessions: Sessions, engine: Engine, lessonsDir: string): Io {
   const io: Io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
@@ -30,7 +30,7 @@ export function attachRealtime(server: HttpServer, sessions: Sessions, engine: E
     socket.on('session:whoami', (ack) => {
       if (typeof ack === 'function') ack({ learnerId: socket.data.learnerId });
     });
-    registerLearnerSocket(socket, engine);
+    registerLearnerSocket(socket, engine, lessonsDir);
   });
 
   engine.listen({

@@ -42,7 +42,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T | Failure {
 }
 const isFailure = (v: unknown): v is Failure => typeof v === 'object' && v !== null && (v as Failure).ok === false;
 
-export function registerLearnerSocket(socket: IoSocket, engine: Engine): void {
+export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsDir: string): void {
   const learnerId = socket.data.learnerId;
   void socket.join(learnerRoom(learnerId));
   const viewers = new Map<string, Viewer>(); // terminalId → this socket's viewer
@@ -67,6 +67,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine): void {
       const r = await engine.ensureSandbox(learnerId);
       if ('queued' in r)
         return reply(ack, failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`));
+      if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
       reply(ack, { ok: true, value: r.sandbox });
     } catch (err) {
       reply(ack, failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`));
