@@ -1,25 +1,31 @@
 // `tsx server/src/images/build.ts`: builds the lesson images from lessons/images/*/image.json and pushes
-// them to the local registry under Docker Hub's names. Each image is cached by a hash of its recipe
-// (and of the recipes it builds on); a warm run only checks that the registry still has every manifest.
-import { execFileSync } from 'node:child_process';
+// them to the local registry under Docker Hub's names. Each image is cached by a hash of its recipe (and
+// of the recipes it builds on) under $DOCKSIDE_DATA_DIR/images/lessons/<name>/<hash>/; a warm run only
+// checks that the registry still has every manifest, and pushes again what it lacks.
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { REPO_ROOT } from '../paths';
+import { registryAnswers } from '../registry/probe';
+import { registryPaths } from '../registry/paths';
 import { RegistrySupervisor } from '../registry/supervisor';
 import { diffTrees, writeDirectoryLayer, writeLayer, type Layer } from './layers';
 import { MANIFEST_V2, RegistryClient } from './registryClient';
 
-const RECIPES = path.join(REPO_ROOT, 'lessons', 'images');
-const BUILDER_VERSION = '1';
+export const RECIPES_DIR = path.join(REPO_ROOT, 'lessons', 'images');
+/** Bump when the way layers are made changes, so every cache entry is rebuilt. */
+const BUILDER_VERSION = '2';
 const MIRROR = process.env.DOCKSIDE_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+const SUITE = 'bookworm';
 
 const Recipe = z.object({
   repository: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   tags: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/)).min(1),
   base: z.string(),
-  packages: z.array(z.string()).optional(),
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/)).optional(),
   after: z.string().optional(),
   files: z.record(z.string(), z.string()).optional(),
   busyboxApplets: z.boolean().optional(),
@@ -29,25 +35,32 @@ const Recipe = z.object({
 });
 type Recipe = z.infer<typeof Recipe> & { name: string; dir: string };
 
+/** A built image in the cache; paths are relative to the cache root so the cache can move. */
 type Built = {
   layers: Layer[];
   history: { created: string; created_by: string; empty_layer?: boolean }[];
   rootfs?: string;
 };
 
-function loadRecipes(): Map<string, Recipe> {
+export type ImageSummary = { name: string; reference: string; digest: string; built: boolean; pushedBytes: number };
+
+export function loadRecipes(dir = RECIPES_DIR): Map<string, Recipe> {
   const recipes = new Map<string, Recipe>();
-  for (const name of readdirSync(RECIPES, { withFileTypes: true })
+  for (const name of readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => d.name)) {
-    const dir = path.join(RECIPES, name);
-    const parsed = Recipe.safeParse(JSON.parse(readFileSync(path.join(dir, 'image.json'), 'utf8')));
-    if (!parsed.success)
-      throw new Error(
-        `lessons/images/${name}/image.json: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-      );
-    recipes.set(name, { ...parsed.data, name, dir });
+    .map((d) => d.name)
+    .sort()) {
+    const recipeDir = path.join(dir, name);
+    const parsed = Recipe.safeParse(JSON.parse(readFileSync(path.join(recipeDir, 'image.json'), 'utf8')));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`lessons/images/${name}/image.json: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    recipes.set(name, { ...parsed.data, name, dir: recipeDir });
   }
+  for (const r of recipes.values())
+    if (!['scratch', 'debootstrap'].includes(r.base) && !recipes.has(r.base))
+      throw new Error(`lessons/images/${r.name}/image.json: base "${r.base}" is not a recipe`);
   return recipes;
 }
 
@@ -55,87 +68,186 @@ function recipeHash(recipes: Map<string, Recipe>, name: string): string {
   const r = recipes.get(name)!;
   const h = createHash('sha256').update(BUILDER_VERSION).update(MIRROR);
   for (const f of readdirSync(r.dir).sort()) h.update(f).update(readFileSync(path.join(r.dir, f)));
+  // Files taken from the host (busybox) count by their content.
+  for (const source of Object.values(r.files ?? {}))
+    if (source.startsWith('host:')) h.update(readFileSync(source.slice(5)));
   if (r.base !== 'scratch' && r.base !== 'debootstrap') h.update(recipeHash(recipes, r.base));
   return h.digest('hex').slice(0, 16);
 }
 
-const say = (msg: string) => console.log(`lesson images: ${msg}`);
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
-function run(cmd: string, args: string[]): void {
-  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Runs a command, passing the lines `keep` accepts to the log (prefixed); throws with its tail on failure. */
+function run(
+  cmd: string,
+  args: string[],
+  log: (m: string) => void,
+  keep: (line: string) => boolean = () => false,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    });
+    const tail: string[] = [];
+    for (const stream of [child.stdout, child.stderr])
+      createInterface({ input: stream }).on('line', (line) => {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        if (keep(line)) log(`  ${line.trim()}`);
+      });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}:\n${tail.join('\n')}`)),
+    );
+  });
 }
 
-/** Runs a shell script in a root filesystem, in a private mount namespace with /proc and /dev. */
-function inRoot(root: string, script: string): void {
+/** A shell script inside a root filesystem, in a private mount namespace with /proc and /dev. */
+async function inRoot(root: string, script: string, log: (m: string) => void): Promise<void> {
   writeFileSync(path.join(root, 'etc', 'resolv.conf'), readFileSync('/etc/resolv.conf'));
-  const wrapped = `set -e; mount -t proc proc "$1/proc"; mount --rbind /dev "$1/dev"; chroot "$1" /bin/sh -c "$2"`;
+  const wrapped = `set -e; mount -t proc proc "$1/proc"; mount --rbind /dev "$1/dev"; exec chroot "$1" /bin/sh -ec "$2"`;
   try {
-    execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', wrapped, 'sh', root, script], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LANG: 'C.UTF-8' },
-    });
+    await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', wrapped, 'sh', root, script], log, (l) =>
+      /^(Fetched|E:)/.test(l),
+    );
   } finally {
     writeFileSync(path.join(root, 'etc', 'resolv.conf'), '');
   }
 }
 
-async function buildOne(
-  recipes: Map<string, Recipe>,
-  name: string,
-  cacheRoot: string,
-  done: Map<string, Built>,
-): Promise<Built> {
-  const cached = done.get(name);
-  if (cached) return cached;
-  const r = recipes.get(name)!;
-  const dir = path.join(cacheRoot, name, recipeHash(recipes, name));
-  const metaFile = path.join(dir, 'built.json');
-  if (existsSync(metaFile)) {
-    const built = JSON.parse(readFileSync(metaFile, 'utf8')) as Built;
-    done.set(name, built);
-    return built;
-  }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const started = Date.now();
-  const now = new Date().toISOString();
-  let built: Built;
+class Builder {
+  private readonly done = new Map<string, Built>();
 
-  if (r.base === 'scratch') {
-    const root = path.join(dir, 'files');
-    for (const [target, source] of Object.entries(r.files ?? {})) {
-      const dest = path.join(root, target);
-      mkdirSync(path.dirname(dest), { recursive: true });
-      if (source.startsWith('host:')) cpSync(source.slice(5), dest);
-      else if (source === 'hello') run('gcc', ['-static', '-Os', '-s', '-o', dest, path.join(r.dir, 'hello.c')]);
-      else cpSync(path.join(r.dir, source), dest);
-    }
-    if (r.busyboxApplets) {
-      const applets = execFileSync(path.join(root, 'bin', 'busybox'), ['--list-full'])
-        .toString()
-        .trim()
-        .split('\n');
-      for (const a of applets) {
-        const dest = path.join(root, a);
-        if (existsSync(dest)) continue;
-        mkdirSync(path.dirname(dest), { recursive: true });
-        execFileSync('ln', ['-s', '/bin/busybox', dest]);
+  constructor(
+    private readonly recipes: Map<string, Recipe>,
+    private readonly cacheRoot: string,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** The cached build of `name`, building it (and its base) when the cache lacks it. */
+  async get(name: string): Promise<{ built: Built; fresh: boolean }> {
+    const cached = this.done.get(name);
+    if (cached) return { built: cached, fresh: false };
+    const rel = path.join(name, recipeHash(this.recipes, name));
+    const meta = path.join(this.cacheRoot, rel, 'built.json');
+    if (existsSync(meta)) {
+      const built = JSON.parse(readFileSync(meta, 'utf8')) as Built;
+      if (built.layers.every((l) => existsSync(path.join(this.cacheRoot, l.file)))) {
+        this.done.set(name, built);
+        return { built, fresh: false };
       }
-      for (const d of ['tmp', 'root', 'etc', 'home', 'var/www']) mkdirSync(path.join(root, d), { recursive: true });
-      execFileSync('chmod', ['1777', path.join(root, 'tmp')]);
-      writeFileSync(
-        path.join(root, 'etc', 'passwd'),
-        'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n',
-      );
-      writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
     }
-    const layer = await writeDirectoryLayer(root, dir);
-    built = { layers: [layer], history: [{ created: now, created_by: r.createdBy }] };
-  } else if (r.base === 'debootstrap') {
+    // Build beside the final place and rename at the end: a second builder never sees half an image.
+    const tmpRel = `${rel}.tmp-${process.pid}`;
+    const tmp = path.join(this.cacheRoot, tmpRel);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const started = Date.now();
+    let built: Built;
+    try {
+      built = await this.build(this.recipes.get(name)!, tmp);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    // Layers of this image were written under tmp; rewrite their paths to the final directory.
+    const fix = (p: string) => (p.startsWith(tmpRel) ? rel + p.slice(tmpRel.length) : p);
+    built = {
+      ...built,
+      layers: built.layers.map((l) => ({ ...l, file: fix(l.file) })),
+      rootfs: built.rootfs && fix(built.rootfs),
+    };
+    writeFileSync(path.join(tmp, 'built.json'), JSON.stringify(built, null, 1));
+    const final = path.join(this.cacheRoot, rel);
+    rmSync(final, { recursive: true, force: true });
+    renameSync(tmp, final);
+    // Older builds of this recipe are dead weight (the registry keeps its own copy of what it serves).
+    for (const old of readdirSync(path.join(this.cacheRoot, name)))
+      if (old !== path.basename(rel) && !old.includes('.tmp-'))
+        rmSync(path.join(this.cacheRoot, name, old), { recursive: true, force: true });
+    const layer = built.layers.at(-1)!;
+    this.log(
+      `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, new layer ${mb(layer.size)} compressed`,
+    );
+    this.done.set(name, built);
+    return { built, fresh: true };
+  }
+
+  private relative(file: string): string {
+    return path.relative(this.cacheRoot, file);
+  }
+
+  private async build(r: Recipe, dir: string): Promise<Built> {
+    const now = new Date().toISOString();
+    const say = (m: string) => this.log(`${r.name}: ${m}`);
+    const metadata = r.metadata.map((m) => ({ created: now, created_by: m, empty_layer: true }));
+    const asRelative = (l: Layer): Layer => ({ ...l, file: this.relative(l.file) });
+
+    if (r.base === 'scratch') {
+      const root = path.join(dir, 'files');
+      for (const [target, source] of Object.entries(r.files ?? {})) {
+        const dest = path.join(root, target);
+        mkdirSync(path.dirname(dest), { recursive: true });
+        if (source.startsWith('host:')) cpSync(source.slice(5), dest);
+        else if (source.endsWith('.c')) {
+          say(`compiling ${source} (gcc -static -Os)`);
+          await run('gcc', ['-static', '-Os', '-s', '-o', dest, path.join(r.dir, source)], this.log, () => true);
+        } else cpSync(path.join(r.dir, source), dest);
+      }
+      if (r.busyboxApplets) this.busyboxTree(root);
+      say('packing the layer');
+      const layer = await writeDirectoryLayer(root, dir);
+      rmSync(root, { recursive: true, force: true });
+      return { layers: [asRelative(layer)], history: [{ created: now, created_by: r.createdBy }, ...metadata] };
+    }
+
+    if (r.base === 'debootstrap') {
+      const root = path.join(dir, 'rootfs');
+      say(`debootstrap --variant=minbase ${SUITE} from ${MIRROR} (about a minute)`);
+      await run('debootstrap', ['--variant=minbase', SUITE, root, MIRROR], this.log, (l) =>
+        /^I: (Retrieving Release|Base system installed|Checking component)|^E:|^W:/.test(l),
+      );
+      this.slim(root);
+      say('packing the layer');
+      const layer = await writeDirectoryLayer(root, dir, (n) => n % 4000 === 0 && say(`${n} files packed`));
+      return {
+        layers: [asRelative(layer)],
+        history: [{ created: now, created_by: r.createdBy }, ...metadata],
+        rootfs: this.relative(root),
+      };
+    }
+
+    const { built: base } = await this.get(r.base);
+    if (!base.rootfs) throw new Error(`${r.name}: base ${r.base} keeps no root filesystem to build on`);
+    const baseRoot = path.join(this.cacheRoot, base.rootfs);
     const root = path.join(dir, 'rootfs');
-    say(`${name}: debootstrap bookworm minbase (about 30 s)`);
-    run('debootstrap', ['--variant=minbase', 'bookworm', root, MIRROR]);
-    // Slim like the official image: no docs, manuals or translations, no apt lists.
+    say(`copying the ${r.base} root filesystem`);
+    await run('cp', ['-a', baseRoot, root], this.log);
+    const steps: string[] = [];
+    if (r.packages?.length) {
+      say(`apt-get install ${r.packages.join(' ')}`);
+      steps.push(
+        'apt-get update -q',
+        `apt-get install -y -q --no-install-recommends ${r.packages.join(' ')}`,
+        'apt-get clean',
+        'rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log /var/log/alternatives.log',
+      );
+    }
+    if (r.after) steps.push(r.after);
+    if (steps.length) await inRoot(root, steps.join('\n'), this.log);
+    this.slim(root);
+    say('packing the difference from the base as a layer');
+    const layer = await writeLayer(root, diffTrees(baseRoot, root), dir);
+    rmSync(root, { recursive: true, force: true }); // nothing builds on these
+    return {
+      layers: [...base.layers, asRelative(layer)],
+      history: [...base.history, { created: now, created_by: r.createdBy }, ...metadata],
+    };
+  }
+
+  /** Slim like Docker's official images: no docs, manuals or translations, no apt lists or caches. */
+  private slim(root: string): void {
     for (const p of [
       'usr/share/doc',
       'usr/share/man',
@@ -145,101 +257,141 @@ async function buildOne(
       'var/cache/apt',
     ]) {
       rmSync(path.join(root, p), { recursive: true, force: true });
-      mkdirSync(path.join(root, p), { recursive: true });
+      mkdirSync(path.join(root, p), { recursive: true, mode: 0o755 });
     }
-    writeFileSync(path.join(root, 'etc', 'resolv.conf'), '');
-    writeFileSync(path.join(root, 'etc', 'hostname'), '');
-    const layer = await writeDirectoryLayer(root, dir, (n) => n % 5000 === 0 && say(`${name}: ${n} files packed`));
-    built = { layers: [layer], history: [{ created: now, created_by: r.createdBy }], rootfs: root };
-  } else {
-    const base = await buildOne(recipes, r.base, cacheRoot, done);
-    if (!base.rootfs) throw new Error(`${name}: base ${r.base} keeps no root filesystem to build on`);
-    const root = path.join(dir, 'rootfs');
-    say(`${name}: installing ${(r.packages ?? []).join(' ')} on ${r.base}`);
-    run('cp', ['-a', base.rootfs, root]);
-    const install = r.packages?.length
-      ? `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${r.packages.join(' ')} >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log`
-      : 'true';
-    inRoot(root, r.after ? `${install} && ${r.after}` : install);
-    const layer = await writeLayer(root, diffTrees(base.rootfs, root), dir);
-    rmSync(root, { recursive: true, force: true }); // nothing builds on these
-    built = {
-      layers: [...base.layers, layer],
-      history: [...base.history.filter((h) => !h.empty_layer), { created: now, created_by: r.createdBy }],
-    };
+    mkdirSync(path.join(root, 'var/lib/apt/lists/partial'), { recursive: true, mode: 0o700 });
+    mkdirSync(path.join(root, 'var/cache/apt/archives/partial'), { recursive: true, mode: 0o700 });
+    // Docker writes these into every container; an image carries them empty.
+    for (const f of ['etc/resolv.conf', 'etc/hostname']) writeFileSync(path.join(root, f), '');
   }
-  built.history.push(...r.metadata.map((m) => ({ created: now, created_by: m, empty_layer: true })));
-  writeFileSync(metaFile, JSON.stringify(built));
-  const bytes = built.layers.at(-1)!.size;
-  say(
-    `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s (new layer ${(bytes / 1024 ** 2).toFixed(1)} MB compressed)`,
-  );
-  done.set(name, built);
-  return built;
+
+  private busyboxTree(root: string): void {
+    const applets = execFileSync(path.join(root, 'bin', 'busybox'), ['--list-full'])
+      .toString()
+      .trim()
+      .split('\n');
+    for (const a of applets) {
+      const dest = path.join(root, a);
+      if (existsSync(dest)) continue;
+      mkdirSync(path.dirname(dest), { recursive: true });
+      execFileSync('ln', ['-s', '/bin/busybox', dest]);
+    }
+    for (const d of ['tmp', 'root', 'etc', 'home', 'var/www']) mkdirSync(path.join(root, d), { recursive: true });
+    execFileSync('chmod', ['1777', path.join(root, 'tmp')]);
+    writeFileSync(
+      path.join(root, 'etc', 'passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n',
+    );
+    writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  }
 }
 
-function imageConfig(r: Recipe, built: Built): { json: string; digest: string } {
-  const config = {
+function imageJson(r: Recipe, built: Built): { config: string; manifest: string; digest: string } {
+  const config = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
     created: built.history.at(-1)!.created,
     config: r.config,
     rootfs: { type: 'layers', diff_ids: built.layers.map((l) => l.diffId) },
     history: built.history,
-  };
-  const json = JSON.stringify(config);
-  return { json, digest: `sha256:${createHash('sha256').update(json).digest('hex')}` };
+  });
+  const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MANIFEST_V2,
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      size: Buffer.byteLength(config),
+      digest: sha(config),
+    },
+    layers: built.layers.map((l) => ({
+      mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      size: l.size,
+      digest: l.digest,
+    })),
+  });
+  return { config, manifest, digest: sha(manifest) };
 }
 
-export async function buildLessonImages(dataDir: string): Promise<void> {
-  const recipes = loadRecipes();
-  const cacheRoot = path.join(dataDir, 'images', 'lessons');
-  const supervisor = new RegistrySupervisor(dataDir, say);
-  await supervisor.start();
+export type BuildOptions = {
+  dataDir: string;
+  /** Where built layers are cached (default <dataDir>/images/lessons; tests point it at the shared one). */
+  cacheDir?: string;
+  log?: (message: string) => void;
+  recipesDir?: string;
+};
+
+/** Builds what the cache lacks and makes sure the registry of `dataDir` serves every lesson image. */
+export async function buildLessonImages(opts: BuildOptions): Promise<ImageSummary[]> {
+  const log = opts.log ?? ((m: string) => console.log(`lesson images: ${m}`));
+  const recipes = loadRecipes(opts.recipesDir);
+  const cacheRoot = opts.cacheDir ?? path.join(opts.dataDir, 'images', 'lessons');
+  mkdirSync(cacheRoot, { recursive: true });
+  const paths = registryPaths(opts.dataDir);
+  // A running server already supervises the registry: push through it. Otherwise run one for the build.
+  let supervisor: RegistrySupervisor | undefined;
+  if (!(await registryAnswers(paths.pushSocket))) {
+    supervisor = new RegistrySupervisor(opts.dataDir, {
+      log: (m) => (m.includes('exited') ? log(`registry: ${m}`) : undefined),
+    });
+    await supervisor.start();
+  }
   try {
-    const client = new RegistryClient(supervisor.paths.pushSocket);
-    const done = new Map<string, Built>();
-    // Base images first, so the ones built on them reuse their layers.
-    const order = [...recipes.keys()].sort(
-      (a, b) => Number(recipes.get(a)!.base === 'debian') - Number(recipes.get(b)!.base === 'debian'),
-    );
-    for (const name of order) {
-      const r = recipes.get(name)!;
-      const built = await buildOne(recipes, name, cacheRoot, done);
-      const config = imageConfig(r, built);
-      const manifest = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MANIFEST_V2,
-        config: {
-          mediaType: 'application/vnd.docker.container.image.v1+json',
-          size: Buffer.byteLength(config.json),
-          digest: config.digest,
-        },
-        layers: built.layers.map((l) => ({
-          mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-          size: l.size,
-          digest: l.digest,
-        })),
-      });
-      const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
-      const repo = `library/${r.repository}`;
-      const present = await Promise.all(r.tags.map((t) => client.hasManifest(repo, t, manifestDigest)));
-      if (present.every(Boolean)) continue;
-      say(`${r.repository}: pushing ${built.layers.length} layer(s) and tags ${r.tags.join(', ')}`);
-      for (const l of built.layers) await client.pushBlob(repo, l.digest, { file: l.file });
-      await client.pushBlob(repo, config.digest, Buffer.from(config.json));
-      for (const t of r.tags) await client.pushManifest(repo, t, manifest);
+    const client = new RegistryClient(paths.pushSocket);
+    const builder = new Builder(recipes, cacheRoot, log);
+    const summaries: ImageSummary[] = [];
+    /** Which repository already has a layer, for a cross-repository mount instead of a second upload. */
+    const pushedTo = new Map<string, string>();
+    for (const r of recipes.values()) {
+      const { built } = await builder.get(r.name);
+      for (const l of built.layers) if (!pushedTo.has(l.digest)) pushedTo.set(l.digest, `library/${r.repository}`);
     }
-    say(`ready: ${[...recipes.values()].map((r) => `${r.repository}:${r.tags[0]}`).join(', ')}`);
+    for (const name of recipes.keys()) {
+      const r = recipes.get(name)!;
+      const { built, fresh } = await builder.get(name);
+      const { config, manifest, digest } = imageJson(r, built);
+      const repo = `library/${r.repository}`;
+      const reference = `${r.repository}:${r.tags[0]}`;
+      const present = await Promise.all(r.tags.map((t) => client.manifestDigest(repo, t)));
+      if (present.every((d) => d === digest)) {
+        summaries.push({ name, reference, digest, built: fresh, pushedBytes: 0 });
+        continue;
+      }
+      let pushedBytes = 0;
+      for (const [n, l] of built.layers.entries()) {
+        const from = pushedTo.get(l.digest);
+        const sent = await client.pushBlob(repo, l.digest, { file: path.join(cacheRoot, l.file) }, from);
+        pushedTo.set(l.digest, repo);
+        pushedBytes += sent;
+        log(
+          `${reference}: layer ${n + 1}/${built.layers.length} ${l.digest.slice(7, 19)} ${sent ? `pushed ${mb(sent)}` : 'already in the registry'}`,
+        );
+      }
+      pushedBytes += await client.pushBlob(repo, JSON.parse(manifest).config.digest, Buffer.from(config));
+      for (const t of r.tags) await client.pushManifest(repo, t, manifest);
+      log(`${reference}: pushed as ${r.tags.map((t) => `${r.repository}:${t}`).join(', ')} (${digest.slice(0, 19)}…)`);
+      summaries.push({ name, reference, digest, built: fresh, pushedBytes });
+    }
+    return summaries;
   } finally {
-    await supervisor.stop();
+    await supervisor?.stop();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = Date.now();
   const dataDir = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
-  buildLessonImages(dataDir).catch((err) => {
-    console.error(`lesson images: ${(err as Error).message}`);
-    process.exit(1);
-  });
+  buildLessonImages({ dataDir, cacheDir: process.env.DOCKSIDE_IMAGE_CACHE })
+    .then((images) => {
+      const built = images.filter((i) => i.built).length;
+      const pushed = images.reduce((n, i) => n + i.pushedBytes, 0);
+      console.log(
+        `lesson images: ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${images.map((i) => i.reference).join(', ')}` +
+          ` (${built} built, ${mb(pushed)} pushed)`,
+      );
+    })
+    .catch((err: Error) => {
+      console.error(`lesson images: ${err.message}`);
+      process.exit(1);
+    });
 }

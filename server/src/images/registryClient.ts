@@ -33,14 +33,24 @@ export class RegistryClient {
     return (await call(this.socketPath, 'HEAD', `/v2/${repo}/blobs/${digest}`)).status === 200;
   }
 
-  async hasManifest(repo: string, tag: string, digest: string): Promise<boolean> {
+  /** The digest a tag points at, or undefined when the registry lacks it. */
+  async manifestDigest(repo: string, tag: string): Promise<string | undefined> {
     const r = await call(this.socketPath, 'HEAD', `/v2/${repo}/manifests/${tag}`, { accept: MANIFEST_V2 });
-    return r.status === 200 && r.headers['docker-content-digest'] === digest;
+    const digest = r.headers['docker-content-digest'];
+    return r.status === 200 && typeof digest === 'string' ? digest : undefined;
   }
 
-  /** Uploads a blob in one request (monolithic upload), unless the registry has it already. */
-  async pushBlob(repo: string, digest: string, content: Buffer | { file: string }): Promise<void> {
-    if (await this.hasBlob(repo, digest)) return;
+  /** Uploads a blob in one request (monolithic upload) unless the registry has it; returns the bytes sent. */
+  async pushBlob(repo: string, digest: string, content: Buffer | { file: string }, from?: string): Promise<number> {
+    if (await this.hasBlob(repo, digest)) return 0;
+    if (from && from !== repo) {
+      // Cross-repository mount: the registry links the blob it already has, nothing is sent.
+      const q = new URLSearchParams({ mount: digest, from });
+      const m = await call(this.socketPath, 'POST', `/v2/${repo}/blobs/uploads/?${q}`, { 'content-length': 0 });
+      if (m.status === 201) return 0;
+      if (m.status === 202 && m.headers.location)
+        await call(this.socketPath, 'DELETE', new URL(m.headers.location, 'http://localhost').pathname);
+    }
     const start = await call(this.socketPath, 'POST', `/v2/${repo}/blobs/uploads/`, { 'content-length': 0 });
     if (start.status !== 202 || !start.headers.location)
       throw new Error(`registry refused an upload to ${repo}: ${start.status} ${start.body}`);
@@ -51,13 +61,11 @@ export class RegistryClient {
       this.socketPath,
       'PUT',
       location.pathname + location.search,
-      {
-        'content-type': 'application/octet-stream',
-        'content-length': length,
-      },
+      { 'content-type': 'application/octet-stream', 'content-length': length },
       content,
     );
     if (put.status !== 201) throw new Error(`registry rejected blob ${digest} for ${repo}: ${put.status} ${put.body}`);
+    return length;
   }
 
   async pushManifest(repo: string, tag: string, manifest: string): Promise<void> {

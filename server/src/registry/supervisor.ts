@@ -70,6 +70,8 @@ type Instance = {
 };
 
 const READY_TIMEOUT_MS = 10_000;
+/** Data dirs this process already serves (the lock file only tells other processes). */
+const running = new Set<string>();
 const STOP_GRACE_MS = 3_000;
 /** An instance that stayed up this long has its backoff reset. */
 const STABLE_MS = 30_000;
@@ -129,11 +131,13 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
   /** Starts both instances and the hub; resolves once they all answer. */
   async start(): Promise<this> {
     if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing (apt-get install docker-registry)`);
+    if (running.has(this.paths.root)) throw new RegistryBusyError(process.pid);
     const holder = RegistrySupervisor.holder(path.dirname(this.paths.root));
     // A holder whose push socket no longer answers is gone (or its pid was reused): take over.
     if (holder && (await registryAnswers(this.paths.pushSocket))) throw new RegistryBusyError(holder);
     this.prepare();
     writeFileSync(this.paths.lockFile, `${process.pid}\n`);
+    running.add(this.paths.root);
     this.stopping = false;
     try {
       for (const i of this.instances) this.spawn(i);
@@ -172,6 +176,7 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
       const lastError = stderr
         .trim()
         .split('\n')
+        .filter((l) => !l.includes('response completed with error')) // a client's 404, not the crash
         .at(-1)
         ?.replace(/^time="[^"]*" /, '');
       this.emit('event', {
@@ -249,6 +254,7 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
         });
       }),
     );
+    running.delete(this.paths.root);
     try {
       if (readFileSync(this.paths.lockFile, 'utf8').trim() === String(process.pid)) rmSync(this.paths.lockFile);
     } catch {
