@@ -1,0 +1,79 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONTENT_DIR, loadLesson, loadLessons, LOCALES } from './index';
+import { providedImages, validateLesson } from './validate';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const EXAMPLE = path.resolve(here, '../examples/Hello_Example');
+const images = providedImages(path.resolve(here, '../images'));
+
+let dir = '';
+afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+/** A copy of the example lesson to break. */
+function example(): string {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-example-'));
+  const copy = path.join(dir, 'Hello_Example');
+  cpSync(EXAMPLE, copy, { recursive: true });
+  return copy;
+}
+
+function edit(file: string, change: (text: string) => string): void {
+  writeFileSync(file, change(readFileSync(file, 'utf8')));
+}
+
+describe('lesson validation', () => {
+  it('accepts the example lesson and the course lessons', () => {
+    expect(validateLesson(EXAMPLE, images)).toEqual([]);
+    expect(loadLesson(EXAMPLE).steps[0]!.checks[0]!.kind).toBe('containerExited');
+    for (const lesson of loadLessons())
+      expect(validateLesson(path.join(DEFAULT_CONTENT_DIR, lesson.id), images)).toEqual([]);
+  });
+
+  it('reports an unknown check kind at its line in lesson.json', () => {
+    const l = example();
+    edit(path.join(l, 'lesson.json'), (t) => t.replace('"containerExited"', '"containerDanced"'));
+    const [p] = validateLesson(l, images);
+    expect(p!.file).toBe(path.join(l, 'lesson.json'));
+    const lines = readFileSync(p!.file, 'utf8').split('\n');
+    expect(lines[p!.line - 1]).toMatch(/"kind"|"checks"|"id": "ran"/);
+    expect(p!.message).toMatch(/steps\.0\.checks\.0/);
+  });
+
+  it('reports a missing translation, a broken link, an image no recipe builds and differing commands', () => {
+    const l = example();
+    rmSync(path.join(l, 'steps', '01-say-hello.ko.md'));
+    edit(path.join(l, 'steps', '01-say-hello.en.md'), (t) => `${t}\nSee [the picture](img/missing.png).\n`);
+    edit(path.join(l, 'lesson.json'), (t) => t.replace('"images": ["busybox"]', '"images": ["busybox", "mysql"]'));
+    const problems = validateLesson(l, images).map((p) => ({ ...p, file: path.basename(p.file) }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { file: '01-say-hello.ko.md', line: 1, message: 'missing ko text for step "say-hello"' },
+        { file: '01-say-hello.en.md', line: 7, message: 'broken link: img/missing.png' },
+        { file: 'lesson.json', line: 7, message: 'no lesson image recipe provides "mysql" (lessons/images/)' },
+      ]),
+    );
+
+    const again = example();
+    edit(path.join(again, 'steps', '01-say-hello.ko.md'), (t) => t.replace('echo hello', 'echo 안녕'));
+    expect(validateLesson(again, images).map((p) => p.message)).toEqual([
+      'the commands differ from the English text of step "say-hello"',
+    ]);
+  });
+
+  it('gives every step and check text in both languages', () => {
+    for (const lesson of loadLessons())
+      for (const step of lesson.steps) {
+        for (const locale of LOCALES) {
+          expect(step.body[locale].length).toBeGreaterThan(50);
+          expect(step.title[locale]).toBeTruthy();
+          for (const c of step.checks) expect(c.title[locale]).toBeTruthy();
+          for (const h of step.hints) expect(h[locale]).toBeTruthy();
+        }
+        expect(step.run.length).toBeGreaterThan(0);
+      }
+  });
+});
