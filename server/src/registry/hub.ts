@@ -2,7 +2,7 @@
 // anything the mirror lacks, falls back to Docker Hub itself; the sandbox's /etc/hosts sends that name to
 // 127.0.0.1:443, relayed to this TLS endpoint (certificate from Dockside's own CA, which the base image
 // trusts). It serves what the read-only mirror has and answers the rest as Docker Hub does: an unknown
-// repository is 401 DENIED, so `docker pull does-not-exist` prints Docker's own "pull access denied …
+// repository gets Docker Hub's 401 "insufficient_scope", so `docker pull does-not-exist` prints Docker's own "pull access denied …
 // repository does not exist" at once, instead of a DNS error after a timeout.
 import { execFileSync } from 'node:child_process';
 import {
@@ -22,9 +22,27 @@ import path from 'node:path';
 export const HUB_NAMES = ['registry-1.docker.io', 'index.docker.io', 'docker.io'];
 
 const json = (body: unknown) => JSON.stringify(body);
-const DENIED = json({
-  errors: [{ code: 'DENIED', message: 'requested access to the resource is denied', detail: null }],
-});
+/**
+ * Docker Hub's answer for a repository that does not exist (or is private), byte for byte in what matters:
+ * dockerd turns `error="insufficient_scope"` into "pull access denied for NAME, repository does not exist
+ * or may require 'docker login': denied: requested access to the resource is denied".
+ */
+function hubDenied(name: string): { headers: Record<string, string | number>; body: string } {
+  const body = json({
+    errors: [
+      { code: 'UNAUTHORIZED', message: 'authentication required', detail: [{ Type: 'repository', Class: '', Name: name, Action: 'pull' }] },
+    ],
+  });
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'docker-distribution-api-version': 'registry/2.0',
+      'www-authenticate': `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${name}:pull",error="insufficient_scope"`,
+      'content-length': Buffer.byteLength(body),
+    },
+  };
+}
 const UNAVAILABLE = json({
   errors: [{ code: 'UNAVAILABLE', message: 'the registry is restarting, try again in a few seconds', detail: null }],
 });
@@ -116,7 +134,7 @@ function get(socketPath: string, urlPath: string): Promise<Reply> {
 
 const MANIFEST_OR_BLOB = /^\/v2\/(.+)\/(manifests|blobs)\/[^/]+$/;
 
-/** Serves the mirror's content for repositories it has; DENIED, like Docker Hub, for the others. */
+/** Serves the mirror's content for repositories it has; Docker Hub's denial for the others. */
 export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls): Promise<Server> {
   rmSync(socketPath, { force: true });
   const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
@@ -129,19 +147,16 @@ export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls):
           const chunks: Buffer[] = [];
           r.on('data', (d: Buffer) => chunks.push(d));
           r.on('end', () => {
-            // Does the repository exist at all? Docker Hub says DENIED for one that does not (or is private).
+            // Does the repository exist at all? Docker Hub denies access to one that does not (or is private).
             get(mirrorSocket, `/v2/${m[1]}/tags/list`)
               .then((tags) => {
                 if (tags.status === 200) {
                   res.writeHead(404, r.headers);
                   return res.end(Buffer.concat(chunks));
                 }
-                res.writeHead(401, {
-                  'content-type': 'application/json',
-                  'docker-distribution-api-version': 'registry/2.0',
-                  'content-length': Buffer.byteLength(DENIED),
-                });
-                res.end(DENIED);
+                const denied = hubDenied(m[1]!);
+                res.writeHead(401, denied.headers);
+                res.end(denied.body);
               })
               .catch(unavailable);
           });
