@@ -30,7 +30,11 @@ const json = (body: unknown) => JSON.stringify(body);
 function hubDenied(name: string): { headers: Record<string, string | number>; body: string } {
   const body = json({
     errors: [
-      { code: 'UNAUTHORIZED', message: 'authentication required', detail: [{ Type: 'repository', Class: '', Name: name, Action: 'pull' }] },
+      {
+        code: 'UNAUTHORIZED',
+        message: 'authentication required',
+        detail: [{ Type: 'repository', Class: '', Name: name, Action: 'pull' }],
+      },
     ],
   });
   return {
