@@ -381,7 +381,7 @@ export async function buildLessonImages(opts: BuildOptions): Promise<ImageSummar
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = Date.now();
   const dataDir = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
-  buildLessonImages({ dataDir, cacheDir: process.env.DOCKSIDE_IMAGE_CACHE })
+  buildLessonImages({ dataDir, cacheDir: process.env.DOCKSIDE_IMAGE_CACHE || undefined })
     .then((images) => {
       const built = images.filter((i) => i.built).length;
       const pushed = images.reduce((n, i) => n + i.pushedBytes, 0);

@@ -27,13 +27,13 @@ const json = (body: unknown) => JSON.stringify(body);
  * dockerd turns `error="insufficient_scope"` into "pull access denied for NAME, repository does not exist
  * or may require 'docker login': denied: requested access to the resource is denied".
  */
-function hubDenied(name: string): { headers: Record<string, string | number>; body: string } {
+function hubDenied(name: string, actions = 'pull'): { headers: Record<string, string | number>; body: string } {
   const body = json({
     errors: [
       {
         code: 'UNAUTHORIZED',
         message: 'authentication required',
-        detail: [{ Type: 'repository', Class: '', Name: name, Action: 'pull' }],
+        detail: actions.split(',').map((Action) => ({ Type: 'repository', Class: '', Name: name, Action })),
       },
     ],
   });
@@ -42,7 +42,7 @@ function hubDenied(name: string): { headers: Record<string, string | number>; bo
     headers: {
       'content-type': 'application/json',
       'docker-distribution-api-version': 'registry/2.0',
-      'www-authenticate': `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${name}:pull",error="insufficient_scope"`,
+      'www-authenticate': `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${name}:${actions}",error="insufficient_scope"`,
       'content-length': Buffer.byteLength(body),
     },
   };
@@ -143,6 +143,14 @@ export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls):
   rmSync(socketPath, { force: true });
   const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const url = req.url ?? '/';
+    // A push: nobody is logged in to this Docker Hub, so it is denied as Hub denies an anonymous push.
+    const upload = /^\/v2\/(.+)\/(blobs\/uploads|manifests)\b/.exec(url);
+    if (upload && req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume();
+      const denied = hubDenied(upload[1]!, 'pull,push');
+      res.writeHead(401, denied.headers);
+      return res.end(denied.body);
+    }
     const upstream = request(
       { socketPath: mirrorSocket, method: req.method, path: url, headers: { ...req.headers, host: 'localhost' } },
       (r) => {

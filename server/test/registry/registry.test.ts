@@ -122,6 +122,21 @@ describe.runIf(canRunRegistry)('the registry on its sockets', () => {
     const tag = await hub('/v2/library/nginx/manifests/no-such-tag');
     expect(tag.status).toBe(404);
     expect(tag.body).toContain('MANIFEST_UNKNOWN');
+    const upload = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          socketPath: registry.paths.hubSocket,
+          method: 'POST',
+          path: '/v2/learner/app/blobs/uploads/',
+          servername: 'registry-1.docker.io',
+          ca: readFileSync(registry.paths.forwardCa),
+        },
+        (res) => resolve(res.resume().statusCode ?? 0),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(upload).toBe(401);
     const found = await hub('/v2/library/hello-world/manifests/latest');
     expect(found.status).toBe(200);
     expect(found.headers['docker-content-digest']).toMatch(/^sha256:/);
@@ -230,6 +245,10 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     const push = await rt.exec('reg-b', ['docker', 'push', '127.0.0.1:5000/library/busybox:evil']);
     expect(push.code).not.toBe(0);
     expect(push.stderr + push.stdout.toString()).toMatch(/405|unsupported|denied|not allowed/i);
+    // Pushing to "Docker Hub" reads as it does for someone not logged in.
+    const hubPush = await rt.exec('reg-b', ['sh', '-c', 'docker tag busybox learner/app && docker push learner/app']);
+    expect(hubPush.code).not.toBe(0);
+    expect(hubPush.stderr).toContain('denied: requested access to the resource is denied');
     expect((await http(registry.paths.mirrorSocket, 'GET', '/v2/library/busybox/tags/list')).body).not.toContain(
       'evil',
     );
