@@ -20,6 +20,21 @@ export const RECIPES_DIR = path.join(REPO_ROOT, 'lessons', 'images');
 const BUILDER_VERSION = '2';
 const MIRROR = process.env.DOCKSIDE_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 const SUITE = 'bookworm';
+/** A recipe's C program has no C library (a few kB, like Docker's own hello-world). */
+const FREESTANDING_CFLAGS = [
+  '-static',
+  '-nostdlib',
+  '-ffreestanding',
+  '-fno-tree-loop-distribute-patterns', // or gcc turns loops back into strlen/memset calls
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-fno-pie',
+  '-no-pie',
+  '-Os',
+  '-s',
+  '-Wall',
+  '-Werror',
+];
 
 const Recipe = z.object({
   repository: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
@@ -75,7 +90,8 @@ function recipeHash(recipes: Map<string, Recipe>, name: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+const mb = (bytes: number) =>
+  bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} kB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
 /** Runs a command, passing the lines `keep` accepts to the log (prefixed); throws with its tail on failure. */
 function run(
@@ -118,6 +134,8 @@ async function inRoot(root: string, script: string, log: (m: string) => void): P
 
 class Builder {
   private readonly done = new Map<string, Built>();
+  /** Images built (not found in the cache) by this run. */
+  readonly fresh = new Set<string>();
 
   constructor(
     private readonly recipes: Map<string, Recipe>,
@@ -171,6 +189,7 @@ class Builder {
       `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, new layer ${mb(layer.size)} compressed`,
     );
     this.done.set(name, built);
+    this.fresh.add(name);
     return { built, fresh: true };
   }
 
@@ -191,8 +210,8 @@ class Builder {
         mkdirSync(path.dirname(dest), { recursive: true });
         if (source.startsWith('host:')) cpSync(source.slice(5), dest);
         else if (source.endsWith('.c')) {
-          say(`compiling ${source} (gcc -static -Os)`);
-          await run('gcc', ['-static', '-Os', '-s', '-o', dest, path.join(r.dir, source)], this.log, () => true);
+          say(`compiling ${source} (freestanding: gcc -static -nostdlib -Os)`);
+          await run('gcc', [...FREESTANDING_CFLAGS, '-o', dest, path.join(r.dir, source)], this.log, () => true);
         } else cpSync(path.join(r.dir, source), dest);
       }
       if (r.busyboxApplets) this.busyboxTree(root);
@@ -348,7 +367,8 @@ export async function buildLessonImages(opts: BuildOptions): Promise<ImageSummar
     }
     for (const name of recipes.keys()) {
       const r = recipes.get(name)!;
-      const { built, fresh } = await builder.get(name);
+      const { built } = await builder.get(name);
+      const fresh = builder.fresh.has(name);
       const { config, manifest, digest } = imageJson(r, built);
       const repo = `library/${r.repository}`;
       const reference = `${r.repository}:${r.tags[0]}`;
