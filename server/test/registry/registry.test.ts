@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
-import { loadRecipes } from '../../src/images/build';
+import { buildLessonImages, loadRecipes } from '../../src/images/build';
 import { startLessonRegistry } from '../../src/images/lessonRegistry';
 import { MANIFEST_V2 } from '../../src/images/registryClient';
 import { registryAnswers } from '../../src/registry/probe';
@@ -140,6 +140,36 @@ describe.runIf(canRunRegistry)('the registry on its sockets', () => {
     const found = await hub('/v2/library/hello-world/manifests/latest');
     expect(found.status).toBe(200);
     expect(found.headers['docker-content-digest']).toMatch(/^sha256:/);
+  });
+
+  it('rebuilds nothing when warm, well under 5 s, and fills a wiped registry again', async () => {
+    const started = Date.now();
+    const warm = await buildLessonImages({ dataDir, cacheDir, log: () => {} });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(warm.filter((i) => i.built || i.pushedBytes > 0)).toEqual([]);
+    rmSync(registry.paths.storage, { recursive: true, force: true });
+    const again = await buildLessonImages({ dataDir, cacheDir, log: () => {} });
+    expect(again.map((i) => i.digest)).toEqual(warm.map((i) => i.digest));
+    expect(again.every((i) => !i.built && i.pushedBytes > 0)).toBe(true);
+    // The shared base layer went up once; the other images mounted it.
+    const total = again.reduce((n, i) => n + i.pushedBytes, 0);
+    const layerBytes = (
+      await Promise.all(
+        again.map(async (i) => {
+          const [repo, tag] = i.reference.split(':');
+          const m = JSON.parse(
+            (
+              await http(registry.paths.mirrorSocket, 'GET', `/v2/library/${repo}/manifests/${tag}`, {
+                accept: MANIFEST_V2,
+              })
+            ).body,
+          ) as { layers: { digest: string; size: number }[] };
+          return m.layers;
+        }),
+      )
+    ).flat();
+    const unique = new Map(layerBytes.map((l) => [l.digest, l.size]));
+    expect(total).toBeLessThan([...unique.values()].reduce((n, v) => n + v, 0) + 64 * 1024);
   });
 
   it('refuses a second supervisor on the same data dir', async () => {
