@@ -141,6 +141,7 @@ class Builder {
     private readonly recipes: Map<string, Recipe>,
     private readonly cacheRoot: string,
     private readonly log: (m: string) => void,
+    private readonly mayBuild = true,
   ) {}
 
   /** The cached build of `name`, building it (and its base) when the cache lacks it. */
@@ -156,6 +157,7 @@ class Builder {
         return { built, fresh: false };
       }
     }
+    if (!this.mayBuild) throw new NotBuiltError(name);
     // Build beside the final place and rename at the end: a second builder never sees half an image.
     const tmpRel = `${rel}.tmp-${process.pid}`;
     const tmp = path.join(this.cacheRoot, tmpRel);
@@ -332,12 +334,21 @@ function imageJson(r: Recipe, built: Built): { config: string; manifest: string;
   return { config, manifest, digest: sha(manifest) };
 }
 
+/** The cache lacks an image and building was not allowed. */
+export class NotBuiltError extends Error {
+  constructor(readonly image: string) {
+    super(`lesson image ${image} is not built yet (npm run setup builds it)`);
+  }
+}
+
 export type BuildOptions = {
   dataDir: string;
   /** Where built layers are cached (default <dataDir>/images/lessons; tests point it at the shared one). */
   cacheDir?: string;
   log?: (message: string) => void;
   recipesDir?: string;
+  /** false: only push what the cache has (a server filling its registry); images not built are skipped. */
+  build?: boolean;
 };
 
 /** Builds what the cache lacks and makes sure the registry of `dataDir` serves every lesson image. */
@@ -357,15 +368,28 @@ export async function buildLessonImages(opts: BuildOptions): Promise<ImageSummar
   }
   try {
     const client = new RegistryClient(paths.pushSocket);
-    const builder = new Builder(recipes, cacheRoot, log);
+    const builder = new Builder(recipes, cacheRoot, log, opts.build !== false);
+    const available = async (name: string) => {
+      try {
+        await builder.get(name);
+        return true;
+      } catch (err) {
+        if (!(err instanceof NotBuiltError)) throw err;
+        log(err.message);
+        return false;
+      }
+    };
     const summaries: ImageSummary[] = [];
     /** Which repository already has a layer, for a cross-repository mount instead of a second upload. */
     const pushedTo = new Map<string, string>();
+    const ready = new Set<string>();
+    for (const r of recipes.values()) if (await available(r.name)) ready.add(r.name);
     for (const r of recipes.values()) {
+      if (!ready.has(r.name)) continue;
       const { built } = await builder.get(r.name);
       for (const l of built.layers) if (!pushedTo.has(l.digest)) pushedTo.set(l.digest, `library/${r.repository}`);
     }
-    for (const name of recipes.keys()) {
+    for (const name of ready) {
       const r = recipes.get(name)!;
       const { built } = await builder.get(name);
       const fresh = builder.fresh.has(name);
