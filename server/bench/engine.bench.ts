@@ -82,6 +82,7 @@ try {
     `${RUNS} learners; max ${Math.max(...warm).toFixed(0)} ms`,
   ]);
 
+  await new Promise((r) => setTimeout(r, 8000)); // let the pool finish refilling: measure an idle machine
   const idle = await echoes(last!.terminal, 200);
   rows.push([
     'keystroke echo round trip, idle',
