@@ -61,8 +61,13 @@ try {
   const times: number[] = [];
   let unpacked = 0;
   for (let i = 0; i < RUNS; i++) {
-    const id = `bench-pull-${i}`;
-    await rt.create(id, 9501 + i, { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 8 * 1024 ** 3 });
+    const id = `bench-pull-${process.pid}-${i}`;
+    await rt.create(id, 11000 + (process.pid % 1000) * 8 + (i % 8), {
+      memoryBytes: 1024 ** 3,
+      pids: 2048,
+      cpus: 1,
+      diskBytes: 8 * 1024 ** 3,
+    });
     try {
       const t = process.hrtime.bigint();
       const r = await rt.exec(id, ['docker', 'pull', 'nginx']);

@@ -180,6 +180,10 @@ describe.runIf(canRunRegistry)('the registry on its sockets', () => {
 
 describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandboxes', () => {
   const rt = new NativeRuntime(dataDir);
+  // Sandbox ids name host cgroups and ranges name host uids: unique per run, so two runs never meet.
+  const A = `reg-a-${process.pid}`;
+  const B = `reg-b-${process.pid}`;
+  const range = 9000 + (process.pid % 1000) * 2;
   const limits = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 8 * 1024 ** 3 };
 
   async function sh(id: string, script: string): Promise<string> {
@@ -191,7 +195,7 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
   beforeAll(async () => {
     mkdirSync(path.join(dataDir, 'images'), { recursive: true });
     symlinkSync(path.join(SHARED_DATA_DIR, 'images', 'base'), path.join(dataDir, 'images', 'base'));
-    await Promise.all([rt.create('reg-a', 9401, limits), rt.create('reg-b', 9402, limits)]);
+    await Promise.all([rt.create(A, range, limits), rt.create(B, range + 1, limits)]);
   }, 120_000);
 
   afterAll(async () => {
@@ -199,7 +203,7 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
   });
 
   it('runs hello-world with a real pull, layer by layer, in English and Korean', async () => {
-    const out = await sh('reg-a', 'docker run hello-world 2>&1');
+    const out = await sh(A, 'docker run hello-world 2>&1');
     expect(out).toContain("Unable to find image 'hello-world:latest' locally");
     expect(out).toContain('latest: Pulling from library/hello-world');
     expect(out).toMatch(/[0-9a-f]{12}: Pull complete/);
@@ -207,19 +211,19 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     expect(out).toContain('Status: Downloaded newer image for hello-world:latest');
     expect(out).toContain('Hello from Docker!');
     expect(out).toContain('The Docker daemon pulled the "hello-world" image');
-    const ko = await sh('reg-a', 'docker run --rm -e LANG=ko_KR.UTF-8 hello-world');
+    const ko = await sh(A, 'docker run --rm -e LANG=ko_KR.UTF-8 hello-world');
     expect(ko).toContain('Docker가 인사합니다');
     expect(ko).not.toContain('Unable to find image');
   });
 
   it('pulls nginx and serves its default page on a published port through connect', async () => {
-    expect(await sh('reg-a', 'docker pull nginx 2>&1')).toContain('Status: Downloaded newer image for nginx:latest');
-    await sh('reg-a', 'docker run -d --name web -p 8080:80 nginx >/dev/null');
+    expect(await sh(A, 'docker pull nginx 2>&1')).toContain('Status: Downloaded newer image for nginx:latest');
+    await sh(A, 'docker run -d --name web -p 8080:80 nginx >/dev/null');
     await sh(
-      'reg-a',
+      A,
       'for i in $(seq 1 50); do curl -fs http://127.0.0.1:8080/ >/dev/null && exit 0; sleep 0.2; done; exit 1',
     );
-    const conn = await rt.connect('reg-a', 8080);
+    const conn = await rt.connect(A, 8080);
     const page = await new Promise<string>((resolve, reject) => {
       let text = '';
       conn.on('data', (d: Buffer) => (text += d));
@@ -230,17 +234,17 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     expect(page).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(page).toContain('Welcome to nginx!');
     // Logs go to the container's stdout, as with the real image.
-    expect(await sh('reg-a', 'docker logs web 2>&1')).toMatch(/"GET \/ HTTP\/1\.[01]" 200/);
+    expect(await sh(A, 'docker logs web 2>&1')).toMatch(/"GET \/ HTTP\/1\.[01]" 200/);
   });
 
   it('lists the pulled images with sizes, and images on the same base share its layer', async () => {
-    await sh('reg-a', 'docker pull -q python:3-slim >/dev/null && docker pull -q debian:bookworm-slim >/dev/null');
-    const images = await sh('reg-a', 'docker images --format "{{.Repository}}:{{.Tag}} {{.Size}}"');
+    await sh(A, 'docker pull -q python:3-slim >/dev/null && docker pull -q debian:bookworm-slim >/dev/null');
+    const images = await sh(A, 'docker images --format "{{.Repository}}:{{.Tag}} {{.Size}}"');
     expect(images).toMatch(/^nginx:latest \d+(\.\d+)?MB$/m);
     expect(images).toMatch(/^python:3-slim \d+(\.\d+)?MB$/m);
     expect(images).toMatch(/^hello-world:latest \d+(\.\d+)?kB$/m);
     const layers = async (image: string) =>
-      JSON.parse(await sh('reg-a', `docker image inspect --format '{{json .RootFS.Layers}}' ${image}`)) as string[];
+      JSON.parse(await sh(A, `docker image inspect --format '{{json .RootFS.Layers}}' ${image}`)) as string[];
     const [nginx, python, debian] = await Promise.all([
       layers('nginx'),
       layers('python:3-slim'),
@@ -249,34 +253,32 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     expect(nginx[0]).toBe(python[0]);
     expect(nginx[0]).toBe(debian[0]);
     expect(nginx[1]).not.toBe(python[1]);
-    const history = await sh('reg-a', 'docker history --no-trunc --format "{{.CreatedBy}}" nginx');
+    const history = await sh(A, 'docker history --no-trunc --format "{{.CreatedBy}}" nginx');
     expect(history).toMatch(/apt-get install -y --no-install-recommends nginx-light/);
     expect(history).toMatch(/CMD \["nginx" "-g" "daemon off;"\]/);
     // The Dockerfile exercises build on these.
-    expect(await sh('reg-a', 'docker run --rm python:3-slim python3 -c "import json; print(json.dumps(6*7))"')).toBe(
-      '42\n',
-    );
+    expect(await sh(A, 'docker run --rm python:3-slim python3 -c "import json; print(json.dumps(6*7))"')).toBe('42\n');
   });
 
   it("gives Docker's own message for a repository that does not exist, quickly", async () => {
     const started = Date.now();
-    const r = await rt.exec('reg-b', ['docker', 'pull', 'does-not-exist']);
+    const r = await rt.exec(B, ['docker', 'pull', 'does-not-exist']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
       "Error response from daemon: pull access denied for does-not-exist, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
     );
     expect(Date.now() - started).toBeLessThan(10_000);
-    const tag = await rt.exec('reg-b', ['docker', 'pull', 'nginx:no-such-tag']);
+    const tag = await rt.exec(B, ['docker', 'pull', 'nginx:no-such-tag']);
     expect(tag.stderr).toContain('manifest for nginx:no-such-tag not found: manifest unknown');
   });
 
   it('refuses pushes from a sandbox, so nobody can change the images everyone pulls', async () => {
-    await sh('reg-b', 'docker pull -q busybox >/dev/null && docker tag busybox 127.0.0.1:5000/library/busybox:evil');
-    const push = await rt.exec('reg-b', ['docker', 'push', '127.0.0.1:5000/library/busybox:evil']);
+    await sh(B, 'docker pull -q busybox >/dev/null && docker tag busybox 127.0.0.1:5000/library/busybox:evil');
+    const push = await rt.exec(B, ['docker', 'push', '127.0.0.1:5000/library/busybox:evil']);
     expect(push.code).not.toBe(0);
     expect(push.stderr + push.stdout.toString()).toMatch(/405|unsupported|denied|not allowed/i);
     // Pushing to "Docker Hub" reads as it does for someone not logged in.
-    const hubPush = await rt.exec('reg-b', ['sh', '-c', 'docker tag busybox learner/app && docker push learner/app']);
+    const hubPush = await rt.exec(B, ['sh', '-c', 'docker tag busybox learner/app && docker push learner/app']);
     expect(hubPush.code).not.toBe(0);
     expect(hubPush.stderr).toContain('denied: requested access to the resource is denied');
     expect((await http(registry.paths.mirrorSocket, 'GET', '/v2/library/busybox/tags/list')).body).not.toContain(
@@ -285,15 +287,12 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
   });
 
   it('serves two sandboxes pulling the same image at once', async () => {
-    const [a, b] = await Promise.all([
-      sh('reg-a', 'docker pull node:slim 2>&1'),
-      sh('reg-b', 'docker pull node:slim 2>&1'),
-    ]);
+    const [a, b] = await Promise.all([sh(A, 'docker pull node:slim 2>&1'), sh(B, 'docker pull node:slim 2>&1')]);
     for (const out of [a, b]) {
       expect(out).toMatch(/[0-9a-f]{12}: Pull complete/);
       expect(out).toContain('Status: Downloaded newer image for node:slim');
     }
-    expect(await sh('reg-b', 'docker run --rm node:slim node -e "console.log(6*7)"')).toBe('42\n');
+    expect(await sh(B, 'docker run --rm node:slim node -e "console.log(6*7)"')).toBe('42\n');
   });
 
   it('comes back after the registry process is killed, and the next pull works', async () => {
@@ -303,6 +302,6 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     await expect.poll(() => registryAnswers(registry.paths.mirrorSocket), { timeout: 10_000 }).toBe(true);
     expect(registry.pid('mirror')).not.toBe(before);
     expect(events.some((e) => e.type === 'ready' && e.instance === 'mirror' && e.restarts > 0)).toBe(true);
-    expect(await sh('reg-b', 'docker pull python:3 2>&1')).toContain('Status: Downloaded newer image for python:3');
+    expect(await sh(B, 'docker pull python:3 2>&1')).toContain('Status: Downloaded newer image for python:3');
   });
 });
