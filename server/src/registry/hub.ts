@@ -136,6 +136,26 @@ function get(socketPath: string, urlPath: string): Promise<Reply> {
   });
 }
 
+/** `docker search` (Docker Hub's v1 search API) over what the registry serves. */
+async function searchIn(mirrorSocket: string, url: string): Promise<string> {
+  const params = new URL(url, 'https://index.docker.io').searchParams;
+  const query = (params.get('q') ?? '').toLowerCase();
+  const limit = Math.min(100, Math.max(1, Number(params.get('n')) || 25));
+  const catalog = JSON.parse((await get(mirrorSocket, '/v2/_catalog?n=1000')).body) as { repositories?: string[] };
+  const results = (catalog.repositories ?? [])
+    .map((repo) => repo.replace(/^library\//, ''))
+    .filter((name) => name.includes(query))
+    .slice(0, limit)
+    .map((name) => ({
+      name,
+      description: `${name}, built for Dockside from Debian packages`,
+      star_count: 0,
+      is_official: !name.includes('/'),
+      is_automated: false,
+    }));
+  return json({ num_results: results.length, query, results });
+}
+
 const MANIFEST_OR_BLOB = /^\/v2\/(.+)\/(manifests|blobs)\/[^/]+$/;
 
 /** Serves the mirror's content for repositories it has; Docker Hub's denial for the others. */
@@ -143,49 +163,56 @@ export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls):
   rmSync(socketPath, { force: true });
   const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const url = req.url ?? '/';
+    const send = (
+      status: number,
+      headers: IncomingHttpHeaders | Record<string, string | number>,
+      body: string | Buffer,
+    ) => {
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    const unavailable = () => {
+      if (res.headersSent) return void res.destroy();
+      send(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(UNAVAILABLE) }, UNAVAILABLE);
+    };
+
+    if (url.startsWith('/v1/search')) {
+      req.resume();
+      searchIn(mirrorSocket, url).then(
+        (body) => send(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, body),
+        unavailable,
+      );
+      return;
+    }
     // A push: nobody is logged in to this Docker Hub, so it is denied as Hub denies an anonymous push.
     const upload = /^\/v2\/(.+)\/(blobs\/uploads|manifests)\b/.exec(url);
     if (upload && req.method !== 'GET' && req.method !== 'HEAD') {
       req.resume();
       const denied = hubDenied(upload[1]!, 'pull,push');
-      res.writeHead(401, denied.headers);
-      return res.end(denied.body);
+      return send(401, denied.headers, denied.body);
     }
+
     const upstream = request(
       { socketPath: mirrorSocket, method: req.method, path: url, headers: { ...req.headers, host: 'localhost' } },
       (r) => {
         const m = MANIFEST_OR_BLOB.exec(url.split('?')[0]!);
-        if (r.statusCode === 404 && m) {
-          const chunks: Buffer[] = [];
-          r.on('data', (d: Buffer) => chunks.push(d));
-          r.on('end', () => {
-            // Does the repository exist at all? Docker Hub denies access to one that does not (or is private).
-            get(mirrorSocket, `/v2/${m[1]}/tags/list`)
-              .then((tags) => {
-                if (tags.status === 200) {
-                  res.writeHead(404, r.headers);
-                  return res.end(Buffer.concat(chunks));
-                }
-                const denied = hubDenied(m[1]!);
-                res.writeHead(401, denied.headers);
-                res.end(denied.body);
-              })
-              .catch(unavailable);
-          });
+        if (r.statusCode !== 404 || !m) {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
           return;
         }
-        passThrough(r.statusCode ?? 502, r.headers, r);
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => {
+          // Does the repository exist at all? Docker Hub denies access to one that does not (or is private).
+          get(mirrorSocket, `/v2/${m[1]}/tags/list`).then((tags) => {
+            if (tags.status === 200) return send(404, r.headers, Buffer.concat(chunks));
+            const denied = hubDenied(m[1]!);
+            send(401, denied.headers, denied.body);
+          }, unavailable);
+        });
       },
     );
-    const passThrough = (status: number, headers: IncomingHttpHeaders, body: NodeJS.ReadableStream) => {
-      res.writeHead(status, headers);
-      body.pipe(res);
-    };
-    const unavailable = () => {
-      if (res.headersSent) return res.destroy();
-      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(UNAVAILABLE) });
-      res.end(UNAVAILABLE);
-    };
     upstream.on('error', unavailable);
     req.pipe(upstream);
   });

@@ -272,6 +272,12 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     expect(tag.stderr).toContain('manifest for nginx:no-such-tag not found: manifest unknown');
   });
 
+  it('finds the lesson images with docker search', async () => {
+    const out = await sh(B, 'docker search nginx');
+    expect(out).toMatch(/^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL\s+AUTOMATED$/m);
+    expect(out).toMatch(/^nginx\s+.*\[OK\]/m);
+  });
+
   it('refuses pushes from a sandbox, so nobody can change the images everyone pulls', async () => {
     await sh(B, 'docker pull -q busybox >/dev/null && docker tag busybox 127.0.0.1:5000/library/busybox:evil');
     const push = await rt.exec(B, ['docker', 'push', '127.0.0.1:5000/library/busybox:evil']);
