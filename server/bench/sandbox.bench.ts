@@ -2,8 +2,8 @@
 // this machine. Prints a table; nothing here is a pass/fail test.
 //   BENCH_RUNS (default 10)  cold creates to time
 //   BENCH_MANY (default 40)  sandboxes at once
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NativeRuntime } from '../src/engine/nativeRuntime';
@@ -54,6 +54,8 @@ async function timed<T>(work: () => Promise<T>): Promise<number> {
 }
 
 const rows: [string, string, string][] = [];
+let coldMedian = 0;
+let idleMedian = 0;
 try {
   // 1. Cold create until the engine answers, one at a time.
   const creates: number[] = [];
@@ -61,6 +63,7 @@ try {
     creates.push(await timed(() => rt.create(`bench-cold-${i}`, 1000 + i, limits)));
     await rt.destroy(`bench-cold-${i}`);
   }
+  coldMedian = median(creates);
   rows.push([
     'cold create → engine answers (median)',
     ms(median(creates)),
@@ -82,6 +85,7 @@ try {
   rows.push([`${MANY} engines answer docker info`, `${infos.filter((r) => r.code === 0).length}/${MANY}`, '']);
   await new Promise((r) => setTimeout(r, 5000)); // let them settle to idle
   const rss = ids.map(sandboxRss);
+  idleMedian = median(rss);
   rows.push([
     'idle memory per sandbox (sum of RSS in its cgroup, median)',
     mb(median(rss)),
@@ -100,10 +104,119 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+// 3. Side by side: a Play-with-Docker-style DinD container on a host Docker Engine (Debian docker.io,
+// started here by hand), from the same root filesystem, answering on the same kind of socket.
+const dindRows = await dind().catch((err: Error) => [
+  ['DinD anchor', 'skipped', err.message] as [string, string, string],
+]);
+rows.push(...dindRows);
+
+async function dind(): Promise<[string, string, string][]> {
+  if (process.env.BENCH_DIND === '0') throw new Error('BENCH_DIND=0');
+  if (!existsSync('/usr/sbin/dockerd')) throw new Error('no host Docker Engine (apt-get install docker.io to compare)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-dind-'));
+  const sock = path.join(dir, 'docker.sock');
+  const host = spawn(
+    '/usr/sbin/dockerd',
+    [
+      '--iptables=false',
+      '--bridge=none',
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'pid'),
+      '-H',
+      `unix://${sock}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const docker = (...args: string[]) =>
+    execFileSync('docker', ['-H', `unix://${sock}`, ...args], { maxBuffer: 1 << 30 })
+      .toString()
+      .trim();
+  try {
+    for (let i = 0; i < 100 && !ping(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    execFileSync('sh', [
+      '-c',
+      `tar -C "$1" -c . | docker -H "unix://$2" import - dockside-dind >/dev/null`,
+      'sh',
+      path.join(shared, 'images', 'base', 'current', 'rootfs'),
+      sock,
+    ]);
+    const times: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const inner = path.join(dir, `s${i}`);
+      mkdirSync(inner);
+      const t = process.hrtime.bigint();
+      docker(
+        'run',
+        '-d',
+        '--name',
+        `d${i}`,
+        '--cap-add',
+        'ALL',
+        '--cap-drop',
+        'SYS_RESOURCE',
+        '--security-opt',
+        'seccomp=unconfined',
+        '--security-opt',
+        'apparmor=unconfined',
+        '-v',
+        '/var/lib/docker',
+        '--tmpfs',
+        '/run',
+        '-v',
+        `${inner}:/run/dind`,
+        'dockside-dind',
+        'dockerd',
+        '-H',
+        'unix:///run/dind/docker.sock',
+      );
+      while (!ping(path.join(inner, 'docker.sock'))) await new Promise((r) => setTimeout(r, 5));
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      await new Promise((r) => setTimeout(r, 3000));
+      rss.push(
+        docker('top', `d${i}`, '-eo', 'pid,rss')
+          .split('\n')
+          .slice(1)
+          .reduce((n, line) => n + Number(line.trim().split(/\s+/)[1] ?? 0) * 1024, 0),
+      );
+      docker('rm', '-f', `d${i}`);
+    }
+    return [
+      [
+        'DinD (privileged-style) container → engine answers (median)',
+        ms(median(times)),
+        `ratio Dockside/DinD ${(coldMedian / median(times)).toFixed(2)}`,
+      ],
+      [
+        'DinD idle memory (median)',
+        mb(median(rss)),
+        `ratio Dockside/DinD ${(idleMedian / median(rss)).toFixed(2)}; DinD needs near-root capabilities`,
+      ],
+    ];
+  } finally {
+    host.kill('SIGTERM');
+    await new Promise((r) => host.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ping(sock: string): boolean {
+  try {
+    return (
+      execFileSync('curl', ['-sf', '--unix-socket', sock, 'http://x/_ping'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString() === 'OK'
+    );
+  } catch {
+    return false;
+  }
+}
+
 const width = Math.max(...rows.map((r) => r[0].length));
 console.log(`\nDockside sandbox benchmark (${os.cpus().length} cores, ${mb(os.totalmem())}, kernel ${os.release()})\n`);
 for (const [what, value, note] of rows) console.log(`${what.padEnd(width)}  ${value.padStart(10)}  ${note}`);
-console.log(
-  '\nPlay-with-Docker-style DinD is not measured here: no host Docker Engine runs on this machine and no image\n' +
-    'can be pulled (see ../shared/notes/environment.md for a 0.37 s median measured by hand on this kind of machine).',
-);
