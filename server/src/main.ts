@@ -8,6 +8,7 @@ import { NativeRuntime } from './engine/nativeRuntime';
 import { createApp } from './http/app';
 import { createPages } from './http/pages';
 import { Sessions } from './http/session';
+import { buildLessonImages } from './images/build';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { runtimeReadiness } from './setup/readiness';
@@ -46,6 +47,13 @@ async function main(): Promise<void> {
   let registryError: string | undefined;
   try {
     await registry.start();
+    // A fresh data dir gets the lesson images `npm start` built into the cache (nothing is built here).
+    void buildLessonImages({
+      dataDir: config.dataDir,
+      cacheDir: process.env.DOCKSIDE_IMAGE_CACHE || undefined,
+      build: false,
+      log: () => {},
+    }).catch((err) => console.warn(`dockside: lesson images not in the registry: ${(err as Error).message}`));
   } catch (err) {
     registryError = (err as Error).message;
     console.warn(`dockside: registry unavailable: ${registryError}`);
