@@ -61,7 +61,7 @@ export function setup() {
     ['web', 'lessons/src', 'lessons/package.json', 'package-lock.json'],
     () => {
       step('Building the web app');
-      run('npx', ['next', 'build'], { cwd: path.join(ROOT, 'web') });
+      run('npm', ['run', 'build'], { cwd: path.join(ROOT, 'web') });
     },
     { check: () => existsSync(path.join(ROOT, 'web', '.next', 'BUILD_ID')) },
   );

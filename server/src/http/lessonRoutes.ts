@@ -52,6 +52,31 @@ export const lessonRoutes: Route<ApiDeps>[] = [
     },
   },
   {
+    // Every lesson's progress at a glance, and the step to continue from (the most recent one worked on).
+    method: 'GET',
+    path: /^\/api\/progress$/,
+    handle: async ({ learnerId }, { lessons, engine }) => {
+      const rows = await engine.progress.forLearner(learnerId);
+      const done = new Set(['passed', 'skipped', 'solved']);
+      const all = lessons();
+      const summary = all.map((lesson) => {
+        const mine = rows.filter((r) => r.lessonId === lesson.id);
+        const finished = new Set(mine.filter((r) => done.has(r.status)).map((r) => r.stepId));
+        const next = lesson.steps.find((s) => !finished.has(s.id));
+        return {
+          lessonId: lesson.id,
+          done: lesson.steps.filter((s) => finished.has(s.id)).length,
+          total: lesson.steps.length,
+          nextStepId: next?.id ?? null,
+          updatedAt: mine[0]?.updatedAt.toISOString() ?? null,
+        };
+      });
+      const recent = rows.find((r) => summary.some((s) => s.lessonId === r.lessonId && s.nextStepId));
+      const resume = recent ? summary.find((s) => s.lessonId === recent.lessonId)! : null;
+      return { lessons: summary, resume: resume && { lessonId: resume.lessonId, stepId: resume.nextStepId } };
+    },
+  },
+  {
     method: 'GET',
     path: new RegExp(`^/api/progress/${ID}$`),
     handle: async ({ learnerId, params }, { lessons, engine }) => {

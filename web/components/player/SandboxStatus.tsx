@@ -1,0 +1,108 @@
+'use client';
+// The sandbox in the header: starting (with progress), ready, idle warning, time left, open ports, reset.
+import { useEffect, useRef, useState } from 'react';
+import type { Messages } from '../../lib/i18n';
+import type { SandboxView } from '../../lib/socket';
+
+export type SandboxUi =
+  | { kind: 'connecting' }
+  | { kind: 'starting'; phase: 'allocating' | 'starting-engine'; percent: number; message: string }
+  | { kind: 'queued'; position: number; estimateSeconds: number }
+  | { kind: 'ready'; sandbox: SandboxView }
+  | { kind: 'failed'; message: string }
+  | { kind: 'expired'; message: string };
+
+const clock = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(h ? 2 : 1, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+};
+
+function useNow(enabled: boolean) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!enabled) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [enabled]);
+  return now;
+}
+
+export function SandboxStatus({
+  ui,
+  idleWarning,
+  m,
+  onReset,
+}: {
+  ui: SandboxUi;
+  idleWarning: string | null;
+  m: Messages;
+  onReset: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const now = useNow(ui.kind === 'ready');
+  const left = ui.kind === 'ready' ? Date.parse(ui.sandbox.expiresAt) - now : 0;
+
+  let label: string;
+  if (ui.kind === 'ready') label = m.phase.ready;
+  else if (ui.kind === 'starting') label = m.phase[ui.phase];
+  else if (ui.kind === 'queued') label = m.phase.queued;
+  else if (ui.kind === 'failed') label = m.phase.failed;
+  else if (ui.kind === 'expired') label = m.phase.stopped;
+  else label = m.phase.connecting;
+
+  return (
+    <div className="sandbox-status" data-state={ui.kind} aria-label={m.sandbox} role="group">
+      <span className={`status-dot status-${ui.kind}`} aria-hidden="true" />
+      <span className="status-label" role="status">
+        {label}
+      </span>
+      {ui.kind === 'starting' && (
+        <progress className="start-progress" max={100} value={ui.percent} aria-label={ui.message || label}>
+          {ui.percent}%
+        </progress>
+      )}
+      {ui.kind === 'ready' && left < 15 * 60_000 && (
+        <span className="countdown" role="timer" aria-live="off">
+          {m.expiresIn(clock(left))}
+        </span>
+      )}
+      {idleWarning && <span className="idle-warning">{m.idleWarning(idleWarning)}</span>}
+      {ui.kind === 'ready' && ui.sandbox.ports.length > 0 && (
+        <span className="ports">
+          {m.ports}:{' '}
+          {ui.sandbox.ports.map((p) => (
+            <a key={`${p.container}:${p.port}`} href={p.url} target="_blank" rel="noreferrer" title={p.container}>
+              {m.portLink(p.port)}
+            </a>
+          ))}
+        </span>
+      )}
+      {ui.kind === 'ready' && (
+        <button type="button" className="small-button" onClick={() => dialog.current?.showModal()}>
+          {m.reset}
+        </button>
+      )}
+      <dialog ref={dialog} className="confirm" aria-labelledby="reset-title">
+        <p id="reset-title">{m.resetConfirm}</p>
+        <form method="dialog" className="dialog-actions">
+          <button type="submit" value="cancel" autoFocus>
+            {m.cancel}
+          </button>
+          <button
+            type="submit"
+            value="reset"
+            className="danger"
+            onClick={() => {
+              onReset();
+            }}
+          >
+            {m.resetYes}
+          </button>
+        </form>
+      </dialog>
+    </div>
+  );
+}

@@ -1,0 +1,12 @@
+import type { Localized } from '@dockside/lessons';
+
+/** What the player needs of a lesson: text and check titles, never check parameters or solutions. */
+export type PlayerStep = {
+  id: string;
+  title: Localized;
+  body: Localized;
+  checks: { id: string; title: Localized }[];
+  hintCount: number;
+  hasSolution: boolean;
+};
+export type PlayerLesson = { id: string; title: Localized; summary: Localized; steps: PlayerStep[] };
