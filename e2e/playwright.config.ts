@@ -3,14 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-// The real server on its own port and data dir, in Debian's Chromium (no browser download here).
+// The real server on its own port and database, in Debian's Chromium (no browser download here). It uses
+// the data dir `npm start`/`npm test` prepared (base image, lesson images, registry) for real sandboxes.
 const PORT = Number(process.env.E2E_PORT ?? 3199);
-const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
+const dataDir = process.env.E2E_DATA_DIR ?? '/var/lib/dockside';
+const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
 const root = path.resolve(import.meta.dirname, '..');
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 60_000,
+  timeout: 180_000,
+  expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
   reporter: [['list']],
@@ -36,6 +39,12 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}/healthz`,
     timeout: 120_000,
     reuseExistingServer: false,
-    env: { PORT: String(PORT), HOST: '127.0.0.1', DOCKSIDE_DATA_DIR: dataDir, DOCKSIDE_POOL_SIZE: '0' },
+    env: {
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DOCKSIDE_DATA_DIR: dataDir,
+      DATABASE_URL: `file:${path.join(dbDir, 'e2e.db')}`,
+      DOCKSIDE_POOL_SIZE: '1',
+    },
   },
 });

@@ -34,7 +34,10 @@ export function hashInputs(paths) {
     const st = statSync(p);
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
-        if (['node_modules', '.next', 'build', 'next-env.d.ts', 'monaco'].includes(name) || name.endsWith('.tsbuildinfo'))
+        if (
+          ['node_modules', '.next', 'build', 'next-env.d.ts', 'monaco'].includes(name) ||
+          name.endsWith('.tsbuildinfo')
+        )
           continue;
         visit(path.join(p, name));
       }

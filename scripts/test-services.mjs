@@ -10,6 +10,8 @@ export function ensureTestServices() {
   const isRoot = process.getuid?.() === 0;
   const missing = [];
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');
+  // Korean text in the browser tests' screenshots needs a CJK font.
+  if (!existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')) missing.push('fonts-noto-cjk');
   if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && !existsSync('/usr/lib/postgresql')) missing.push('postgresql');
   if (missing.length && isRoot && which('apt-get')) {
     step(`Installing test dependencies: ${missing.join(' ')}`);

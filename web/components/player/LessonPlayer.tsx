@@ -19,7 +19,7 @@ import { LanguageSwitch } from '../../app/LanguageSwitch';
 import { CheckList } from './CheckList';
 import { SandboxStatus, type SandboxUi } from './SandboxStatus';
 import { SplitPane } from './SplitPane';
-import { StepView } from './StepView';
+import { StepView, withoutTitle } from './StepView';
 import type { PlayerLesson } from './types';
 
 const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
@@ -293,7 +293,7 @@ export function LessonPlayer({
           {DONE.includes(stepStatus) && <span className="step-badge"> ✓ {m.status[stepStatus]}</span>}
         </h2>
         <StepView
-          markdown={step.body[locale]}
+          markdown={withoutTitle(step.body[locale])}
           m={m}
           onRun={sandboxId && activeTerminal?.id ? runCommand : undefined}
           onLayersLink={() => setTab('layers')}

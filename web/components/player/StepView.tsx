@@ -87,6 +87,9 @@ export type StepViewProps = {
   onLayersLink?: (hash: string) => void;
 };
 
+/** The step's own `# Title` line repeats the title the page already shows as its heading. */
+export const withoutTitle = (markdown: string) => markdown.replace(/^\s*# [^\n]*\n+/, '');
+
 export function StepView({ markdown, m, onRun, onLayersLink }: StepViewProps) {
   const components: Components = {
     pre: ({ node }) => {
