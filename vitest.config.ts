@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/src/**/*.test.ts', 'lessons/**/*.test.ts', 'web/**/*.test.ts'],
+          include: ['server/src/**/*.test.ts', 'lessons/**/*.test.ts', 'web/**/*.test.ts', 'web/**/*.test.tsx'],
           exclude: ['**/node_modules/**'],
         },
       },
