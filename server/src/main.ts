@@ -1,4 +1,5 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
+import { createHash } from 'node:crypto';
 import { loadLessons } from '@dockside/lessons';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, migrate } from './db/client';
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
       warnBeforeMs: 5 * 60_000,
       limits: config.limits,
       keepOnShutdown: config.keepSandboxes,
+      // One prefix per database: the sandboxes this server's database knows about, and no one else's.
+      idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },
     lessons,
     path.join(config.dataDir, 'layer-cache'),

@@ -254,6 +254,17 @@ describe('capacity', () => {
 });
 
 describe('restart', () => {
+  it("leaves another server's sandboxes alone when both share the data dir", async () => {
+    runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 98 });
+    runtime.live.set('sb-mine00-0123456789ab', { id: 'sb-mine00-0123456789ab', running: true, range: 97 });
+    const m = manager({ idPrefix: 'sb-mine00-' });
+    const { orphans } = await m.start();
+    expect(orphans).toEqual(['sb-mine00-0123456789ab']);
+    expect(runtime.live.has('sb-other1-0123456789ab')).toBe(true);
+    const made = ((await m.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
+    expect(made.startsWith('sb-mine00-')).toBe(true);
+  });
+
   it('re-adopts running sandboxes, destroys orphans and forgets lost ones', async () => {
     const before = manager({ keepOnShutdown: true });
     const ana = ((await before.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
@@ -270,6 +281,7 @@ describe('restart', () => {
     expect(after.viewFor('ana')?.id).toBe(ana);
     expect(eventsFor('ben', 'ended')).toEqual([{ type: 'ended', sandboxId: ben, reason: 'lost' }]);
     expect(runtime.live.has('sb-orphan')).toBe(false);
+    expect(runtime.live.has(ana)).toBe(true);
     // The idle clock keeps counting from the last recorded activity.
     await clock.advance(30 * MIN);
     expect(after.viewFor('ana')).toBeNull();

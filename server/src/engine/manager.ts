@@ -18,6 +18,11 @@ export type ManagerOptions = {
   keepOnShutdown: boolean;
   /** Seats of a workshop, or null when it has no limit of its own. */
   seatLimit: (workshopId: string) => Promise<number | null>;
+  /**
+   * Starts every sandbox id this manager makes. Several servers may share one data dir (a test run
+   * beside `npm start`); at start each destroys only the orphans with its own prefix.
+   */
+  idPrefix?: string;
   /** The largest id range; ranges are 1..maxRange (range 0 would map to host root). */
   maxRange?: number;
 };
@@ -110,7 +115,8 @@ export class SandboxManager {
       }
     }
     const known = new Set(rows.map((r) => r.id));
-    const orphans = live.filter((s) => !known.has(s.id)).map((s) => s.id);
+    const prefix = this.opts.idPrefix ?? 'sb-';
+    const orphans = live.filter((s) => s.id.startsWith(prefix) && !known.has(s.id)).map((s) => s.id);
     for (const id of orphans) await this.runtime.destroy(id).catch(() => {});
     this.refill();
     return { adopted, orphans, lost };
@@ -192,7 +198,7 @@ export class SandboxManager {
   private newEntry(workshopId: string | null): Entry {
     const now = this.clock.now();
     const entry: Entry = {
-      id: `sb-${randomBytes(6).toString('hex')}`,
+      id: `${this.opts.idPrefix ?? 'sb-'}${randomBytes(6).toString('hex')}`,
       range: 0,
       ownerId: null,
       workshopId,
