@@ -254,8 +254,8 @@ describe('capacity', () => {
 });
 
 describe('restart', () => {
-  it("leaves another server's sandboxes alone when both share the data dir", async () => {
-    runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 98 });
+  it("leaves another server's sandboxes and id ranges alone when both share the data dir", async () => {
+    runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 1 });
     runtime.live.set('sb-mine00-0123456789ab', { id: 'sb-mine00-0123456789ab', running: true, range: 97 });
     const m = manager({ idPrefix: 'sb-mine00-' });
     const { orphans } = await m.start();
@@ -263,6 +263,7 @@ describe('restart', () => {
     expect(runtime.live.has('sb-other1-0123456789ab')).toBe(true);
     const made = ((await m.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
     expect(made.startsWith('sb-mine00-')).toBe(true);
+    expect(runtime.live.get(made)?.range).toBe(2); // range 1 is the other server's
   });
 
   it('re-adopts running sandboxes, destroys orphans and forgets lost ones', async () => {

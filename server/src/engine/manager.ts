@@ -263,11 +263,18 @@ export class SandboxManager {
     return () => handle;
   }
 
-  /** The smallest free id range, recorded in the database (a unique column) so two never overlap. */
+  /**
+   * The smallest free id range, recorded in the database (a unique column) so two never overlap. Ranges of
+   * live sandboxes this database does not know (another server on the same data dir) are taken too.
+   */
   private async reserveRange(id: string): Promise<number> {
     const max = this.opts.maxRange ?? 16_383;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const used = new Set((await this.db.sandbox.findMany({ select: { idRange: true } })).map((r) => r.idRange));
+      const [rows, live] = await Promise.all([
+        this.db.sandbox.findMany({ select: { idRange: true } }),
+        this.runtime.list(),
+      ]);
+      const used = new Set([...rows.map((r) => r.idRange), ...live.map((s) => s.range)]);
       let range = 1;
       while (used.has(range)) range++;
       if (range > max) throw new CapacityError('no free id range');
