@@ -39,6 +39,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}/healthz`,
     timeout: 120_000,
     reuseExistingServer: false,
+    // SIGTERM lets the server destroy its sandboxes; Playwright's default SIGKILL would leave them running.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
     env: {
       PORT: String(PORT),
       HOST: '127.0.0.1',
