@@ -8,6 +8,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/.next/**',
       'server/src/generated/**',
+      'web/public/monaco/**',
       'native/**',
       'web/next-env.d.ts',
       'test-results/**',

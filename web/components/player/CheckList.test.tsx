@@ -23,7 +23,11 @@ describe('CheckList', () => {
   it('shows passed and failed checks, with the hint of a failed one in the page language', () => {
     const results = [
       { id: 'built', status: 'passed' as const },
-      { id: 'runs', status: 'failed' as const, hint: { en: 'Run it with docker run', ko: 'docker run으로 실행하세요' } },
+      {
+        id: 'runs',
+        status: 'failed' as const,
+        hint: { en: 'Run it with docker run', ko: 'docker run으로 실행하세요' },
+      },
     ];
     const { rerender } = render(<CheckList checks={checks} results={results} locale="en" m={t('en')} />);
     const [built, runs, tagged] = screen.getAllByRole('listitem');

@@ -170,8 +170,7 @@ export default function EditorPane({ sandboxId, m, active }: EditorPaneProps) {
         else setNotice({ kind: 'conflict', text: m.conflict });
       })
       .catch(() => undefined);
-    // expanded is read, not watched: toggling a folder lists it itself.
-    // eslint-disable-next-line
+    // `expanded` is read, not watched: toggling a folder lists it itself.
   }, [active, ready, sandboxId]);
 
   const toggle = (dir: string) => {

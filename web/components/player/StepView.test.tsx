@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { t } from '../../lib/i18n';
 import { StepView, withoutTitle } from './StepView';
@@ -68,7 +68,9 @@ describe('StepView', () => {
   });
 
   it('never renders raw HTML from lesson text', () => {
-    const { container } = render(<StepView markdown={'<script>alert(1)</script><img src=x onerror=alert(1)>'} m={t('en')} />);
+    const { container } = render(
+      <StepView markdown={'<script>alert(1)</script><img src=x onerror=alert(1)>'} m={t('en')} />,
+    );
     expect(container.querySelector('script')).toBeNull();
     expect(container.querySelector('img')).toBeNull();
   });
