@@ -38,6 +38,8 @@ export class CheckRunner {
     private readonly progress: ProgressStore,
     private readonly stepChecks: StepChecks,
     private readonly emit: (learnerId: string, result: ChecksResult) => void,
+    /** Every event of a followed engine, for views other than checks (layers, published ports). */
+    private readonly engineChanged: (sandboxId: string) => void = () => {},
   ) {}
 
   docker(sandboxId: string): Docker {
@@ -101,7 +103,10 @@ export class CheckRunner {
       }
       const readable = stream as Readable;
       this.engineWatches.set(sandboxId, readable);
-      readable.on('data', () => this.rerunSandbox(sandboxId));
+      readable.on('data', () => {
+        this.rerunSandbox(sandboxId);
+        this.engineChanged(sandboxId);
+      });
       readable.on('error', () => {});
       readable.on('close', () => {
         if (this.engineWatches.get(sandboxId) === readable) this.engineWatches.delete(sandboxId);

@@ -17,6 +17,8 @@ import { TerminalHub } from './terminals';
 export type EngineListener = {
   manager: (learnerId: string, event: ManagerEvent) => void;
   checks: (learnerId: string, result: ChecksResult) => void;
+  /** The sandbox's engine reported a change (build, tag, removal, container start or stop). */
+  engineChanged?: (sandboxId: string) => void;
 };
 
 /** The checks a lesson step declares (validated when the lesson was loaded). */
@@ -51,8 +53,12 @@ export class Engine {
       seatLimit: async (workshopId) => (await db.workshop.findUnique({ where: { id: workshopId } }))?.seatLimit ?? null,
     });
     this.progress = new ProgressStore(db);
-    this.checks = new CheckRunner(runtime, this.progress, stepChecksFrom(lessons), (learnerId, result) =>
-      this.listeners.forEach((l) => l.checks(learnerId, result)),
+    this.checks = new CheckRunner(
+      runtime,
+      this.progress,
+      stepChecksFrom(lessons),
+      (learnerId, result) => this.listeners.forEach((l) => l.checks(learnerId, result)),
+      (sandboxId) => this.listeners.forEach((l) => l.engineChanged?.(sandboxId)),
     );
     this.terminals = new TerminalHub(runtime, (sandboxId, e) => this.checks.recordCommand(sandboxId, e));
     this.files = new WorkspaceFiles(runtime);

@@ -20,7 +20,8 @@ async function engineCall<T>(work: () => Promise<T>, what: string): Promise<T> {
   }
 }
 
-const LayerQuery = z.object({ layer: z.coerce.number().int().min(0).max(1000).optional() });
+const FilesQuery = z.object({ mode: z.enum(['changes', 'upto']).default('changes') });
+const PathQuery = z.object({ path: z.string().min(1).max(4096) });
 
 export const layerRoutes: Route<ApiDeps>[] = [
   {
@@ -32,8 +33,24 @@ export const layerRoutes: Route<ApiDeps>[] = [
         docker.listImages(),
         docker.listContainers({ all: true, size: true }),
       ]);
+      // Layer digests per image, so the page can show which layers images share.
+      const diffIds = await Promise.all(
+        images.map((i) =>
+          docker
+            .getImage(i.Id)
+            .inspect()
+            .then((info) => info.RootFS?.Layers ?? [])
+            .catch(() => []),
+        ),
+      );
       return {
-        images: images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], size: i.Size, created: i.Created })),
+        images: images.map((i, n) => ({
+          id: i.Id,
+          tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+          size: i.Size,
+          created: i.Created,
+          diffIds: diffIds[n]!,
+        })),
         containers: (containers as (Docker.ContainerInfo & { SizeRw?: number; SizeRootFs?: number })[]).map((c) => ({
           id: c.Id,
           name: c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12),
@@ -58,8 +75,38 @@ export const layerRoutes: Route<ApiDeps>[] = [
     path: new RegExp(`^/api/sandboxes/${SB}/images/${REF}/analysis$`),
     handle: async (ctx, deps) => {
       const docker = deps.engine.checks.docker(ownSandbox(ctx, deps));
-      const { layer } = parse(LayerQuery, Object.fromEntries(ctx.query));
-      return engineCall(() => deps.engine.layers.full(docker, ctx.params[1]!, layer), `image ${ctx.params[1]}`);
+      return engineCall(() => deps.engine.layers.full(docker, ctx.params[1]!), `image ${ctx.params[1]}`);
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/sandboxes/${SB}/images/${REF}/layers/(\\d{1,4})/files$`),
+    handle: async (ctx, deps) => {
+      const docker = deps.engine.checks.docker(ownSandbox(ctx, deps));
+      const { mode } = parse(FilesQuery, Object.fromEntries(ctx.query));
+      const layer = Number(ctx.params[2]);
+      const files = await engineCall(async () => {
+        try {
+          return await deps.engine.layers.files(docker, ctx.params[1]!, layer, mode);
+        } catch (err) {
+          if (err instanceof RangeError) throw new HttpError(404, 'not_found', `no layer ${layer}: ${err.message}`);
+          throw err;
+        }
+      }, `image ${ctx.params[1]}`);
+      return { layer, mode, files };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/sandboxes/${SB}/images/${REF}/paths$`),
+    handle: async (ctx, deps) => {
+      const docker = deps.engine.checks.docker(ownSandbox(ctx, deps));
+      const { path } = parse(PathQuery, Object.fromEntries(ctx.query));
+      const history = await engineCall(
+        () => deps.engine.layers.pathHistory(docker, ctx.params[1]!, path),
+        `image ${ctx.params[1]}`,
+      );
+      return { path, history };
     },
   },
   {

@@ -6,7 +6,16 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type Docker from 'dockerode';
-import { analyse, toTree, type LayerEntry, type LayerIndex, type LayerStats, type TreeNode } from './filesystem';
+import {
+  analyse,
+  filesystemAt,
+  layerChanges,
+  pathHistory,
+  type LayerEntry,
+  type LayerFile,
+  type LayerIndex,
+  type LayerStats,
+} from './filesystem';
 import { indexSaveTar, type ImageConfig } from './saveTar';
 
 export type LayerRow = {
@@ -35,7 +44,6 @@ export type FullView = InstantView & {
   totalBytes: number;
   wastedBytes: number;
   efficiency: number;
-  tree: TreeNode;
 };
 
 type HistoryItem = { Created: number; CreatedBy: string; Size: number; Comment?: string; Tags?: string[] | null };
@@ -115,30 +123,46 @@ export class LayerAnalyzer {
     };
   }
 
-  /** The full view; reads `docker save` only for layers not in the cache. */
-  async full(docker: Docker, image: string, selectedLayer?: number): Promise<FullView> {
+  /** Every layer's file index; reads `docker save` only for layers not in the cache. */
+  async indexed(docker: Docker, image: string): Promise<{ instant: InstantView; layers: LayerIndex[] }> {
     const instant = await this.instant(docker, image);
-    let config: ImageConfig | undefined;
     if (!instant.diffIds.every((d) => this.cache.has(d)) || instant.rows.some((r) => r.diffId === '(missing)')) {
       const save = (await docker.getImage(instant.id).get()) as unknown as Readable;
       const index = await indexSaveTar(save, (d) => this.cache.has(d));
       for (const [diffId, entries] of index.layers) this.cache.put(diffId, entries);
-      config = index.config;
+      if (index.config) {
+        const history = (await docker.getImage(instant.id).history()) as HistoryItem[];
+        instant.rows = pairHistory(history ?? [], instant.diffIds, index.config);
+      }
     }
-    const layers: LayerIndex[] = instant.diffIds.map((diffId) => ({ diffId, entries: this.cache.get(diffId) ?? [] }));
+    const layers = instant.diffIds.map((diffId) => ({ diffId, entries: this.cache.get(diffId) ?? [] }));
+    return { instant, layers };
+  }
+
+  /** The image with each layer's added / modified / deleted figures, and its waste and efficiency. */
+  async full(docker: Docker, image: string): Promise<FullView> {
+    const { instant, layers } = await this.indexed(docker, image);
     const a = analyse(layers);
-    const history = config
-      ? pairHistory(((await docker.getImage(instant.id).history()) as HistoryItem[]) ?? [], instant.diffIds, config)
-      : instant.rows;
     return {
       ...instant,
-      rows: history,
       layers: a.layers.map((s, i) => ({ ...s, diffId: instant.diffIds[i]! })),
       totalBytes: a.totalBytes,
       wastedBytes: a.wastedBytes,
       efficiency: a.efficiency,
-      tree: toTree(a, layers, selectedLayer),
     };
+  }
+
+  /** One layer's files: its own changes, or the whole filesystem as it stands after it. */
+  async files(docker: Docker, image: string, layer: number, mode: 'changes' | 'upto'): Promise<LayerFile[]> {
+    const { layers } = await this.indexed(docker, image);
+    if (layer >= layers.length) throw new RangeError(`the image has ${layers.length} layers`);
+    return mode === 'changes' ? layerChanges(layers, layer) : filesystemAt(layers, layer);
+  }
+
+  /** Which layers of the image added, changed or deleted a path. */
+  async pathHistory(docker: Docker, image: string, path: string) {
+    const { layers } = await this.indexed(docker, image);
+    return pathHistory(layers, path);
   }
 
   /** A container's thin writable layer: its changes (A/C/D) and sizes. */

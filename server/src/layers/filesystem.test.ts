@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { analyse, normalisePath, toTree, type LayerEntry, type LayerIndex } from './filesystem';
+import {
+  analyse,
+  filesystemAt,
+  layerChanges,
+  normalisePath,
+  pathHistory,
+  type LayerEntry,
+  type LayerIndex,
+} from './filesystem';
 
 const file = (path: string, size: number): LayerEntry => ({ path, type: 'file', size, mode: 0o644, uid: 0, gid: 0 });
 const dir = (path: string): LayerEntry => ({ path, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0 });
@@ -67,15 +75,67 @@ describe('layer semantics', () => {
     expect(a.files.get('bin/busybox')?.layer).toBe(2);
     expect(a.layers[0]!.wastedBytes).toBe(1000); // the first copy is hidden by the identical third layer
   });
+});
 
-  it('builds a tree with directory sizes and the selected layer marked', () => {
-    const layers = [layer('a', dir('etc'), file('etc/a', 1)), layer('b', file('etc/a', 2), file('etc/b', 3))];
-    const tree = toTree(analyse(layers), layers, 1);
-    const etc = tree.children!.find((c) => c.name === 'etc')!;
-    expect(etc.size).toBe(5);
-    expect(etc.children!.map((c) => [c.name, c.change])).toEqual([
-      ['a', 'M'],
-      ['b', 'A'],
+describe('per-layer file lists for the Layers tab', () => {
+  const stack = [
+    layer('base', dir('etc'), file('etc/os-release', 40), dir('var'), dir('var/cache'), file('var/cache/a', 300)),
+    layer('app', dir('etc'), file('etc/os-release', 42), dir('app'), file('app/main.py', 7)),
+    layer('clean', file('var/.wh.cache', 0), dir('app'), file('app/.wh.main.py', 0), file('app/main.py', 9)),
+    layer('opaque', dir('etc'), file('etc/.wh..wh..opq', 0), file('etc/hostname', 5)),
+  ];
+
+  it("lists a layer's own changes: added, modified, and deleted with the lower copy's size", () => {
+    expect(layerChanges(stack, 1).map((f) => [f.path, f.change, f.size])).toEqual([
+      ['app', 'A', 0],
+      ['app/main.py', 'A', 7],
+      ['etc/os-release', 'M', 42],
     ]);
+    expect(layerChanges(stack, 2).map((f) => [f.path, f.change, f.size, f.layer])).toEqual([
+      ['app/main.py', 'M', 9, 2],
+      ['var/cache', 'D', 0, 0],
+      ['var/cache/a', 'D', 300, 0],
+    ]);
+    // An opaque directory hides everything below it, but keeps the same layer's own entries.
+    expect(layerChanges(stack, 3).map((f) => [f.path, f.change])).toEqual([
+      ['etc/hostname', 'A'],
+      ['etc/os-release', 'D'],
+    ]);
+    expect(layerChanges(stack, 3).some((f) => f.path.includes('.wh.'))).toBe(false);
+  });
+
+  it("shows the whole filesystem up to a layer, marking that layer's changes", () => {
+    const at1 = filesystemAt(stack, 1);
+    expect(at1.map((f) => f.path)).toEqual([
+      'app',
+      'app/main.py',
+      'etc',
+      'etc/os-release',
+      'var',
+      'var/cache',
+      'var/cache/a',
+    ]);
+    expect(at1.find((f) => f.path === 'var/cache/a')).toMatchObject({ layer: 0, change: null });
+    expect(at1.find((f) => f.path === 'etc/os-release')).toMatchObject({ layer: 1, change: 'M' });
+    expect(at1.find((f) => f.path === 'etc')?.change).toBeNull(); // a restated parent is not a change
+    expect(filesystemAt(stack, 3).map((f) => f.path)).toEqual(['app', 'app/main.py', 'etc', 'etc/hostname', 'var']);
+  });
+
+  it('tells which layers added, changed and deleted a path', () => {
+    expect(pathHistory(stack, '/app/main.py')).toEqual([
+      { layer: 1, change: 'A' },
+      { layer: 2, change: 'M' },
+    ]);
+    expect(pathHistory(stack, 'var/cache/a')).toEqual([
+      { layer: 0, change: 'A' },
+      { layer: 2, change: 'D' },
+    ]);
+    expect(pathHistory(stack, 'etc/os-release')).toEqual([
+      { layer: 0, change: 'A' },
+      { layer: 1, change: 'M' },
+      { layer: 3, change: 'D' },
+    ]);
+    expect(pathHistory(stack, 'etc')).toEqual([{ layer: 0, change: 'A' }]);
+    expect(pathHistory(stack, 'nowhere')).toEqual([]);
   });
 });

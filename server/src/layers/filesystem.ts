@@ -149,43 +149,82 @@ export function analyse(layers: LayerIndex[]): Analysis {
   };
 }
 
-export type TreeNode = {
-  name: string;
+/** One path as the Layers tab lists it: who wrote it, and what the selected layer did to it. */
+export type LayerFile = {
   path: string;
   type: EntryType;
   size: number;
+  /** The layer that last wrote it (for a deletion: the layer whose copy was deleted). */
   layer: number;
-  /** What the selected layer did here: added, modified, or nothing (inherited). */
-  change?: 'A' | 'M';
-  children?: TreeNode[];
+  change: 'A' | 'M' | 'D' | null;
+  linkTarget?: string;
 };
 
-/** The final filesystem as a tree, with per-directory sizes, marking what `layer` added or changed. */
-export function toTree(a: Analysis, layers: LayerIndex[], layer?: number): TreeNode {
-  const root: TreeNode = { name: '/', path: '', type: 'dir', size: 0, layer: 0, children: [] };
-  const dirs = new Map<string, TreeNode>([['', root]]);
-  const lowerPaths =
-    layer === undefined ? undefined : new Set(layers.slice(0, layer).flatMap((l) => l.entries.map((e) => e.path)));
-  const ensureDir = (p: string): TreeNode => {
-    const existing = dirs.get(p);
-    if (existing) return existing;
-    const parent = ensureDir(parentOf(p));
-    const node: TreeNode = { name: baseOf(p), path: p, type: 'dir', size: 0, layer: 0, children: [] };
-    parent.children!.push(node);
-    dirs.set(p, node);
-    return node;
-  };
-  for (const [p, f] of [...a.files.entries()].sort(([x], [y]) => x.localeCompare(y))) {
-    const change = layer !== undefined && f.layer === layer ? (lowerPaths!.has(p) ? 'M' : 'A') : undefined;
-    if (f.type === 'dir') {
-      const d = ensureDir(p);
-      Object.assign(d, { layer: f.layer, change });
-      continue;
-    }
-    const parent = ensureDir(parentOf(p));
-    parent.children!.push({ name: baseOf(p), path: p, type: f.type, size: storedBytes(f), layer: f.layer, change });
+/** What layer `k` itself did: the paths it added and modified, and those it deleted from lower layers. */
+export function layerChanges(layers: LayerIndex[], k: number): LayerFile[] {
+  const lower = analyse(layers.slice(0, k)).files;
+  const after = analyse(layers.slice(0, k + 1)).files;
+  const out: LayerFile[] = [];
+  for (const [p, node] of lower) if (!after.has(p)) out.push({ ...fileOf(node), change: 'D' });
+  for (const [p, node] of after) {
+    if (node.layer !== k) continue;
+    const below = lower.get(p);
+    if (below && below.type === 'dir' && node.type === 'dir') continue; // a parent directory restated
+    out.push({ ...fileOf(node), change: below ? 'M' : 'A' });
   }
-  const sum = (n: TreeNode): number => (n.children ? (n.size = n.children.reduce((t, c) => t + sum(c), 0)) : n.size);
-  sum(root);
-  return root;
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The filesystem as it stands after layer `k`, each path with its last writer; `k`'s own changes marked. */
+export function filesystemAt(layers: LayerIndex[], k: number): LayerFile[] {
+  const lower = analyse(layers.slice(0, k)).files;
+  const after = analyse(layers.slice(0, k + 1)).files;
+  return [...after.values()]
+    .map((node) => {
+      const below = lower.get(node.path);
+      const restated = below?.type === 'dir' && node.type === 'dir';
+      const change = node.layer === k && !restated ? (below ? 'M' : 'A') : null;
+      return { ...fileOf(node), change } satisfies LayerFile;
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Which layers added, changed or deleted `path`, oldest first. */
+export function pathHistory(layers: LayerIndex[], path: string): { layer: number; change: 'A' | 'M' | 'D' }[] {
+  const p = normalisePath(path);
+  const out: { layer: number; change: 'A' | 'M' | 'D' }[] = [];
+  let exists: EntryType | null = null;
+  layers.forEach((layer, i) => {
+    // A whiteout of the path (or of a parent, or an opaque parent) deletes the lower copy...
+    const deleted =
+      exists !== null &&
+      layer.entries.some((e) => {
+        const dir = parentOf(e.path);
+        const name = baseOf(e.path);
+        if (name === OPAQUE) return p !== dir && under(p, dir);
+        if (!name.startsWith(WHITEOUT)) return false;
+        const target = (dir ? `${dir}/` : '') + name.slice(WHITEOUT.length);
+        return p === target || under(p, target);
+      });
+    // ...and an entry in the same layer puts a new one in its place.
+    const here = layer.entries.find((e) => e.path === p);
+    if (here) {
+      if (!(exists === 'dir' && here.type === 'dir' && !deleted)) out.push({ layer: i, change: exists ? 'M' : 'A' });
+      exists = here.type;
+    } else if (deleted) {
+      out.push({ layer: i, change: 'D' });
+      exists = null;
+    }
+  });
+  return out;
+}
+
+function fileOf(node: FileNode): Omit<LayerFile, 'change'> {
+  return {
+    path: node.path,
+    type: node.type,
+    size: storedBytes(node),
+    layer: node.layer,
+    ...(node.linkTarget ? { linkTarget: node.linkTarget } : {}),
+  };
 }

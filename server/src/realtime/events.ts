@@ -38,6 +38,8 @@ export interface ServerToClientEvents {
     stepStatus: StepStatus;
     results: CheckResultView[];
   }) => void;
+  /** The learner's engine changed (images or containers): the Layers view refreshes. */
+  'layers:changed': (c: { sandboxId: string }) => void;
   /** A message for the learner (an instructor's, or the server's). */
   toast: (t: { message: string; from?: string }) => void;
 }

@@ -33,6 +33,7 @@ export function attachRealtime(server: HttpServer, sessions: Sessions, engine: E
     registerLearnerSocket(socket, engine, lessonsDir);
   });
 
+  const settling = new Map<string, NodeJS.Timeout>();
   engine.listen({
     manager: (learnerId, event) => {
       const room = io.to(learnerRoom(learnerId));
@@ -55,9 +56,27 @@ export function attachRealtime(server: HttpServer, sessions: Sessions, engine: E
       }
     },
     checks: (learnerId, result) => io.to(learnerRoom(learnerId)).emit('checks:result', result),
+    engineChanged: (sandboxId) => {
+      // A build emits dozens of events; the owner hears once they settle.
+      clearTimeout(settling.get(sandboxId));
+      settling.set(
+        sandboxId,
+        setTimeout(() => {
+          settling.delete(sandboxId);
+          const learnerId = engine.manager.ownerOf(sandboxId);
+          const view = engine.manager.viewById(sandboxId);
+          if (!learnerId || !view) return;
+          const room = io.to(learnerRoom(learnerId));
+          room.emit('layers:changed', { sandboxId });
+          void engine.withPorts(view).then((v) => room.emit('sandbox:state', v));
+        }, ENGINE_SETTLE_MS),
+      );
+    },
   });
   return io;
 }
+
+const ENGINE_SETTLE_MS = 300;
 
 const ENDED: Record<Extract<ManagerEvent, { type: 'ended' }>['reason'], string> = {
   idle: 'your sandbox was stopped after a long idle time; your progress is saved — start it again to go on',
