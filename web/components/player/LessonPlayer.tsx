@@ -19,11 +19,13 @@ import { LanguageSwitch } from '../../app/LanguageSwitch';
 import { CheckList } from './CheckList';
 import { SandboxStatus, type SandboxUi } from './SandboxStatus';
 import { SplitPane } from './SplitPane';
+import { parseLayersLink } from '../layers/format';
 import { StepView, withoutTitle } from './StepView';
 import type { PlayerLesson } from './types';
 
 const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
+const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 
 const DONE: StepStatus[] = ['passed', 'skipped', 'solved'];
 type Toast = { id: number; message: string; from?: string };
@@ -59,6 +61,12 @@ export function LessonPlayer({
   const [terms, setTerms] = useState<TermSlot[]>([]);
   const [tab, setTab] = useState<Tab>('term:1');
   const [toasts, setToasts] = useState<Toast[]>([]);
+  // The Layers view loads the first time its tab opens, then stays (hidden) and follows the engine.
+  const [layersOpened, setLayersOpened] = useState(false);
+  useEffect(() => {
+    if (tab === 'layers') setLayersOpened(true);
+  }, [tab]);
+  const [layersFocus, setLayersFocus] = useState<{ image?: string; layer?: number } | null>(null);
   const stepHeading = useRef<HTMLHeadingElement>(null);
   const termCounter = useRef(1);
   const step = lesson.steps[stepIndex]!;
@@ -296,7 +304,10 @@ export function LessonPlayer({
           markdown={withoutTitle(step.body[locale])}
           m={m}
           onRun={sandboxId && activeTerminal?.id ? runCommand : undefined}
-          onLayersLink={() => setTab('layers')}
+          onLayersLink={(hash) => {
+            setLayersFocus(parseLayersLink(hash));
+            setTab('layers');
+          }}
         />
         <CheckList checks={step.checks} results={results[step.id]} locale={locale} m={m} />
         {stepStatus === 'passed' && (
@@ -456,7 +467,9 @@ export function LessonPlayer({
           className="tab-panel"
           hidden={tab !== 'layers'}
         >
-          <p className="muted pad">{m.layersSoon}</p>
+          {socket && sandboxId && layersOpened && (
+            <LayersPanel key={sandboxId} sandboxId={sandboxId} locale={locale} socket={socket} focus={layersFocus} />
+          )}
         </div>
       </div>
     </div>

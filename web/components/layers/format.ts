@@ -1,0 +1,34 @@
+/** Bytes as people read them: 0 B, 512 B, 2.0 kB, 48.3 MB. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+
+/** A history line as a Dockerfile instruction: `/bin/sh -c #(nop) CMD ["sh"]` → `CMD ["sh"]`. */
+export function instruction(createdBy: string): string {
+  const s = createdBy.trim();
+  const nop = /^\/bin\/sh -c #\(nop\)\s*/.exec(s);
+  if (nop) return s.slice(nop[0].length).trim();
+  const run = /^\/bin\/sh -c\s+/.exec(s);
+  if (run) return `RUN ${s.slice(run[0].length)}`;
+  return s.replace(/\s*# buildkit$/, '');
+}
+
+/** `#layers:image=myapp&layer=2` (a link in a lesson step) → what to show. */
+export function parseLayersLink(hash: string): { image?: string; layer?: number } | null {
+  const m = /^#?layers:(.*)$/.exec(hash);
+  if (!m) return null;
+  const params = new URLSearchParams(m[1]);
+  const layer = params.get('layer');
+  return {
+    ...(params.get('image') ? { image: params.get('image')! } : {}),
+    ...(layer !== null && /^\d+$/.test(layer) ? { layer: Number(layer) } : {}),
+  };
+}
