@@ -28,6 +28,8 @@ test('the Layers tab shows a freshly built image without a reload, and a layerâ€
   // The stack: python's layers shared with python:3-slim, the app's own layers on top.
   const stack = page.getByRole('list', { name: 'Layers of myapp, newest on top' });
   await expect(stack.locator('.layer-bar.shared').first()).toBeVisible();
+  // Wait for the figures that need the layers' files (they add a line to each bar), so nothing moves.
+  await expect(page.getByText(/wasted Â· efficiency/)).toBeVisible();
   const copy = stack.getByRole('button', { name: /COPY file:/ }).first(); // the newest: COPY app.py .
   await expect(copy).toBeVisible();
   await copy.click();

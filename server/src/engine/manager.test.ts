@@ -253,6 +253,34 @@ describe('capacity', () => {
   });
 });
 
+describe('workshops', () => {
+  it('prewarms seats when doors open, then shrinks back to the usual pool', async () => {
+    const m = manager({ poolSize: 1 });
+    await m.start();
+    await settle();
+    expect(runtime.created).toHaveLength(1);
+    m.prewarm(4);
+    await settle();
+    expect(runtime.created).toHaveLength(4);
+    for (const who of ['ana', 'ben', 'cho', 'dan']) await m.ensure(who);
+    await settle();
+    // Four seats taken from the warm pool; only the usual one is warmed again.
+    expect(runtime.created).toHaveLength(5);
+    expect(m.sandboxes().filter((s) => s.ownerId === null)).toHaveLength(1);
+  });
+
+  it('extends a sandbox lifetime', async () => {
+    const m = manager({ lifetimeMs: 60 * MIN, idleMs: 600 * MIN });
+    const id = ((await m.ensure('ana')) as { sandbox: { id: string; expiresAt: string } }).sandbox;
+    m.extend('ana', 30 * MIN);
+    expect(Date.parse(m.viewFor('ana')!.expiresAt) - Date.parse(id.expiresAt)).toBe(30 * MIN);
+    await clock.advance(70 * MIN);
+    expect(m.viewFor('ana')).not.toBeNull();
+    await clock.advance(25 * MIN);
+    expect(m.viewFor('ana')).toBeNull();
+  });
+});
+
 describe('restart', () => {
   it("leaves another server's sandboxes and id ranges alone when both share the data dir", async () => {
     runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 1 });

@@ -64,6 +64,7 @@ export class SandboxManager {
   private starting = new Map<string, Promise<Entry>>(); // by learner
   private createTimes: number[] = [];
   private closed = false;
+  private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
 
   constructor(
@@ -161,6 +162,7 @@ export class SandboxManager {
     const warm = this.poolEntry();
     let work: Promise<Entry>;
     if (warm) {
+      this.prewarmTarget = Math.max(0, this.prewarmTarget - 1);
       warm.ownerId = learnerId;
       warm.workshopId = workshopId;
       work = this.assign(warm, learnerId, workshopId).then(() => {
@@ -300,11 +302,30 @@ export class SandboxManager {
     throw new CapacityError('could not reserve an id range');
   }
 
+  /**
+   * Warms sandboxes for seats about to be taken (a workshop opening its doors): the pool grows to
+   * `count` and shrinks back to its usual size as learners take them.
+   */
+  prewarm(count: number): void {
+    this.prewarmTarget = Math.max(this.prewarmTarget, count);
+    this.refill();
+  }
+
+  /** Gives a learner's sandbox more lifetime (the instructor extended the workshop). */
+  extend(learnerId: string, ms: number): void {
+    const own = this.ownedBy(learnerId);
+    if (!own || own.assignedAt === null) return;
+    own.assignedAt += ms;
+    void this.db.sandbox.update({ where: { id: own.id }, data: { assignedAt: new Date(own.assignedAt) } }).catch(() => {});
+    this.arm(own);
+    this.emit(own.ownerId, { type: 'state', sandbox: this.view(own) });
+  }
+
   /** Keeps the pool at its size while there is room and nobody is waiting. */
   private refill(): void {
     while (
       !this.closed &&
-      this.poolCount() < this.opts.poolSize &&
+      this.poolCount() < Math.max(this.opts.poolSize, this.prewarmTarget) &&
       this.entries.size < this.opts.maxSandboxes &&
       this.queue.length === 0
     ) {
