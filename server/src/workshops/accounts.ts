@@ -1,0 +1,114 @@
+// Instructor accounts and their sessions. The first account becomes the admin; later sign-ups need an
+// admin's one-time invitation. A session is a random token in an HttpOnly cookie; the database keeps only
+// its SHA-256 and an expiry, so a leaked database does not sign anyone in.
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Db } from '../db/client';
+import { parseCookies } from '../http/session';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords';
+
+export const INSTRUCTOR_COOKIE = 'dockside_instructor';
+const SESSION_MS = 12 * 3600_000;
+const INVITATION_MS = 7 * 24 * 3600_000;
+
+export type InstructorView = { id: string; email: string; name: string; isAdmin: boolean };
+
+export class AccountError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+const view = (i: { id: string; email: string; name: string; isAdmin: boolean }): InstructorView => ({
+  id: i.id,
+  email: i.email,
+  name: i.name,
+  isAdmin: i.isAdmin,
+});
+
+export class InstructorAccounts {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async signUp(input: { email: string; name: string; password: string; invitation?: string }): Promise<InstructorView> {
+    const email = input.email.trim().toLowerCase();
+    const problem = passwordProblem(input.password, email);
+    if (problem) throw new AccountError(400, 'weak_password', `password: ${problem}`);
+    const passwordHash = await hashPassword(input.password);
+    return this.db.$transaction(async (tx) => {
+      const first = (await tx.instructor.count()) === 0;
+      if (!first) {
+        const inv = input.invitation ? await tx.invitation.findUnique({ where: { code: input.invitation } }) : null;
+        if (!inv || inv.usedAt || inv.expiresAt.getTime() < this.now())
+          throw new AccountError(403, 'invitation_required', 'signing up needs a valid invitation from an admin');
+        await tx.invitation.update({ where: { code: inv.code }, data: { usedAt: new Date(this.now()) } });
+      }
+      if (await tx.instructor.findUnique({ where: { email } }))
+        throw new AccountError(409, 'email_taken', 'an instructor with this email already exists; sign in instead');
+      const created = await tx.instructor.create({
+        data: { id: randomBytes(12).toString('base64url'), email, name: input.name.trim(), passwordHash, isAdmin: first },
+      });
+      return view(created);
+    });
+  }
+
+  /** Checks the password; the caller rate-limits attempts. */
+  async signIn(emailRaw: string, password: string): Promise<InstructorView> {
+    const email = emailRaw.trim().toLowerCase();
+    const found = await this.db.instructor.findUnique({ where: { email } });
+    // Hash anyway when the email is unknown, so timing does not tell which emails exist.
+    const ok = found
+      ? await verifyPassword(password, found.passwordHash)
+      : (await hashPassword(password), false);
+    if (!found || !ok) throw new AccountError(401, 'bad_credentials', 'wrong email or password');
+    return view(found);
+  }
+
+  async startSession(res: ServerResponse, instructorId: string): Promise<void> {
+    const token = randomBytes(32).toString('base64url');
+    await this.db.instructorSession.create({
+      data: { id: digest(token), instructorId, expiresAt: new Date(this.now() + SESSION_MS) },
+    });
+    res.appendHeader(
+      'set-cookie',
+      `${INSTRUCTOR_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MS / 1000}`,
+    );
+  }
+
+  async endSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = parseCookies(req.headers.cookie)[INSTRUCTOR_COOKIE];
+    if (token) await this.db.instructorSession.deleteMany({ where: { id: digest(token) } });
+    res.appendHeader('set-cookie', `${INSTRUCTOR_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+  }
+
+  /** The signed-in instructor of a request (cookie header), or null. */
+  async fromCookieHeader(cookieHeader: string | undefined): Promise<InstructorView | null> {
+    const token = parseCookies(cookieHeader)[INSTRUCTOR_COOKIE];
+    if (!token || token.length > 100) return null;
+    const session = await this.db.instructorSession.findUnique({
+      where: { id: digest(token) },
+      include: { instructor: true },
+    });
+    if (!session) return null;
+    if (session.expiresAt.getTime() < this.now()) {
+      await this.db.instructorSession.delete({ where: { id: session.id } }).catch(() => {});
+      return null;
+    }
+    return view(session.instructor);
+  }
+
+  async invite(admin: InstructorView): Promise<{ code: string; expiresAt: string }> {
+    if (!admin.isAdmin) throw new AccountError(403, 'admin_only', 'only an admin can invite instructors');
+    const code = randomBytes(12).toString('base64url');
+    const expiresAt = new Date(this.now() + INVITATION_MS);
+    await this.db.invitation.create({ data: { code, createdById: admin.id, expiresAt } });
+    return { code, expiresAt: expiresAt.toISOString() };
+  }
+}
