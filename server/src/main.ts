@@ -14,6 +14,10 @@ import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
+import { InstructorAccounts } from './workshops/accounts';
+import { DashboardData } from './workshops/dashboard';
+import { RateLimiter } from './workshops/rateLimit';
+import { Workshops } from './workshops/workshops';
 
 function fail(message: string): never {
   console.error(`dockside: ${message}`);
@@ -91,10 +95,15 @@ async function main(): Promise<void> {
 
   const pages = await createPages(config.dev);
   const sessions = new Sessions(config.sessionSecret);
+  const workshops = new Workshops(db, engine, lessons);
   const { server, io } = createApp({
     db,
     sessions,
     engine,
+    instructors: new InstructorAccounts(db),
+    workshops,
+    dashboard: new DashboardData(db, engine, lessons),
+    limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(30, 60_000) },
     lessonsDir,
     pages: pages.handle,
     lessons,
@@ -128,7 +137,15 @@ async function main(): Promise<void> {
   });
 
   let closing = false;
+  // Workshops whose time is up end by themselves.
+  const ending = setInterval(
+    () => void workshops.endExpired().catch((err: unknown) => console.error(`workshops: ${(err as Error).message}`)),
+    30_000,
+  );
+  ending.unref();
+
   const shutdown = async (signal: string) => {
+    clearInterval(ending);
     if (closing) return;
     closing = true;
     console.log(`dockside: ${signal}, shutting down`);

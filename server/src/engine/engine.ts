@@ -11,6 +11,7 @@ import type { Clock } from './clock';
 import { WorkspaceFiles } from './files';
 import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions } from './manager';
 import { ProgressStore } from './progress';
+import type { CommandEvent } from './shellIntegration';
 import type { Runtime } from './runtime';
 import { TerminalHub } from './terminals';
 
@@ -19,6 +20,8 @@ export type EngineListener = {
   checks: (learnerId: string, result: ChecksResult) => void;
   /** The sandbox's engine reported a change (build, tag, removal, container start or stop). */
   engineChanged?: (sandboxId: string) => void;
+  /** A command finished in one of the sandbox's terminals. */
+  commandRan?: (sandboxId: string, e: CommandEvent) => void;
 };
 
 /** The checks a lesson step declares (validated when the lesson was loaded). */
@@ -60,7 +63,10 @@ export class Engine {
       (learnerId, result) => this.listeners.forEach((l) => l.checks(learnerId, result)),
       (sandboxId) => this.listeners.forEach((l) => l.engineChanged?.(sandboxId)),
     );
-    this.terminals = new TerminalHub(runtime, (sandboxId, e) => this.checks.recordCommand(sandboxId, e));
+    this.terminals = new TerminalHub(runtime, (sandboxId, e) => {
+      this.checks.recordCommand(sandboxId, e);
+      this.listeners.forEach((l) => l.commandRan?.(sandboxId, e));
+    });
     this.files = new WorkspaceFiles(runtime);
     this.layers = new LayerAnalyzer(new LayerCache(layerCacheDir));
     this.manager.subscribe((learnerId, event) => {

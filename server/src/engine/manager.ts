@@ -316,7 +316,9 @@ export class SandboxManager {
     const own = this.ownedBy(learnerId);
     if (!own || own.assignedAt === null) return;
     own.assignedAt += ms;
-    void this.db.sandbox.update({ where: { id: own.id }, data: { assignedAt: new Date(own.assignedAt) } }).catch(() => {});
+    void this.db.sandbox
+      .update({ where: { id: own.id }, data: { assignedAt: new Date(own.assignedAt) } })
+      .catch(() => {});
     this.arm(own);
     this.emit(own.ownerId, { type: 'state', sandbox: this.view(own) });
   }

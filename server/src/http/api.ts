@@ -6,10 +6,15 @@ import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
-import { HttpError, sendError, sendJson } from './respond';
+import { HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
 import { mutates, parse, type Route } from './router';
 import { sandboxRoutes } from './sandboxRoutes';
 import type { Sessions } from './session';
+import { workshopRoutes } from './workshopRoutes';
+import type { InstructorAccounts } from '../workshops/accounts';
+import type { DashboardData } from '../workshops/dashboard';
+import type { RateLimiter } from '../workshops/rateLimit';
+import type { Workshops } from '../workshops/workshops';
 
 export type ApiDeps = {
   db: Db;
@@ -17,6 +22,10 @@ export type ApiDeps = {
   engine: Engine;
   lessons: () => Lesson[];
   health: () => Promise<Health>;
+  instructors: InstructorAccounts;
+  workshops: Workshops;
+  dashboard: DashboardData;
+  limits: { signIn: RateLimiter; join: RateLimiter };
 };
 
 export type Health = {
@@ -52,7 +61,13 @@ const sessionRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-const routes: Route<ApiDeps>[] = [...sessionRoutes, ...lessonRoutes, ...sandboxRoutes, ...layerRoutes];
+const routes: Route<ApiDeps>[] = [
+  ...sessionRoutes,
+  ...lessonRoutes,
+  ...sandboxRoutes,
+  ...layerRoutes,
+  ...workshopRoutes,
+];
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -97,7 +112,9 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     }
     const body = mutates(route.method) ? await readJson(req, route.maxBody ?? DEFAULT_MAX_BODY) : undefined;
     const params = route.path.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    sendJson(res, 200, await route.handle({ req, res, learnerId, body, params, query: url.searchParams }, deps));
+    const answer = await route.handle({ req, res, learnerId, body, params, query: url.searchParams }, deps);
+    if (answer instanceof RawBody) sendRaw(res, answer);
+    else sendJson(res, 200, answer);
   } catch (err) {
     if (err instanceof HttpError) sendError(res, err);
     else {

@@ -1,6 +1,8 @@
 // One process, one port: the REST API, socket.io, port previews and the Next.js pages share one server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
+import { learnerRoom } from '../realtime/learnerSocket';
 import { handleApi, type ApiDeps } from './api';
 import { handlePreview, handlePreviewUpgrade } from './preview';
 import { HttpError, sendError } from './respond';
@@ -32,5 +34,10 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
     void handlePreviewUpgrade(req, socket, head, deps.sessions, deps.engine).catch(() => socket.destroy());
   });
   const io = attachRealtime(server, deps.sessions, deps.engine, deps.lessonsDir);
+  const instructors = attachInstructorRealtime(io, deps);
+  deps.workshops.subscribe((e) => {
+    if (e.type === 'notify') io.to(learnerRoom(e.learnerId)).emit('toast', { message: e.message, from: e.from });
+    else instructors.workshopChanged(e.workshopId);
+  });
   return { server, io };
 }

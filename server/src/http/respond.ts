@@ -25,3 +25,24 @@ export class HttpError extends Error {
 export function sendError(res: ServerResponse, err: HttpError): void {
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }
+
+/** A non-JSON answer (a CSV download). */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly body: string,
+    readonly filename?: string,
+  ) {}
+}
+
+export function sendRaw(res: ServerResponse, raw: RawBody): void {
+  res.writeHead(200, {
+    'content-type': raw.contentType,
+    'content-length': Buffer.byteLength(raw.body),
+    'cache-control': 'no-store',
+    ...(raw.filename
+      ? { 'content-disposition': `attachment; filename="${raw.filename.replace(/[^\w.-]/g, '_')}"` }
+      : {}),
+  });
+  res.end(raw.body);
+}

@@ -24,7 +24,7 @@ function queryPath(ctx: Ctx): string {
 }
 
 /** Files errors keep their status and code; the conflict carries the current etag. */
-async function files<T>(work: () => Promise<T>): Promise<T> {
+export async function files<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {

@@ -1,5 +1,6 @@
 // Typed socket.io events: the one list of what browser and server say to each other.
 // Every payload from the browser is validated with zod on arrival (see realtime/*.ts handlers).
+import type { DashboardSnapshot } from '../workshops/dashboard';
 
 /** Where a sandbox is in its life, as the learner sees it. */
 export type SandboxPhase = 'queued' | 'allocating' | 'starting-engine' | 'ready' | 'stopping' | 'stopped' | 'failed';
@@ -68,4 +69,27 @@ export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
   learnerId: string;
+}
+
+// --- The instructor namespace (`/instructor`), authenticated by the instructor session cookie.
+
+export interface InstructorServerToClientEvents {
+  /** The room as it is now; sent on watch and whenever a learner of the room changes something. */
+  'dashboard:update': (snapshot: DashboardSnapshot) => void;
+  /** Output of a learner's terminal, mirrored read-only. */
+  'mirror:output': (o: { terminalId: string; data: string }) => void;
+}
+
+export interface InstructorClientToServerEvents {
+  'dashboard:watch': (req: { workshopId: string }, ack: Ack<DashboardSnapshot>) => void;
+  /** Mirror a learner's terminals read-only; their scrollback comes back in the ack. */
+  'mirror:open': (
+    req: { workshopId: string; learnerId: string },
+    ack: Ack<{ terminals: { terminalId: string; scrollback: string }[] }>,
+  ) => void;
+  'mirror:close': (req: { learnerId: string }) => void;
+}
+
+export interface InstructorSocketData {
+  instructorId: string;
 }

@@ -53,7 +53,13 @@ export class InstructorAccounts {
       if (await tx.instructor.findUnique({ where: { email } }))
         throw new AccountError(409, 'email_taken', 'an instructor with this email already exists; sign in instead');
       const created = await tx.instructor.create({
-        data: { id: randomBytes(12).toString('base64url'), email, name: input.name.trim(), passwordHash, isAdmin: first },
+        data: {
+          id: randomBytes(12).toString('base64url'),
+          email,
+          name: input.name.trim(),
+          passwordHash,
+          isAdmin: first,
+        },
       });
       return view(created);
     });
@@ -64,9 +70,7 @@ export class InstructorAccounts {
     const email = emailRaw.trim().toLowerCase();
     const found = await this.db.instructor.findUnique({ where: { email } });
     // Hash anyway when the email is unknown, so timing does not tell which emails exist.
-    const ok = found
-      ? await verifyPassword(password, found.passwordHash)
-      : (await hashPassword(password), false);
+    const ok = found ? await verifyPassword(password, found.passwordHash) : (await hashPassword(password), false);
     if (!found || !ok) throw new AccountError(401, 'bad_credentials', 'wrong email or password');
     return view(found);
   }

@@ -20,7 +20,13 @@ export class Learner {
   }
 
   socket(): LearnerSocket {
-    return connect(this.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: this.cookie } });
+    // forceNew: each learner its own connection (socket.io would share one per URL, with its cookie).
+    return connect(this.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { cookie: this.cookie },
+    });
   }
 
   fetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {

@@ -2,7 +2,8 @@
 ALTER TABLE "Instructor" ADD COLUMN     "name" TEXT NOT NULL DEFAULT '';
 
 -- AlterTable
-ALTER TABLE "Workshop" ADD COLUMN     "endedAt" TIMESTAMP(3),
+ALTER TABLE "Workshop" ADD COLUMN     "durationMinutes" INTEGER NOT NULL DEFAULT 120,
+ADD COLUMN     "endedAt" TIMESTAMP(3),
 ADD COLUMN     "openedAt" TIMESTAMP(3);
 
 -- CreateTable

@@ -1,7 +1,3 @@
--- AlterTable
-ALTER TABLE "Workshop" ADD COLUMN "endedAt" DATETIME;
-ALTER TABLE "Workshop" ADD COLUMN "openedAt" DATETIME;
-
 -- CreateTable
 CREATE TABLE "InstructorSession" (
     "id" TEXT NOT NULL PRIMARY KEY,
@@ -36,6 +32,28 @@ INSERT INTO "new_Instructor" ("createdAt", "email", "id", "isAdmin", "passwordHa
 DROP TABLE "Instructor";
 ALTER TABLE "new_Instructor" RENAME TO "Instructor";
 CREATE UNIQUE INDEX "Instructor_email_key" ON "Instructor"("email");
+CREATE TABLE "new_Workshop" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "title" TEXT NOT NULL,
+    "joinCode" TEXT NOT NULL,
+    "lessonIds" TEXT NOT NULL,
+    "seatLimit" INTEGER NOT NULL,
+    "locale" TEXT NOT NULL DEFAULT 'en',
+    "keepSandboxes" BOOLEAN NOT NULL DEFAULT false,
+    "startsAt" DATETIME,
+    "endsAt" DATETIME,
+    "durationMinutes" INTEGER NOT NULL DEFAULT 120,
+    "state" TEXT NOT NULL DEFAULT 'draft',
+    "openedAt" DATETIME,
+    "endedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "ownerId" TEXT NOT NULL,
+    CONSTRAINT "Workshop_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "Instructor" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+INSERT INTO "new_Workshop" ("createdAt", "endsAt", "id", "joinCode", "keepSandboxes", "lessonIds", "locale", "ownerId", "seatLimit", "startsAt", "state", "title") SELECT "createdAt", "endsAt", "id", "joinCode", "keepSandboxes", "lessonIds", "locale", "ownerId", "seatLimit", "startsAt", "state", "title" FROM "Workshop";
+DROP TABLE "Workshop";
+ALTER TABLE "new_Workshop" RENAME TO "Workshop";
+CREATE UNIQUE INDEX "Workshop_joinCode_key" ON "Workshop"("joinCode");
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 

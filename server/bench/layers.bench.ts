@@ -1,0 +1,133 @@
+// `npm run bench:layers`: the layer analyzer on a big image. In a real sandbox it builds an image of about
+// 1 GB in 80,000 files, then times `docker save` alone (the engine's own export) and the analyzer's
+// indexing of the same stream (cold cache), with the process's peak memory; then a second image on the
+// same base shows that only its new layers are read.   BENCH_RUNS (default 3)
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { NativeRuntime } from '../src/engine/nativeRuntime';
+import { LayerAnalyzer, LayerCache } from '../src/layers/analyzer';
+import type { SandboxView } from '../src/realtime/events';
+import { Learner, request } from '../test/support/learner';
+import { startServer } from '../test/support/server';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const shared = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const MB = 1e6;
+
+const BIG = [
+  'FROM python:3-slim',
+  // 80 directories × 1,000 files × 12.5 kB of random bytes (incompressible): 1 GB, 80,000 files.
+  `RUN python3 -c "import os; [os.makedirs(f'/data/{i//1000}', exist_ok=True) or open(f'/data/{i//1000}/{i}', 'wb').write(os.urandom(12500)) for i in range(80000)]"`,
+].join('\n');
+const ON_TOP = ['FROM big', 'RUN mkdir /extra && echo more > /extra/note', 'RUN rm -rf /data/7'].join('\n');
+
+const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-bench-layers-'));
+const server = await startServer({
+  DOCKSIDE_DATA_DIR: shared,
+  DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+  DOCKSIDE_POOL_SIZE: '0',
+  DOCKSIDE_SANDBOX_MEMORY: '2G',
+});
+const rows: [string, string, string][] = [];
+try {
+  const learner = await Learner.join(server.url);
+  const socket = learner.socket();
+  const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
+  if (!r.ok) throw new Error(r.error.message);
+  const id = r.value.id;
+  const rt = new NativeRuntime(shared);
+  const sh = async (script: string, stdin?: string) => {
+    const res = await rt.exec(id, ['sh', '-c', script], stdin === undefined ? {} : { stdin: Buffer.from(stdin) });
+    if (res.code !== 0) throw new Error(`${script}: ${res.stderr.toString()}`);
+  };
+  console.error('building the 1 GB / 80,000-file image in the sandbox…');
+  let t = now();
+  await sh('mkdir -p /bench/big /bench/top && cat > /bench/big/Dockerfile', BIG);
+  await sh('cat > /bench/top/Dockerfile', ON_TOP);
+  await sh('docker build -q -t big /bench/big >/dev/null');
+  const buildSeconds = (now() - t) / 1000;
+  await sh('docker build -q -t top /bench/top >/dev/null');
+  const docker = new Docker({ socketPath: rt.dockerSocket(id) });
+  const info = await docker.getImage('big').inspect();
+
+  const exportMs: number[] = [];
+  const indexMs: number[] = [];
+  const peakGrowth: number[] = [];
+  let peakRss = 0;
+  let files = 0;
+  let cacheDir = '';
+  for (let i = 0; i < RUNS; i++) {
+    // The engine's own export: the same stream, read and thrown away.
+    t = now();
+    const stream = (await docker.getImage('big').get()) as unknown as Readable;
+    let bytes = 0;
+    for await (const chunk of stream) bytes += (chunk as Buffer).length;
+    exportMs.push(now() - t);
+
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-layer-cache-'));
+    const analyzer = new LayerAnalyzer(new LayerCache(cacheDir));
+    global.gc?.();
+    const base = process.memoryUsage().rss;
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    t = now();
+    const { layers } = await analyzer.indexed(docker, 'big');
+    indexMs.push(now() - t);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    peakGrowth.push(peak - base);
+    peakRss = Math.max(peakRss, peak);
+    files = layers.reduce((n, l) => n + l.entries.length, 0);
+    console.error(
+      `run ${i + 1}/${RUNS}: export ${(exportMs.at(-1)! / 1000).toFixed(2)} s (${(bytes / MB).toFixed(0)} MB), index ${(indexMs.at(-1)! / 1000).toFixed(2)} s`,
+    );
+  }
+
+  // A second image on the same base: with the cache of the last run, only its own layers are read.
+  const cache = new LayerCache(cacheDir);
+  const top = await docker.getImage('top').inspect();
+  const diffIds = top.RootFS?.Layers ?? [];
+  const fresh = diffIds.filter((d) => !cache.has(d)).length;
+  t = now();
+  await new LayerAnalyzer(cache).indexed(docker, 'top');
+  const topMs = now() - t;
+  rmSync(cacheDir, { recursive: true, force: true });
+  socket.close();
+
+  const exp = median(exportMs) / 1000;
+  const idx = median(indexMs) / 1000;
+  rows.push(
+    ['image', `${(info.Size / MB).toFixed(0)} MB, ${files} entries`, `built in ${buildSeconds.toFixed(0)} s`],
+    ['docker save export alone', `${exp.toFixed(2)} s`, ''],
+    ['index, cold cache (export + parse)', `${idx.toFixed(2)} s`, ''],
+    ['beyond the export', `${Math.max(0, idx - exp).toFixed(2)} s`, 'target ≤ 3 s'],
+    [
+      'peak RSS growth while indexing',
+      `${(median(peakGrowth) / MB).toFixed(0)} MB`,
+      `process peak ${(peakRss / MB).toFixed(0)} MB; target ≤ 200 MB`,
+    ],
+    [
+      'second image on the same base',
+      `${(topMs / 1000).toFixed(2)} s`,
+      `parsed ${fresh} new of its ${diffIds.length} layers`,
+    ],
+    [
+      'dive, same image',
+      'not run',
+      'dive cannot be installed here (no GitHub or Docker Hub; npm "dive" is another tool)',
+    ],
+  );
+} finally {
+  await server.stop();
+  rmSync(dbDir, { recursive: true, force: true });
+}
+
+console.log(`\nbench:layers — median of ${RUNS} cold-cache runs\n`);
+const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);

@@ -1,0 +1,241 @@
+// Instructor accounts, workshops and joining. Instructor calls need the instructor session cookie and
+// are checked against the workshop's owner; learners only ever join.
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import { AccountError, type InstructorView } from '../workshops/accounts';
+import { WorkshopError } from '../workshops/workshops';
+import type { ApiDeps } from './api';
+import { HttpError, RawBody } from './respond';
+import { parse, type Ctx, type Route } from './router';
+import { files } from './sandboxRoutes';
+
+const ID = '([A-Za-z0-9_-]{1,64})';
+const Email = z.string().trim().toLowerCase().email('an email address such as kim@example.com').max(200);
+const DisplayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(40, 'at most 40 characters')
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters');
+
+const schemas = {
+  signUp: z.object({
+    email: Email,
+    name: z.string().trim().max(80).default(''),
+    password: z.string().max(200),
+    invitation: z.string().max(100).optional(),
+  }),
+  signIn: z.object({ email: Email, password: z.string().max(200) }),
+  workshop: z.object({
+    title: z.string().trim().min(1, 'give the workshop a title').max(120),
+    lessonIds: z.array(z.string().max(100)).min(1, 'choose at least one lesson').max(20),
+    seatLimit: z.number().int().min(1, 'at least one seat').max(200, 'at most 200 seats'),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(120),
+    startsAt: z.iso.datetime().optional(),
+    locale: z.enum(['en', 'ko']).default('en'),
+    keepSandboxes: z.boolean().default(false),
+  }),
+  extend: z.object({ minutes: z.number().int().min(1).max(480) }),
+  message: z.object({
+    text: z.string().trim().min(1, 'write a message').max(500),
+    learnerId: z.string().max(64).optional(),
+  }),
+  join: z.object({ code: z.string().max(20), displayName: DisplayName }),
+  path: z.object({ path: z.string().min(1).max(4096) }),
+};
+
+/** Errors of the account and workshop modules, as HTTP errors. */
+async function http<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AccountError || err instanceof WorkshopError)
+      throw new HttpError(err.status, err.code, err.message);
+    throw err;
+  }
+}
+
+const clientAddress = (ctx: Ctx) => ctx.req.socket.remoteAddress ?? 'unknown';
+
+async function instructor(ctx: Ctx, deps: ApiDeps): Promise<InstructorView> {
+  const who = await deps.instructors.fromCookieHeader(ctx.req.headers.cookie);
+  if (!who) throw new HttpError(401, 'signed_out', 'sign in as an instructor first');
+  return who;
+}
+
+function limited(wait: number, what: string): void {
+  if (wait > 0) throw new HttpError(429, 'rate_limited', `too many ${what}; try again in ${wait} s`);
+}
+
+export const workshopRoutes: Route<ApiDeps>[] = [
+  // --- instructor accounts
+  {
+    method: 'POST',
+    path: /^\/api\/instructors\/signup$/,
+    handle: async (ctx, deps) => {
+      limited(deps.limits.signIn.hit(`signup:${clientAddress(ctx)}`), 'sign-up attempts');
+      const body = parse(schemas.signUp, ctx.body);
+      const who = await http(() => deps.instructors.signUp(body));
+      await deps.instructors.startSession(ctx.res, who.id);
+      return who;
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/instructors\/signin$/,
+    handle: async (ctx, deps) => {
+      const body = parse(schemas.signIn, ctx.body);
+      limited(deps.limits.signIn.hit(`ip:${clientAddress(ctx)}`), 'sign-in attempts');
+      limited(deps.limits.signIn.hit(`email:${body.email}`), 'sign-in attempts for this email');
+      const who = await http(() => deps.instructors.signIn(body.email, body.password));
+      await deps.instructors.startSession(ctx.res, who.id);
+      return who;
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/instructors\/signout$/,
+    handle: async (ctx, deps) => {
+      await deps.instructors.endSession(ctx.req, ctx.res);
+      return { signedOut: true };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/instructors\/me$/,
+    handle: async (ctx, deps) => instructor(ctx, deps),
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/instructors\/invitations$/,
+    handle: async (ctx, deps) => http(async () => deps.instructors.invite(await instructor(ctx, deps))),
+  },
+
+  // --- workshops (instructor)
+  {
+    method: 'GET',
+    path: /^\/api\/workshops$/,
+    handle: async (ctx, deps) => ({ workshops: await deps.workshops.listFor(await instructor(ctx, deps)) }),
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/workshops$/,
+    handle: async (ctx, deps) => {
+      const who = await instructor(ctx, deps);
+      return http(() => deps.workshops.create(who, parse(schemas.workshop, ctx.body)));
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}$`),
+    handle: async (ctx, deps) => {
+      const who = await instructor(ctx, deps);
+      const w = await http(() => deps.workshops.get(who, ctx.params[0]!));
+      const joinUrl = `http://${ctx.req.headers.host ?? 'localhost'}/join/${w.joinCode}`;
+      const qrSvg = await QRCode.toString(joinUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+      return { ...w, joinUrl, qrSvg };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}/dashboard$`),
+    handle: async (ctx, deps) => {
+      await http(async () => deps.workshops.owned(await instructor(ctx, deps), ctx.params[0]!));
+      return deps.dashboard.snapshot(ctx.params[0]!);
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/workshops/${ID}/open$`),
+    handle: async (ctx, deps) => http(async () => deps.workshops.open(await instructor(ctx, deps), ctx.params[0]!)),
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/workshops/${ID}/end$`),
+    handle: async (ctx, deps) => http(async () => deps.workshops.end(await instructor(ctx, deps), ctx.params[0]!)),
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/workshops/${ID}/extend$`),
+    handle: async (ctx, deps) => {
+      const who = await instructor(ctx, deps);
+      const { minutes } = parse(schemas.extend, ctx.body);
+      return http(() => deps.workshops.extend(who, ctx.params[0]!, minutes));
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/workshops/${ID}/message$`),
+    handle: async (ctx, deps) => {
+      const who = await instructor(ctx, deps);
+      const { text, learnerId } = parse(schemas.message, ctx.body);
+      return http(() => deps.workshops.message(who, ctx.params[0]!, text, learnerId));
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/api/workshops/${ID}/learners/${ID}/reset$`),
+    handle: async (ctx, deps) =>
+      http(async () => deps.workshops.resetLearner(await instructor(ctx, deps), ctx.params[0]!, ctx.params[1]!)),
+  },
+  {
+    // A learner's workspace files, read-only, for helping without walking over.
+    method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}/learners/${ID}/files$`),
+    handle: async (ctx, deps) => {
+      const { path } = parse(schemas.path, Object.fromEntries(ctx.query));
+      const sandboxId = await learnerSandbox(ctx, deps);
+      return { entries: await files(() => deps.engine.files.list(sandboxId, path)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}/learners/${ID}/file$`),
+    handle: async (ctx, deps) => {
+      const { path } = parse(schemas.path, Object.fromEntries(ctx.query));
+      const sandboxId = await learnerSandbox(ctx, deps);
+      return files(() => deps.engine.files.read(sandboxId, path));
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}/results\\.csv$`),
+    handle: async (ctx, deps) => {
+      const who = await instructor(ctx, deps);
+      const csv = await http(() => deps.workshops.resultsCsv(who, ctx.params[0]!));
+      return new RawBody('text/csv; charset=utf-8', csv, `workshop-${ctx.params[0]}-results.csv`);
+    },
+  },
+
+  // --- learners
+  {
+    method: 'GET',
+    path: /^\/api\/join\/([A-Za-z0-9-]{1,20})$/,
+    handle: async (ctx, deps) => {
+      limited(deps.limits.join.hit(`join:${clientAddress(ctx)}`), 'join attempts');
+      return http(() => deps.workshops.preview(ctx.params[0]!));
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/join$/,
+    handle: async (ctx, deps) => {
+      limited(deps.limits.join.hit(`join:${clientAddress(ctx)}`), 'join attempts');
+      const { code, displayName } = parse(schemas.join, ctx.body);
+      return http(() => deps.workshops.join(code, displayName, ctx.learnerId));
+    },
+  },
+];
+
+async function learnerSandbox(ctx: Ctx, deps: ApiDeps): Promise<string> {
+  const who = await instructor(ctx, deps);
+  await http(() => deps.workshops.enrolled(who, ctx.params[0]!, ctx.params[1]!));
+  const view = deps.engine.manager.viewFor(ctx.params[1]!);
+  if (!view) throw new HttpError(409, 'no_sandbox', 'this learner has no sandbox right now');
+  return view.id;
+}

@@ -1,0 +1,168 @@
+// The instructor namespace: a live dashboard per workshop and read-only terminal mirrors. Every request
+// is checked against the workshop's owner; learners cannot connect here at all.
+import type { Namespace, Server } from 'socket.io';
+import { z } from 'zod';
+import type { Engine } from '../engine/engine';
+import type { Viewer } from '../engine/terminals';
+import type { InstructorAccounts } from '../workshops/accounts';
+import type { DashboardData } from '../workshops/dashboard';
+import type { Workshops } from '../workshops/workshops';
+import type {
+  Ack,
+  InstructorClientToServerEvents,
+  InstructorServerToClientEvents,
+  InstructorSocketData,
+} from './events';
+
+type Nsp = Namespace<
+  InstructorClientToServerEvents,
+  InstructorServerToClientEvents,
+  Record<string, never>,
+  InstructorSocketData
+>;
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const WatchReq = z.object({ workshopId: Id });
+const MirrorReq = z.object({ workshopId: Id, learnerId: Id });
+const PUSH_DEBOUNCE_MS = 250;
+const ENROLLMENT_TTL_MS = 5000;
+
+export const workshopRoom = (workshopId: string) => `workshop:${workshopId}`;
+
+type Deps = { engine: Engine; instructors: InstructorAccounts; workshops: Workshops; dashboard: DashboardData };
+
+export type InstructorRealtime = {
+  /** Something about this workshop changed (a join, doors opened, ended): push a fresh snapshot. */
+  workshopChanged: (workshopId: string) => void;
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: Deps): InstructorRealtime {
+  const nsp: Nsp = io.of('/instructor');
+  nsp.use((socket, next) => {
+    void deps.instructors.fromCookieHeader(socket.request.headers.cookie).then(
+      (who) => {
+        if (!who) return next(new Error('unauthorized: sign in as an instructor'));
+        socket.data.instructorId = who.id;
+        next();
+      },
+      () => next(new Error('unauthorized')),
+    );
+  });
+
+  // Pushes are debounced per workshop, and only built when someone watches.
+  const pending = new Map<string, NodeJS.Timeout>();
+  const push = (workshopId: string) => {
+    if (pending.has(workshopId) || !nsp.adapter.rooms.get(workshopRoom(workshopId))?.size) return;
+    pending.set(
+      workshopId,
+      setTimeout(() => {
+        pending.delete(workshopId);
+        void deps.dashboard
+          .snapshot(workshopId)
+          .then((s) => nsp.to(workshopRoom(workshopId)).emit('dashboard:update', s))
+          .catch((err: unknown) => console.error(`dashboard ${workshopId}: ${(err as Error).message}`));
+      }, PUSH_DEBOUNCE_MS),
+    );
+  };
+
+  // Which workshops a learner is in, cached briefly: engine events are frequent.
+  const enrolled = new Map<string, { at: number; ids: Promise<string[]> }>();
+  const workshopsOf = (learnerId: string): Promise<string[]> => {
+    const hit = enrolled.get(learnerId);
+    if (hit && Date.now() - hit.at < ENROLLMENT_TTL_MS) return hit.ids;
+    const ids = deps.engine.db.enrollment
+      .findMany({ where: { learnerId }, select: { workshopId: true } })
+      .then((rows) => rows.map((r) => r.workshopId));
+    enrolled.set(learnerId, { at: Date.now(), ids });
+    return ids;
+  };
+  const learnerChanged = (learnerId: string | null | undefined) => {
+    if (learnerId) void workshopsOf(learnerId).then((ids) => ids.forEach(push));
+  };
+
+  deps.engine.listen({
+    manager: (learnerId) => learnerChanged(learnerId),
+    checks: (learnerId, result) => {
+      deps.dashboard.recordChecks(learnerId, result);
+      learnerChanged(learnerId);
+    },
+    engineChanged: (sandboxId) => {
+      deps.dashboard.forgetEngine(sandboxId);
+      learnerChanged(deps.engine.manager.ownerOf(sandboxId));
+    },
+    commandRan: (sandboxId, e) => {
+      deps.dashboard.recordCommand(sandboxId, e);
+      deps.dashboard.forgetEngine(sandboxId);
+      learnerChanged(deps.engine.manager.ownerOf(sandboxId));
+    },
+  });
+
+  nsp.on('connection', (socket) => {
+    const mirrors = new Map<string, { terminalId: string; viewer: Viewer }[]>(); // learnerId → viewers
+    const who = async () => {
+      const found = await deps.engine.db.instructor.findUnique({ where: { id: socket.data.instructorId } });
+      if (!found) throw new Error('your instructor account no longer exists');
+      return { id: found.id, email: found.email, name: found.name, isAdmin: found.isAdmin };
+    };
+    const fail = <T>(ack: unknown, err: unknown) => {
+      if (typeof ack === 'function')
+        (ack as Ack<T>)({
+          ok: false,
+          error: { code: (err as { code?: string }).code ?? 'failed', message: (err as Error).message },
+        });
+    };
+
+    socket.on('dashboard:watch', async (req, ack) => {
+      try {
+        const { workshopId } = WatchReq.parse(req);
+        await deps.workshops.owned(await who(), workshopId);
+        await socket.join(workshopRoom(workshopId));
+        ack({ ok: true, value: await deps.dashboard.snapshot(workshopId) });
+      } catch (err) {
+        fail(ack, err);
+      }
+    });
+
+    const closeMirror = (learnerId: string) => {
+      for (const m of mirrors.get(learnerId) ?? []) deps.engine.terminals.get(m.terminalId)?.detach(m.viewer);
+      mirrors.delete(learnerId);
+    };
+
+    socket.on('mirror:open', async (req, ack) => {
+      try {
+        const { workshopId, learnerId } = MirrorReq.parse(req);
+        await deps.workshops.enrolled(await who(), workshopId, learnerId);
+        closeMirror(learnerId);
+        const view = deps.engine.manager.viewFor(learnerId);
+        const terminals = view ? deps.engine.terminals.forSandbox(view.id) : [];
+        const attached = terminals.map((t) => {
+          const viewer: Viewer = {
+            readOnly: true,
+            send: (data) => socket.emit('mirror:output', { terminalId: t.id, data }),
+            exit: () => {},
+          };
+          return { terminalId: t.id, viewer, scrollback: t.attach(viewer) };
+        });
+        mirrors.set(learnerId, attached);
+        ack({
+          ok: true,
+          value: { terminals: attached.map((a) => ({ terminalId: a.terminalId, scrollback: a.scrollback })) },
+        });
+      } catch (err) {
+        fail(ack, err);
+      }
+    });
+
+    socket.on('mirror:close', (req) => {
+      const parsed = z.object({ learnerId: Id }).safeParse(req);
+      if (parsed.success) closeMirror(parsed.data.learnerId);
+    });
+
+    socket.on('disconnect', () => {
+      for (const learnerId of [...mirrors.keys()]) closeMirror(learnerId);
+    });
+  });
+
+  return { workshopChanged: push };
+}

@@ -1,0 +1,186 @@
+// The instructor's live view of a room: learners × steps (done / working / stuck), failing checks with
+// their hints, and what each learner's engine holds. Snapshots are rebuilt from the database and the
+// engine, and pushed to the watching instructors when anything of the room's learners changes.
+import type { Lesson } from '@dockside/lessons';
+import type { Db } from '../db/client';
+import type { ChecksResult } from '../engine/checkRunner';
+import type { Engine } from '../engine/engine';
+import type { CommandEvent } from '../engine/shellIntegration';
+import type { SandboxPhase, StepStatus } from '../realtime/events';
+
+export type CellState = 'done' | 'working' | 'stuck' | 'pending';
+
+export type DashboardLearner = {
+  learnerId: string;
+  displayName: string;
+  joinedAt: string;
+  sandbox: { id: string; phase: SandboxPhase; expiresAt: string } | null;
+  /** lessonId → stepId → cell */
+  cells: Record<string, Record<string, { state: CellState; status: StepStatus | 'pending'; seconds: number | null }>>;
+  current: { lessonId: string; stepId: string; since: string; seconds: number } | null;
+  failing: { checkId: string; title: { en: string; ko: string }; hint?: { en: string; ko: string } }[];
+  engine: { images: number; containers: number; running: number } | null;
+  lastCommand: { commandLine: string; exitCode: number; at: string } | null;
+  done: number;
+};
+
+export type DashboardSnapshot = {
+  workshopId: string;
+  at: string;
+  lessons: {
+    id: string;
+    title: { en: string; ko: string };
+    steps: { id: string; title: { en: string; ko: string } }[];
+  }[];
+  learners: DashboardLearner[];
+  /** The room's median seconds per finished step; a learner far beyond it on one step is "stuck". */
+  medianStepSeconds: number | null;
+};
+
+const DONE: string[] = ['passed', 'skipped', 'solved'];
+const STUCK_FACTOR = 2;
+const STUCK_MIN_SECONDS = 120;
+const ENGINE_TTL_MS = 2000;
+
+export class DashboardData {
+  private lastChecks = new Map<string, ChecksResult>(); // learnerId → latest results
+  private lastCommands = new Map<string, CommandEvent & { at: number }>(); // sandboxId → latest
+  private engineCounts = new Map<string, { at: number; value: DashboardLearner['engine'] }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly engine: Engine,
+    private readonly lessons: () => Lesson[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  recordChecks(learnerId: string, r: ChecksResult): void {
+    this.lastChecks.set(learnerId, r);
+  }
+
+  recordCommand(sandboxId: string, e: CommandEvent): void {
+    this.lastCommands.set(sandboxId, { ...e, at: this.now() });
+  }
+
+  forgetEngine(sandboxId: string): void {
+    this.engineCounts.delete(sandboxId);
+  }
+
+  private async engineOf(sandboxId: string): Promise<DashboardLearner['engine']> {
+    const cached = this.engineCounts.get(sandboxId);
+    if (cached && this.now() - cached.at < ENGINE_TTL_MS) return cached.value;
+    let value: DashboardLearner['engine'] = null;
+    try {
+      const docker = this.engine.checks.docker(sandboxId);
+      const [images, containers] = await Promise.all([docker.listImages(), docker.listContainers({ all: true })]);
+      value = {
+        images: images.length,
+        containers: containers.length,
+        running: containers.filter((c) => c.State === 'running').length,
+      };
+    } catch {
+      value = null;
+    }
+    this.engineCounts.set(sandboxId, { at: this.now(), value });
+    return value;
+  }
+
+  async snapshot(workshopId: string): Promise<DashboardSnapshot> {
+    const workshop = await this.db.workshop.findUniqueOrThrow({ where: { id: workshopId } });
+    const lessonIds = JSON.parse(workshop.lessonIds) as string[];
+    const lessons = lessonIds
+      .map((id) => this.lessons().find((l) => l.id === id))
+      .filter((l): l is Lesson => Boolean(l));
+    const enrollments = await this.db.enrollment.findMany({
+      where: { workshopId },
+      include: { learner: { include: { progress: { where: { lessonId: { in: lessonIds } } } } } },
+      orderBy: { joinedAt: 'asc' },
+    });
+    const now = this.now();
+
+    const finished = enrollments.flatMap((e) =>
+      e.learner.progress
+        .filter((p) => DONE.includes(p.status) && p.completedAt)
+        .map((p) => (p.completedAt!.getTime() - p.startedAt.getTime()) / 1000),
+    );
+    const medianStepSeconds = finished.length ? median(finished) : null;
+    const stuckAfter = Math.max(STUCK_MIN_SECONDS, (medianStepSeconds ?? STUCK_MIN_SECONDS) * STUCK_FACTOR);
+
+    const learners = await Promise.all(
+      enrollments.map(async (e): Promise<DashboardLearner> => {
+        const view = this.engine.manager.viewFor(e.learnerId);
+        const progress = new Map(e.learner.progress.map((p) => [`${p.lessonId}/${p.stepId}`, p]));
+        // The current step: the first not finished, in the workshop's order.
+        let current: DashboardLearner['current'] = null;
+        let previousEnd = e.joinedAt.getTime();
+        const cells: DashboardLearner['cells'] = {};
+        let done = 0;
+        for (const lesson of lessons) {
+          cells[lesson.id] = {};
+          for (const step of lesson.steps) {
+            const p = progress.get(`${lesson.id}/${step.id}`);
+            const status = (p?.status ?? 'pending') as StepStatus | 'pending';
+            let state: CellState = 'pending';
+            let seconds: number | null = null;
+            if (p && DONE.includes(p.status)) {
+              state = 'done';
+              done++;
+              seconds = p.completedAt ? Math.round((p.completedAt.getTime() - p.startedAt.getTime()) / 1000) : null;
+              previousEnd = Math.max(previousEnd, p.completedAt?.getTime() ?? previousEnd);
+            } else if (!current) {
+              const since = p?.startedAt.getTime() ?? previousEnd;
+              const s = Math.max(0, Math.round((now - since) / 1000));
+              current = { lessonId: lesson.id, stepId: step.id, since: new Date(since).toISOString(), seconds: s };
+              state = s > stuckAfter ? 'stuck' : 'working';
+              seconds = s;
+            }
+            cells[lesson.id]![step.id] = { state, status, seconds };
+          }
+        }
+        const checks = this.lastChecks.get(e.learnerId);
+        const failing =
+          checks && current && checks.lessonId === current.lessonId && checks.stepId === current.stepId
+            ? checks.results
+                .filter((r) => r.status === 'failed')
+                .map((r) => {
+                  const step = lessons.find((l) => l.id === checks.lessonId)?.steps.find((s) => s.id === checks.stepId);
+                  const title = step?.checks.find((c) => c.id === r.id)?.title ?? { en: r.id, ko: r.id };
+                  return { checkId: r.id, title, ...(r.hint ? { hint: r.hint } : {}) };
+                })
+            : [];
+        const cmd = view ? this.lastCommands.get(view.id) : undefined;
+        return {
+          learnerId: e.learnerId,
+          displayName: e.learner.displayName ?? 'Learner',
+          joinedAt: e.joinedAt.toISOString(),
+          sandbox: view ? { id: view.id, phase: view.phase, expiresAt: view.expiresAt } : null,
+          cells,
+          current,
+          failing,
+          engine: view ? await this.engineOf(view.id) : null,
+          lastCommand: cmd
+            ? { commandLine: cmd.commandLine, exitCode: cmd.exitCode, at: new Date(cmd.at).toISOString() }
+            : null,
+          done,
+        };
+      }),
+    );
+    return {
+      workshopId,
+      at: new Date(now).toISOString(),
+      lessons: lessons.map((l) => ({
+        id: l.id,
+        title: l.title,
+        steps: l.steps.map((s) => ({ id: s.id, title: s.title })),
+      })),
+      learners,
+      medianStepSeconds,
+    };
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -1,0 +1,321 @@
+// Workshops: an instructor's class. Create one with lessons and seats, open the doors (sandboxes for the
+// seats are warmed), learners join with a short code and a display name, the instructor messages,
+// resets, extends and ends it. Every call is checked against the workshop's owner.
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Lesson } from '@dockside/lessons';
+import type { Db } from '../db/client';
+import type { Engine } from '../engine/engine';
+import type { InstructorView } from './accounts';
+
+export class WorkshopError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type WorkshopInput = {
+  title: string;
+  lessonIds: string[];
+  seatLimit: number;
+  durationMinutes: number;
+  startsAt?: string;
+  locale: 'en' | 'ko';
+  keepSandboxes: boolean;
+};
+
+export type WorkshopView = {
+  id: string;
+  title: string;
+  joinCode: string;
+  lessonIds: string[];
+  seatLimit: number;
+  locale: string;
+  keepSandboxes: boolean;
+  state: 'draft' | 'open' | 'ended';
+  durationMinutes: number;
+  startsAt: string | null;
+  endsAt: string | null;
+  openedAt: string | null;
+  endedAt: string | null;
+  learners: number;
+};
+
+// No 0/O, 1/I/L: codes are read off a projector. 31^8 ≈ 8.5e11 codes, and joins are rate-limited.
+const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export const newJoinCode = () => Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+/** What a person types (`abcd-2345`, spaces) as the stored code. */
+export const normaliseCode = (code: string) => code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+
+type Row = Awaited<ReturnType<Db['workshop']['findUniqueOrThrow']>>;
+
+export type WorkshopEvent =
+  /** Something for a learner's lesson page (a toast). */
+  | { type: 'notify'; learnerId: string; message: string; from: string }
+  /** The workshop changed (a join, doors opened, time extended, ended). */
+  | { type: 'changed'; workshopId: string };
+
+export class Workshops {
+  private listeners = new Set<(e: WorkshopEvent) => void>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly engine: Engine,
+    private readonly lessons: () => Lesson[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  subscribe(listener: (e: WorkshopEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: WorkshopEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private notify(learnerId: string, message: string, from: string): void {
+    this.emit({ type: 'notify', learnerId, message, from });
+  }
+
+  view(row: Row, learners: number): WorkshopView {
+    return {
+      id: row.id,
+      title: row.title,
+      joinCode: row.joinCode,
+      lessonIds: JSON.parse(row.lessonIds) as string[],
+      seatLimit: row.seatLimit,
+      locale: row.locale,
+      keepSandboxes: row.keepSandboxes,
+      state: row.state as WorkshopView['state'],
+      durationMinutes: row.durationMinutes,
+      startsAt: row.startsAt?.toISOString() ?? null,
+      endsAt: row.endsAt?.toISOString() ?? null,
+      openedAt: row.openedAt?.toISOString() ?? null,
+      endedAt: row.endedAt?.toISOString() ?? null,
+      learners,
+    };
+  }
+
+  async create(owner: InstructorView, input: WorkshopInput): Promise<WorkshopView> {
+    const known = new Set(this.lessons().map((l) => l.id));
+    const unknown = input.lessonIds.find((id) => !known.has(id));
+    if (unknown) throw new WorkshopError(400, 'unknown_lesson', `there is no lesson ${unknown}`);
+    const startsAt = input.startsAt ? new Date(input.startsAt) : null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const row = await this.db.workshop.create({
+          data: {
+            id: randomBytes(9).toString('base64url'),
+            title: input.title,
+            joinCode: newJoinCode(),
+            lessonIds: JSON.stringify(input.lessonIds),
+            seatLimit: input.seatLimit,
+            locale: input.locale,
+            keepSandboxes: input.keepSandboxes,
+            startsAt,
+            // The end is fixed when the doors open, unless a start time was given.
+            endsAt: startsAt ? new Date(startsAt.getTime() + input.durationMinutes * 60_000) : null,
+            durationMinutes: input.durationMinutes,
+            state: 'draft',
+            ownerId: owner.id,
+            createdAt: new Date(this.now()),
+          },
+        });
+        return this.view(row, 0);
+      } catch (err) {
+        if (attempt < 3 && /Unique constraint/i.test(String(err))) continue; // join code taken: draw again
+        throw err;
+      }
+    }
+  }
+
+  async listFor(owner: InstructorView): Promise<WorkshopView[]> {
+    const rows = await this.db.workshop.findMany({
+      where: { ownerId: owner.id },
+      orderBy: { createdAt: 'desc' },
+      include: { _count: { select: { enrollments: true } } },
+    });
+    return rows.map((r) => this.view(r, r._count.enrollments));
+  }
+
+  /** The workshop, if this instructor owns it. */
+  async owned(owner: InstructorView, id: string): Promise<Row> {
+    const row = await this.db.workshop.findUnique({ where: { id } });
+    if (!row) throw new WorkshopError(404, 'not_found', 'there is no such workshop');
+    if (row.ownerId !== owner.id)
+      throw new WorkshopError(403, 'not_yours', 'this workshop belongs to another instructor');
+    return row;
+  }
+
+  async get(owner: InstructorView, id: string): Promise<WorkshopView> {
+    const row = await this.owned(owner, id);
+    return this.view(row, await this.db.enrollment.count({ where: { workshopId: id } }));
+  }
+
+  /** Opens the doors: learners may join, and sandboxes for the seats are warmed now. */
+  async open(owner: InstructorView, id: string): Promise<WorkshopView> {
+    const row = await this.owned(owner, id);
+    if (row.state === 'ended') throw new WorkshopError(409, 'ended', 'this workshop has ended');
+    const minutes = row.durationMinutes;
+    const now = this.now();
+    const updated = await this.db.workshop.update({
+      where: { id },
+      data: {
+        state: 'open',
+        openedAt: row.openedAt ?? new Date(now),
+        endsAt: row.endsAt ?? new Date(now + minutes * 60_000),
+      },
+    });
+    const joined = await this.db.enrollment.count({ where: { workshopId: id } });
+    this.engine.manager.prewarm(Math.max(0, row.seatLimit - joined));
+    this.emit({ type: 'changed', workshopId: id });
+    return this.view(updated, joined);
+  }
+
+  async extend(owner: InstructorView, id: string, minutes: number): Promise<WorkshopView> {
+    const row = await this.owned(owner, id);
+    if (row.state === 'ended') throw new WorkshopError(409, 'ended', 'this workshop has ended');
+    const base = row.endsAt?.getTime() ?? this.now();
+    const updated = await this.db.workshop.update({
+      where: { id },
+      data: { endsAt: new Date(base + minutes * 60_000) },
+    });
+    for (const learnerId of await this.learnerIds(id)) this.engine.manager.extend(learnerId, minutes * 60_000);
+    this.emit({ type: 'changed', workshopId: id });
+    return this.get(owner, updated.id);
+  }
+
+  /** Ends the workshop: sandboxes are destroyed (unless kept), progress stays, results stay viewable. */
+  async end(owner: InstructorView, id: string): Promise<WorkshopView> {
+    const row = await this.owned(owner, id);
+    return this.finish(row);
+  }
+
+  private async finish(row: Row): Promise<WorkshopView> {
+    const updated = await this.db.workshop.update({
+      where: { id: row.id },
+      data: { state: 'ended', endedAt: row.endedAt ?? new Date(this.now()) },
+    });
+    const learners = await this.learnerIds(row.id);
+    for (const learnerId of learners) {
+      this.notify(
+        learnerId,
+        'The workshop has ended. Your progress is saved. / 워크숍이 끝났습니다. 진행 상황은 저장되었습니다.',
+        row.title,
+      );
+      if (!row.keepSandboxes) await this.engine.manager.release(learnerId);
+    }
+    this.emit({ type: 'changed', workshopId: row.id });
+    return this.view(updated, learners.length);
+  }
+
+  /** Ends open workshops whose time is up (called every half minute). */
+  async endExpired(): Promise<void> {
+    const due = await this.db.workshop.findMany({ where: { state: 'open', endsAt: { lt: new Date(this.now()) } } });
+    for (const row of due) await this.finish(row);
+  }
+
+  async message(owner: InstructorView, id: string, text: string, learnerId?: string): Promise<{ sent: number }> {
+    const row = await this.owned(owner, id);
+    const learners = await this.learnerIds(id);
+    const to = learnerId ? learners.filter((l) => l === learnerId) : learners;
+    if (learnerId && to.length === 0)
+      throw new WorkshopError(404, 'not_enrolled', 'this learner is not in the workshop');
+    for (const l of to) this.notify(l, text, owner.name || owner.email || row.title);
+    return { sent: to.length };
+  }
+
+  async resetLearner(owner: InstructorView, id: string, learnerId: string): Promise<{ sandboxId: string | null }> {
+    await this.enrolled(owner, id, learnerId);
+    const r = await this.engine.manager.reset(learnerId);
+    return { sandboxId: 'sandbox' in r ? r.sandbox.id : null };
+  }
+
+  /** A learner of this workshop (throws for anyone else). */
+  async enrolled(owner: InstructorView, id: string, learnerId: string): Promise<void> {
+    await this.owned(owner, id);
+    const e = await this.db.enrollment.findUnique({ where: { workshopId_learnerId: { workshopId: id, learnerId } } });
+    if (!e) throw new WorkshopError(404, 'not_enrolled', 'this learner is not in the workshop');
+  }
+
+  /** What the join page shows before a learner joins. */
+  async preview(code: string): Promise<{ title: string; state: string; locale: string }> {
+    const row = await this.db.workshop.findUnique({ where: { joinCode: normaliseCode(code) } });
+    if (!row) throw new WorkshopError(404, 'bad_code', 'no workshop has this code; check it on the projector');
+    return { title: row.title, state: row.state, locale: row.locale };
+  }
+
+  async join(code: string, displayName: string, learnerId: string): Promise<{ workshopId: string; lessonId: string }> {
+    const row = await this.db.workshop.findUnique({ where: { joinCode: normaliseCode(code) } });
+    if (!row) throw new WorkshopError(404, 'bad_code', 'no workshop has this code; check it on the projector');
+    if (row.state === 'draft')
+      throw new WorkshopError(409, 'not_open', 'the workshop has not opened its doors yet; try again in a moment');
+    if (row.state === 'ended') throw new WorkshopError(409, 'ended', 'this workshop has ended');
+    const already = await this.db.enrollment.findUnique({
+      where: { workshopId_learnerId: { workshopId: row.id, learnerId } },
+    });
+    if (!already && (await this.db.enrollment.count({ where: { workshopId: row.id } })) >= row.seatLimit)
+      throw new WorkshopError(409, 'full', `the workshop is full (${row.seatLimit} seats); ask the instructor`);
+    await this.db.learner.update({ where: { id: learnerId }, data: { displayName } });
+    if (!already)
+      await this.db.enrollment.create({
+        data: {
+          id: randomBytes(9).toString('base64url'),
+          workshopId: row.id,
+          learnerId,
+          joinedAt: new Date(this.now()),
+        },
+      });
+    this.emit({ type: 'changed', workshopId: row.id });
+    return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]! };
+  }
+
+  async learnerIds(workshopId: string): Promise<string[]> {
+    const rows = await this.db.enrollment.findMany({ where: { workshopId }, select: { learnerId: true } });
+    return rows.map((r) => r.learnerId);
+  }
+
+  /** Per learner and step: status and completion time, as CSV (a spreadsheet opens it). */
+  async resultsCsv(owner: InstructorView, id: string): Promise<string> {
+    const row = await this.owned(owner, id);
+    const lessonIds = JSON.parse(row.lessonIds) as string[];
+    const lessons = this.lessons().filter((l) => lessonIds.includes(l.id));
+    const enrollments = await this.db.enrollment.findMany({
+      where: { workshopId: id },
+      include: { learner: { include: { progress: { where: { lessonId: { in: lessonIds } } } } } },
+      orderBy: { joinedAt: 'asc' },
+    });
+    const lines = [['learner', 'lesson', 'step', 'status', 'started_at', 'completed_at', 'seconds'].join(',')];
+    for (const e of enrollments)
+      for (const lesson of lessons)
+        for (const step of lesson.steps) {
+          const p = e.learner.progress.find((x) => x.lessonId === lesson.id && x.stepId === step.id);
+          const seconds = p?.completedAt ? Math.round((p.completedAt.getTime() - p.startedAt.getTime()) / 1000) : '';
+          lines.push(
+            [
+              e.learner.displayName ?? e.learnerId,
+              lesson.id,
+              step.id,
+              p?.status ?? 'pending',
+              p?.startedAt.toISOString() ?? '',
+              p?.completedAt?.toISOString() ?? '',
+              seconds,
+            ]
+              .map(csvCell)
+              .join(','),
+          );
+        }
+    return lines.join('\r\n') + '\r\n';
+  }
+}
+
+/** A CSV cell, quoted when needed, and never a formula a spreadsheet would run. */
+export function csvCell(v: unknown): string {
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

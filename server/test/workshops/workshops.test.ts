@@ -1,0 +1,288 @@
+// Workshops through the real server: instructor accounts, authorisation of every instructor call,
+// joining by code, the live dashboard and terminal mirror, results as CSV.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  InstructorClientToServerEvents,
+  InstructorServerToClientEvents,
+  SandboxView,
+} from '../../src/realtime/events';
+import type { DashboardSnapshot } from '../../src/workshops/dashboard';
+import { Learner, request, TerminalReader } from '../support/learner';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+import { startServer, type RunningServer } from '../support/server';
+
+type InstructorSocket = Socket<InstructorServerToClientEvents, InstructorClientToServerEvents>;
+
+/** A browser with a learner session (for CSRF) that signs in as an instructor. */
+class Browser {
+  constructor(
+    readonly learner: Learner,
+    public cookie: string,
+  ) {}
+  static async open(url: string) {
+    const l = await Learner.join(url);
+    return new Browser(l, l.cookie);
+  }
+  async call(method: string, p: string, json?: unknown) {
+    const res = await fetch(`${this.learner.url}${p}`, {
+      method,
+      headers: {
+        cookie: this.cookie,
+        'x-csrf-token': this.learner.csrf,
+        ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: json !== undefined ? JSON.stringify(json) : undefined,
+    });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('dockside_instructor='));
+    if (set) this.cookie = `${this.learner.cookie}; ${set.split(';')[0]}`;
+    return res;
+  }
+  socket(): InstructorSocket {
+    return connect(`${this.learner.url}/instructor`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { cookie: this.cookie },
+    });
+  }
+}
+
+const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-workshops-'));
+let server: RunningServer;
+let kim: Browser; // the admin, owner of the workshop
+let lee: Browser; // another instructor
+let workshop: { id: string; joinCode: string };
+const PASSWORD = 'correct horse battery';
+const XSS = '<img src=x onerror=alert(1)>';
+
+const emitAck = <T>(socket: InstructorSocket, event: 'dashboard:watch' | 'mirror:open', payload: unknown) =>
+  new Promise<{ ok: true; value: T } | { ok: false; error: { code: string; message: string } }>((resolve) =>
+    (socket.emit as (e: string, p: unknown, a: (r: never) => void) => void)(event, payload, resolve),
+  );
+
+describe.runIf(sandboxesAvailable())('workshops', () => {
+  beforeAll(async () => {
+    server = await startServer({
+      DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
+      DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+      DOCKSIDE_POOL_SIZE: '0',
+    });
+    kim = await Browser.open(server.url);
+    lee = await Browser.open(server.url);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('makes the first account the admin; later sign-ups need an invitation; weak passwords are refused', async () => {
+    const weak = await kim.call('POST', '/api/instructors/signup', { email: 'kim@example.com', password: 'short' });
+    expect(weak.status).toBe(400);
+    expect((await weak.json()).error.message).toMatch(/10 characters/);
+    const first = await kim.call('POST', '/api/instructors/signup', {
+      email: 'kim@example.com',
+      name: 'Kim',
+      password: PASSWORD,
+    });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ email: 'kim@example.com', isAdmin: true });
+
+    const uninvited = await lee.call('POST', '/api/instructors/signup', {
+      email: 'lee@example.com',
+      password: PASSWORD,
+    });
+    expect(uninvited.status).toBe(403);
+    const { code } = (await (await kim.call('POST', '/api/instructors/invitations')).json()) as { code: string };
+    const invited = await lee.call('POST', '/api/instructors/signup', {
+      email: 'lee@example.com',
+      password: PASSWORD,
+      invitation: code,
+    });
+    expect(await invited.json()).toMatchObject({ isAdmin: false });
+    const reused = await (
+      await Browser.open(server.url)
+    ).call('POST', '/api/instructors/signup', {
+      email: 'park@example.com',
+      password: PASSWORD,
+      invitation: code,
+    });
+    expect(reused.status).toBe(403);
+  });
+
+  it('signs in and out, and limits guessing', async () => {
+    const b = await Browser.open(server.url);
+    expect(
+      (await b.call('POST', '/api/instructors/signin', { email: 'kim@example.com', password: 'wrong password!' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await b.call('POST', '/api/instructors/signin', { email: 'KIM@example.com', password: PASSWORD })).status,
+    ).toBe(200);
+    expect((await b.call('GET', '/api/instructors/me')).status).toBe(200);
+    expect((await b.call('POST', '/api/instructors/signout')).status).toBe(200);
+    expect((await b.call('GET', '/api/instructors/me')).status).toBe(401);
+
+    const guesser = await Browser.open(server.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (
+          await guesser.call('POST', '/api/instructors/signin', {
+            email: 'lee@example.com',
+            password: `guess-${i}-xxxxx`,
+          })
+        ).status,
+      );
+    expect(statuses.slice(0, 8).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('creates a workshop with a join code and a QR code', async () => {
+    const res = await kim.call('POST', '/api/workshops', {
+      title: `Docker 101 ${XSS}`,
+      lessonIds: ['Docker_Intro'],
+      seatLimit: 2,
+      durationMinutes: 60,
+    });
+    expect(res.status).toBe(200);
+    workshop = (await res.json()) as typeof workshop;
+    expect(workshop.joinCode).toMatch(/^[2-9A-Z]{8}$/);
+    const detail = (await (await kim.call('GET', `/api/workshops/${workshop.id}`)).json()) as {
+      qrSvg: string;
+      joinUrl: string;
+    };
+    expect(detail.joinUrl).toContain(`/join/${workshop.joinCode}`);
+    expect(detail.qrSvg).toMatch(/^<svg/);
+    expect((await kim.call('POST', '/api/workshops', { title: 'x', lessonIds: ['Nope'], seatLimit: 1 })).status).toBe(
+      400,
+    );
+  });
+
+  it('refuses instructor calls from a learner, another instructor and a signed-out browser', async () => {
+    const learner = await Browser.open(server.url);
+    const calls: [string, string, unknown?][] = [
+      ['GET', `/api/workshops/${workshop.id}`],
+      ['GET', `/api/workshops/${workshop.id}/dashboard`],
+      ['GET', `/api/workshops/${workshop.id}/results.csv`],
+      ['POST', `/api/workshops/${workshop.id}/open`],
+      ['POST', `/api/workshops/${workshop.id}/end`],
+      ['POST', `/api/workshops/${workshop.id}/message`, { text: 'hi' }],
+      ['POST', `/api/workshops/${workshop.id}/extend`, { minutes: 10 }],
+    ];
+    for (const [method, p, body] of calls) {
+      expect((await learner.call(method, p, body)).status, `learner ${method} ${p}`).toBe(401);
+      expect((await lee.call(method, p, body)).status, `other instructor ${method} ${p}`).toBe(403);
+    }
+    expect((await learner.call('GET', '/api/workshops')).status).toBe(401);
+    expect(((await (await lee.call('GET', '/api/workshops')).json()) as { workshops: unknown[] }).workshops).toEqual(
+      [],
+    );
+    // Nor may they watch its dashboard.
+    const s = lee.socket();
+    const r = await emitAck(s, 'dashboard:watch', { workshopId: workshop.id });
+    expect(r.ok).toBe(false);
+    s.close();
+    const anon = learner.socket();
+    const refused = await new Promise<string>((resolve) => anon.on('connect_error', (e) => resolve(e.message)));
+    expect(refused).toMatch(/unauthorized/);
+    anon.close();
+  });
+
+  it('lets learners join once the doors open, shows them live on the dashboard, and mirrors their terminal', async () => {
+    const ana = await Learner.join(server.url);
+    const early = await ana.fetch('/api/join', {
+      method: 'POST',
+      json: { code: workshop.joinCode, displayName: 'Ana' },
+    });
+    expect(early.status).toBe(409);
+    expect((await kim.call('POST', `/api/workshops/${workshop.id}/open`)).status).toBe(200);
+
+    const watcher = kim.socket();
+    const first = await emitAck<DashboardSnapshot>(watcher, 'dashboard:watch', { workshopId: workshop.id });
+    expect(first.ok && first.value.learners).toEqual([]);
+    const updates: DashboardSnapshot[] = [];
+    watcher.on('dashboard:update', (s) => updates.push(s));
+
+    const code = `${workshop.joinCode.slice(0, 4).toLowerCase()}-${workshop.joinCode.slice(4)}`; // as typed
+    const joined = await ana.fetch('/api/join', { method: 'POST', json: { code, displayName: XSS } });
+    expect(await joined.json()).toEqual({ workshopId: workshop.id, lessonId: 'Docker_Intro' });
+    expect(
+      (await ana.fetch('/api/join', { method: 'POST', json: { code: 'WRONG123', displayName: 'x' } })).status,
+    ).toBe(404);
+
+    // The learner starts the lesson and runs the first step's command.
+    const socket = ana.socket();
+    const sb = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+    if (!sb.ok) throw new Error(sb.error.message);
+    const t = await request<{ terminalId: string }>(socket, 'terminal:open', {
+      sandboxId: sb.value.id,
+      cols: 100,
+      rows: 30,
+    });
+    if (!t.ok) throw new Error(t.error.message);
+    const terminal = new TerminalReader(socket, t.value.terminalId, '');
+    await terminal.prompt();
+    socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
+
+    const mirror = await emitAck<{ terminals: { terminalId: string }[] }>(watcher, 'mirror:open', {
+      workshopId: workshop.id,
+      learnerId: ana.id,
+    });
+    expect(mirror.ok && mirror.value.terminals.map((x) => x.terminalId)).toEqual([t.value.terminalId]);
+    let mirrored = '';
+    watcher.on('mirror:output', (o) => (mirrored += o.data));
+    terminal.type('docker version\n');
+    await terminal.prompt();
+    await expect.poll(() => mirrored, { timeout: 10_000 }).toContain('docker version');
+
+    await expect
+      .poll(() => updates.at(-1)?.learners[0]?.cells.Docker_Intro?.['your-engine']?.state, { timeout: 20_000 })
+      .toBe('done');
+    const me = updates.at(-1)!.learners[0]!;
+    expect(me.displayName).toBe(XSS); // stored as text; the page escapes it
+    expect(me.lastCommand?.commandLine).toBe('docker version');
+    expect(me.engine).toMatchObject({ images: 0, containers: 0 });
+    expect(me.current?.stepId).not.toBe('your-engine');
+
+    // A message reaches the learner's page as a toast.
+    const toast = new Promise<{ message: string; from?: string }>((resolve) => socket.once('toast', resolve));
+    expect((await kim.call('POST', `/api/workshops/${workshop.id}/message`, { text: `Break ${XSS}` })).status).toBe(
+      200,
+    );
+    expect((await toast).message).toBe(`Break ${XSS}`);
+
+    // The instructor can read the learner's files, not write them.
+    expect(
+      (await kim.call('GET', `/api/workshops/${workshop.id}/learners/${ana.id}/files?path=/workspace`)).status,
+    ).toBe(200);
+    expect(
+      (await lee.call('GET', `/api/workshops/${workshop.id}/learners/${ana.id}/files?path=/workspace`)).status,
+    ).toBe(403);
+
+    // Results as CSV, one row per step; a name that looks like a formula is defused.
+    const csv = await (await kim.call('GET', `/api/workshops/${workshop.id}/results.csv`)).text();
+    expect(csv.split('\r\n')[0]).toBe('learner,lesson,step,status,started_at,completed_at,seconds');
+    expect(csv).toMatch(/Docker_Intro,your-engine,passed,/);
+
+    // Ending destroys the sandbox, keeps the progress.
+    expect((await kim.call('POST', `/api/workshops/${workshop.id}/end`)).status).toBe(200);
+    await expect
+      .poll(() => server.output().includes('') && ana.fetch('/api/sandboxes/current').then((r) => r.json()), {
+        timeout: 20_000,
+      })
+      .toEqual({ sandbox: null });
+    const progress = (await (await ana.fetch('/api/progress/Docker_Intro')).json()) as {
+      steps: Record<string, { status: string }>;
+    };
+    expect(progress.steps['your-engine']?.status).toBe('passed');
+    expect(
+      (await ana.fetch('/api/join', { method: 'POST', json: { code: workshop.joinCode, displayName: 'Ana' } })).status,
+    ).toBe(409);
+    watcher.close();
+    socket.close();
+  });
+});
