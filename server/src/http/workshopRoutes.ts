@@ -16,7 +16,7 @@ const DisplayName = z
   .trim()
   .min(1, 'must not be empty')
   .max(40, 'at most 40 characters')
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters');
+  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127), 'no control characters');
 
 const schemas = {
   signUp: z.object({
