@@ -53,6 +53,9 @@ export default async function Home() {
           )}
         </section>
       </ProgressProvider>
+      <footer className="home-footer">
+        <Link href="/join">{m.joinWorkshopLink}</Link> · <Link href="/instructor">{m.instructorLink}</Link>
+      </footer>
     </main>
   );
 }

@@ -1,0 +1,101 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+
+const PASSWORD = 'correct horse battery';
+const ready = (page: Page) => page.locator('[data-testid=terminal][data-ready=true]');
+
+async function learnerJoins(browser: Browser, code: string, name: string) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(`/join/${code}`);
+  await page.getByLabel('Your name, as the instructor will see it').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page).toHaveURL(/\/lessons\/Docker_Intro/);
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  return page;
+}
+
+test('an instructor runs a workshop: join by code, live progress, mirror, broadcast, reset, end, CSV', async ({
+  browser,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  const teacher = await (
+    await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } })
+  ).newPage();
+  await teacher.goto('/instructor');
+  await teacher.getByRole('button', { name: 'I need an account' }).click();
+  await teacher.getByLabel('Email').fill('teacher@example.com');
+  await teacher.getByLabel('Name', { exact: true }).fill('Ms. Kim');
+  await teacher.getByLabel('Password').fill(PASSWORD);
+  await teacher.getByRole('button', { name: 'Create an account' }).click();
+  await expect(teacher.getByRole('heading', { name: 'Your workshops' })).toBeVisible();
+
+  await teacher.getByLabel('Title').fill('Containers 101');
+  await teacher.getByLabel('Seats').fill('3');
+  await teacher.getByRole('button', { name: 'Create workshop' }).click();
+  await expect(teacher.getByRole('heading', { name: 'Containers 101' })).toBeVisible();
+  await teacher.getByRole('button', { name: 'Open the doors' }).click();
+  await expect(teacher.getByTestId('workshop-state')).toHaveText('Open');
+  const code = (await teacher.getByTestId('join-code').innerText()).trim();
+  expect(code).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
+
+  // Two learners join with the code; one name tries to inject markup.
+  const ana = await learnerJoins(browser, code, 'Ana');
+  const evil = '<img src=x onerror="window.pwned=1">Ben';
+  const ben = await learnerJoins(browser, code, evil);
+  const rows = teacher.locator('.room-grid tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(teacher.getByRole('button', { name: evil })).toBeVisible(); // shown as text
+  expect(await teacher.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+
+  // Ana completes the first step: her first cell turns done on the dashboard by itself.
+  await ana.getByRole('button', { name: 'Run in the terminal: docker version' }).click();
+  await expect(teacher.locator('tr[data-learner="Ana"] td[data-step="your-engine"]')).toHaveAttribute(
+    'data-state',
+    'done',
+    {
+      timeout: 20_000,
+    },
+  );
+  await expect(teacher.locator('tr[data-learner="Ana"]')).toContainText('docker version');
+
+  // The instructor watches Ana's terminal, read-only and live.
+  await teacher.getByRole('button', { name: 'Ana' }).click();
+  await expect(teacher.getByTestId('mirror')).toBeVisible();
+  await ana.locator('#panel-term-1 textarea').focus();
+  await ana.keyboard.type('echo mirrored-$((6*7))\n');
+  await expect(teacher.locator('[data-testid=mirror] .xterm-rows')).toContainText('mirrored-42');
+  await teacher.screenshot({ path: testInfo.outputPath('dashboard.png') });
+
+  // A broadcast reaches both learners as a toast.
+  await teacher.getByPlaceholder('Message to everyone').fill('Take a 5 minute break');
+  await teacher.getByRole('button', { name: 'Send' }).first().click();
+  for (const page of [ana, ben])
+    await expect(page.getByRole('status').filter({ hasText: 'Take a 5 minute break' })).toBeVisible();
+
+  // Reset Ben's sandbox: he gets a fresh one.
+  const benTerminal = await ben.getByTestId('terminal').getAttribute('data-terminal-id');
+  await teacher.getByRole('button', { name: evil }).click();
+  await teacher.getByRole('button', { name: 'Reset sandbox' }).click();
+  await teacher.getByRole('dialog').getByRole('button', { name: 'Reset sandbox' }).click();
+  await expect(ben.getByTestId('terminal')).not.toHaveAttribute('data-terminal-id', benTerminal!, { timeout: 60_000 });
+  await expect(ready(ben)).toBeVisible({ timeout: 60_000 });
+
+  // End: sandboxes are destroyed, learners are told, results list both learners' steps.
+  await teacher.getByRole('button', { name: 'End workshop' }).click();
+  await teacher.getByRole('dialog').getByRole('button', { name: 'End workshop' }).click();
+  await expect(teacher.getByTestId('workshop-state')).toHaveText('Ended');
+  for (const page of [ana, ben])
+    await expect(page.getByRole('alert').filter({ hasText: 'Your sandbox has ended' })).toBeVisible();
+  const [download] = await Promise.all([
+    teacher.waitForEvent('download'),
+    teacher.getByRole('link', { name: 'Download results (CSV)' }).click(),
+  ]);
+  const csv = await (
+    await download.createReadStream()
+  )
+    .toArray()
+    .then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  expect(csv).toMatch(/^Ana,Docker_Intro,your-engine,passed,/m);
+  expect(csv).toMatch(/Ben",Docker_Intro,engine-info,pending,/);
+  expect(csv.match(/^Ana,/gm)?.length).toBe(13);
+});

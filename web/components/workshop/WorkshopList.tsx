@@ -1,0 +1,187 @@
+'use client';
+// An instructor's workshops, and the form for a new one.
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useCallback, useEffect, useState } from 'react';
+import type { Locale, Localized } from '@dockside/lessons';
+import { api, ApiError } from '../../lib/api';
+import { workshopMessages } from './messages';
+
+type Workshop = {
+  id: string;
+  title: string;
+  state: 'draft' | 'open' | 'ended';
+  joinCode: string;
+  learners: number;
+  seatLimit: number;
+};
+type Me = { email: string; name: string; isAdmin: boolean };
+
+export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { id: string; title: Localized }[] }) {
+  const m = workshopMessages(locale);
+  const router = useRouter();
+  const [me, setMe] = useState<Me | null>(null);
+  const [workshops, setWorkshops] = useState<Workshop[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [invitation, setInvitation] = useState<string | null>(null);
+  const [form, setForm] = useState({
+    title: '',
+    lessonIds: lessons.slice(0, 1).map((l) => l.id),
+    seatLimit: 30,
+    durationMinutes: 120,
+    locale,
+    keepSandboxes: false,
+  });
+
+  const load = useCallback(async () => {
+    try {
+      setMe(await api<Me>('GET', '/api/instructors/me'));
+      setWorkshops((await api<{ workshops: Workshop[] }>('GET', '/api/workshops')).workshops);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) router.replace('/instructor');
+      else setError((err as Error).message);
+    }
+  }, [router]);
+  useEffect(() => void load(), [load]);
+
+  const create = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const w = await api<Workshop>('POST', '/api/workshops', form);
+      router.push(`/instructor/workshops/${w.id}`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  if (!me) return <main className="home">{error ? <p role="alert">{m.error(error)}</p> : null}</main>;
+  return (
+    <main className="home">
+      <header className="home-header">
+        <h1>{m.workshops}</h1>
+        <div className="row-actions">
+          <span className="muted">{me.name || me.email}</span>
+          {me.isAdmin && (
+            <button
+              type="button"
+              className="small-button"
+              onClick={() =>
+                void api<{ code: string }>('POST', '/api/instructors/invitations').then((r) => setInvitation(r.code))
+              }
+            >
+              {m.invite}
+            </button>
+          )}
+          <button
+            type="button"
+            className="small-button"
+            onClick={() => void api('POST', '/api/instructors/signout').then(() => router.replace('/instructor'))}
+          >
+            {m.signOut}
+          </button>
+        </div>
+      </header>
+      {invitation && (
+        <p className="banner" role="status">
+          {m.invitationCode(invitation)}
+        </p>
+      )}
+      {workshops && workshops.length === 0 && <p>{m.noWorkshops}</p>}
+      <ul className="lesson-list">
+        {workshops?.map((w) => (
+          <li key={w.id} className="lesson-card">
+            <h2 className="card-title">
+              <Link href={`/instructor/workshops/${w.id}`}>{w.title}</Link>
+            </h2>
+            <p className="meta">
+              {m.state[w.state]} · {m.learnersCount(w.learners, w.seatLimit)} · <code>{w.joinCode}</code>
+            </p>
+          </li>
+        ))}
+      </ul>
+      <section aria-labelledby="new-heading">
+        <h2 id="new-heading">{m.newWorkshop}</h2>
+        <form className="stack-form" onSubmit={(e) => void create(e)}>
+          <label>
+            {m.title}
+            <input
+              name="title"
+              required
+              maxLength={120}
+              value={form.title}
+              onChange={(e) => setForm({ ...form, title: e.target.value })}
+            />
+          </label>
+          <fieldset>
+            <legend>{m.lessons}</legend>
+            {lessons.map((l) => (
+              <label key={l.id} className="inline">
+                <input
+                  type="checkbox"
+                  checked={form.lessonIds.includes(l.id)}
+                  onChange={(e) =>
+                    setForm({
+                      ...form,
+                      lessonIds: e.target.checked
+                        ? [...form.lessonIds, l.id]
+                        : form.lessonIds.filter((x) => x !== l.id),
+                    })
+                  }
+                />{' '}
+                {l.title[locale]}
+              </label>
+            ))}
+          </fieldset>
+          <div className="form-row">
+            <label>
+              {m.seats}
+              <input
+                type="number"
+                name="seats"
+                min={1}
+                max={200}
+                value={form.seatLimit}
+                onChange={(e) => setForm({ ...form, seatLimit: Number(e.target.value) })}
+              />
+            </label>
+            <label>
+              {m.duration}
+              <input
+                type="number"
+                name="duration"
+                min={5}
+                max={1440}
+                value={form.durationMinutes}
+                onChange={(e) => setForm({ ...form, durationMinutes: Number(e.target.value) })}
+              />
+            </label>
+            <label>
+              {m.language}
+              <select value={form.locale} onChange={(e) => setForm({ ...form, locale: e.target.value as Locale })}>
+                <option value="en">English</option>
+                <option value="ko">한국어</option>
+              </select>
+            </label>
+          </div>
+          <label className="inline">
+            <input
+              type="checkbox"
+              checked={form.keepSandboxes}
+              onChange={(e) => setForm({ ...form, keepSandboxes: e.target.checked })}
+            />{' '}
+            {m.keepSandboxes}
+          </label>
+          {error && (
+            <p className="banner banner-error" role="alert">
+              {error}
+            </p>
+          )}
+          <button type="submit" className="primary">
+            {m.create}
+          </button>
+        </form>
+      </section>
+    </main>
+  );
+}
