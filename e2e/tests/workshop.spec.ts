@@ -62,8 +62,12 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await teacher.getByRole('button', { name: 'Ana' }).click();
   await expect(teacher.getByTestId('mirror')).toBeVisible();
   await ana.locator('#panel-term-1 textarea').focus();
-  await ana.keyboard.type('echo mirrored-$((6*7))\n');
-  await expect(teacher.locator('[data-testid=mirror] .xterm-rows')).toContainText('mirrored-42');
+  await ana.keyboard.type('docker pull -q busybox && echo mirrored-$((6*7))\n');
+  await expect(teacher.locator('[data-testid=mirror] .xterm-rows')).toContainText('mirrored-42', { timeout: 30_000 });
+
+  // …and her Layers view.
+  await teacher.getByRole('button', { name: 'Layers' }).click();
+  await expect(teacher.locator('.learner-layers [data-image=busybox]')).toBeVisible();
   await teacher.screenshot({ path: testInfo.outputPath('dashboard.png') });
 
   // A broadcast reaches both learners as a toast.

@@ -51,7 +51,7 @@ try {
   const workshop = (await (
     await call('/api/workshops', { title: 'Bench', lessonIds: ['Docker_Intro'], seatLimit: LEARNERS }, cookie)
   ).json()) as { id: string; joinCode: string };
-  let t = now();
+  const t = now();
   await call(`/api/workshops/${workshop.id}/open`, {}, cookie);
   const rt = new NativeRuntime(shared);
   while ((await rt.list()).filter((s) => s.id.startsWith(prefix) && s.running).length < LEARNERS) await sleep(250);

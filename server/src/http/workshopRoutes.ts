@@ -7,6 +7,7 @@ import { WorkshopError } from '../workshops/workshops';
 import type { ApiDeps } from './api';
 import { HttpError, RawBody } from './respond';
 import { parse, type Ctx, type Route } from './router';
+import { layerRoutesUnder } from './layerRoutes';
 import { files } from './sandboxRoutes';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
@@ -211,6 +212,9 @@ export const workshopRoutes: Route<ApiDeps>[] = [
       return new RawBody('text/csv; charset=utf-8', csv, `workshop-${ctx.params[0]}-results.csv`);
     },
   },
+
+  // The learner's Layers view, for their instructor.
+  ...layerRoutesUnder(`/api/workshops/${ID}/learners/${ID}`, 2, learnerSandbox),
 
   // --- learners
   {

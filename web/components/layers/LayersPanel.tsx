@@ -5,7 +5,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api, ApiError } from '../../lib/api';
-import type { DocksideSocket } from '../../lib/socket';
 import { FileList, type FileRow } from './FileList';
 import { formatBytes, instruction } from './format';
 import { layersMessages, type LayersMessages } from './messages';
@@ -24,16 +23,17 @@ type Selection = { kind: 'layer'; layer: number } | { kind: 'container'; id: str
 const nameOf = (i: Image) => i.tags[0]?.replace(/:latest$/, '') ?? i.id.slice(7, 19);
 
 export type LayersPanelProps = {
-  sandboxId: string;
+  /** The sandbox's Layers API: `/api/sandboxes/ID` for a learner, a workshop learner's for an instructor. */
+  apiBase: string;
   locale: Locale;
-  socket: DocksideSocket;
+  /** Calls back when the engine changed; returns the unsubscribe. */
+  subscribe: (onChange: () => void) => () => void;
   /** From a lesson link: the image (and layer) to show. */
   focus?: { image?: string; layer?: number } | null;
 };
 
-export default function LayersPanel({ sandboxId, locale, socket, focus }: LayersPanelProps) {
+export default function LayersPanel({ apiBase: base, locale, subscribe, focus }: LayersPanelProps) {
   const m = layersMessages(locale);
-  const base = `/api/sandboxes/${sandboxId}`;
   const [images, setImages] = useState<Image[] | null>(null);
   const [containers, setContainers] = useState<Container[]>([]);
   const [selectedRef, setSelectedRef] = useState<string | null>(null);
@@ -73,14 +73,8 @@ export default function LayersPanel({ sandboxId, locale, socket, focus }: Layers
 
   useEffect(() => {
     void loadImages();
-    const onChange = (c: { sandboxId: string }) => {
-      if (c.sandboxId === sandboxId) void loadImages();
-    };
-    socket.on('layers:changed', onChange);
-    return () => {
-      socket.off('layers:changed', onChange);
-    };
-  }, [socket, sandboxId, loadImages]);
+    return subscribe(() => void loadImages());
+  }, [subscribe, loadImages]);
 
   useEffect(() => {
     if (!focus?.image) return;

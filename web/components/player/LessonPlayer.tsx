@@ -71,6 +71,17 @@ export function LessonPlayer({
   const termCounter = useRef(1);
   const step = lesson.steps[stepIndex]!;
   const sandboxId = ui.kind === 'ready' ? ui.sandbox.id : null;
+  const subscribeLayers = useCallback(
+    (onChange: () => void) => {
+      if (!socket) return () => undefined;
+      const listener = (c: { sandboxId: string }) => {
+        if (c.sandboxId === sandboxId) onChange();
+      };
+      socket.on('layers:changed', listener);
+      return () => void socket.off('layers:changed', listener);
+    },
+    [socket, sandboxId],
+  );
 
   // The socket lives as long as the page.
   useEffect(() => {
@@ -468,7 +479,13 @@ export function LessonPlayer({
           hidden={tab !== 'layers'}
         >
           {socket && sandboxId && layersOpened && (
-            <LayersPanel key={sandboxId} sandboxId={sandboxId} locale={locale} socket={socket} focus={layersFocus} />
+            <LayersPanel
+              key={sandboxId}
+              apiBase={`/api/sandboxes/${sandboxId}`}
+              locale={locale}
+              subscribe={subscribeLayers}
+              focus={layersFocus}
+            />
           )}
         </div>
       </div>

@@ -12,6 +12,7 @@ import { workshopMessages, type WorkshopMessages } from './messages';
 import { openInstructorSocket, type DashboardLearner, type DashboardSnapshot, type InstructorSocket } from './socket';
 
 const MirrorTerminal = dynamic(() => import('./MirrorTerminal'), { ssr: false });
+const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 
 type Detail = {
   id: string;
@@ -39,6 +40,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [message, setMessage] = useState('');
+  const [layersOf, setLayersOf] = useState<string | null>(null);
   const endDialog = useRef<HTMLDialogElement>(null);
 
   const loadDetail = useCallback(async () => {
@@ -214,12 +216,32 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
             workshopId={workshopId}
             socket={socket}
             m={m}
-            onClose={() => setSelected(null)}
+            onLayers={() => setLayersOf(learner.learnerId)}
+            onClose={() => {
+              setSelected(null);
+              setLayersOf(null);
+            }}
             act={act}
             onError={setError}
           />
         )}
       </div>
+      {learner && socket && layersOf === learner.learnerId && learner.sandbox && (
+        <section className="learner-layers" aria-label={`${m.layers}: ${learner.displayName}`}>
+          <h2>
+            {m.layers}: {learner.displayName}
+          </h2>
+          <LayersPanel
+            apiBase={`/api/workshops/${workshopId}/learners/${learner.learnerId}`}
+            locale={locale}
+            subscribe={(onChange) => {
+              // The dashboard is pushed whenever a learner's engine changes.
+              socket.on('dashboard:update', onChange);
+              return () => void socket.off('dashboard:update', onChange);
+            }}
+          />
+        </section>
+      )}
     </main>
   );
 }
@@ -284,6 +306,7 @@ function LearnerPanel({
   workshopId,
   socket,
   m,
+  onLayers,
   onClose,
   act,
   onError,
@@ -292,6 +315,7 @@ function LearnerPanel({
   workshopId: string;
   socket: InstructorSocket;
   m: WorkshopMessages;
+  onLayers: () => void;
   onClose: () => void;
   act: (path: string, body?: unknown, done?: string) => Promise<void>;
   onError: (e: string) => void;
@@ -359,6 +383,9 @@ function LearnerPanel({
           }
         >
           {m.files}
+        </button>
+        <button type="button" className="small-button" disabled={!learner.sandbox} onClick={onLayers}>
+          {m.layers}
         </button>
         <button
           type="button"

@@ -61,6 +61,7 @@ const messages = {
     watch: 'Watch terminal',
     watching: (name: string) => `${name}’s terminal (read-only, live)`,
     files: 'Files',
+    layers: 'Layers',
     close: 'Close',
     reset: 'Reset sandbox',
     resetConfirm: (name: string) =>
@@ -128,6 +129,7 @@ const messages = {
     watch: '터미널 보기',
     watching: (name: string) => `${name}님의 터미널 (읽기 전용, 실시간)`,
     files: '파일',
+    layers: '레이어',
     close: '닫기',
     reset: '샌드박스 초기화',
     resetConfirm: (name: string) =>
