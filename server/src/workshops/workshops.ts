@@ -249,7 +249,11 @@ export class Workshops {
     return { title: row.title, state: row.state, locale: row.locale };
   }
 
-  async join(code: string, displayName: string, learnerId: string): Promise<{ workshopId: string; lessonId: string }> {
+  async join(
+    code: string,
+    displayName: string,
+    learnerId: string,
+  ): Promise<{ workshopId: string; lessonId: string; locale: string }> {
     const row = await this.db.workshop.findUnique({ where: { joinCode: normaliseCode(code) } });
     if (!row) throw new WorkshopError(404, 'bad_code', 'no workshop has this code; check it on the projector');
     if (row.state === 'draft')
@@ -271,7 +275,7 @@ export class Workshops {
         },
       });
     this.emit({ type: 'changed', workshopId: row.id });
-    return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]! };
+    return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]!, locale: row.locale };
   }
 
   async learnerIds(workshopId: string): Promise<string[]> {

@@ -209,7 +209,7 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
 
     const code = `${workshop.joinCode.slice(0, 4).toLowerCase()}-${workshop.joinCode.slice(4)}`; // as typed
     const joined = await ana.fetch('/api/join', { method: 'POST', json: { code, displayName: XSS } });
-    expect(await joined.json()).toEqual({ workshopId: workshop.id, lessonId: 'Docker_Intro' });
+    expect(await joined.json()).toEqual({ workshopId: workshop.id, lessonId: 'Docker_Intro', locale: 'en' });
     expect(
       (await ana.fetch('/api/join', { method: 'POST', json: { code: 'WRONG123', displayName: 'x' } })).status,
     ).toBe(404);

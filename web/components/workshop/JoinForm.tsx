@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
+import { LOCALE_COOKIE } from '../../lib/i18n';
 import { workshopMessages } from './messages';
 
 export function JoinForm({ code: initial, locale }: { code?: string; locale: Locale }) {
@@ -27,7 +28,10 @@ export function JoinForm({ code: initial, locale }: { code?: string; locale: Loc
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ lessonId: string }>('POST', '/api/join', { code, displayName: name });
+      const r = await api<{ lessonId: string; locale: Locale }>('POST', '/api/join', { code, displayName: name });
+      // The workshop's language, unless this browser already chose one.
+      if (!document.cookie.split('; ').some((c) => c.startsWith(`${LOCALE_COOKIE}=`)))
+        document.cookie = `${LOCALE_COOKIE}=${r.locale}; Path=/; Max-Age=31536000; SameSite=Lax`;
       router.push(`/lessons/${r.lessonId}`);
     } catch (err) {
       setError((err as Error).message);
