@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     instructors: new InstructorAccounts(db),
     workshops,
     dashboard: new DashboardData(db, engine, lessons),
-    limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(30, 60_000) },
+    // Sign-in attempts per address and per email; wrong join codes per address.
+    limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(20, 10 * 60_000) },
     lessonsDir,
     pages: pages.handle,
     lessons,

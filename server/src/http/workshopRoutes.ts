@@ -220,21 +220,33 @@ export const workshopRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
     path: /^\/api\/join\/([A-Za-z0-9-]{1,20})$/,
-    handle: async (ctx, deps) => {
-      limited(deps.limits.join.hit(`join:${clientAddress(ctx)}`), 'join attempts');
-      return http(() => deps.workshops.preview(ctx.params[0]!));
-    },
+    handle: async (ctx, deps) => joinAttempt(ctx, deps, () => deps.workshops.preview(ctx.params[0]!)),
   },
   {
     method: 'POST',
     path: /^\/api\/join$/,
     handle: async (ctx, deps) => {
-      limited(deps.limits.join.hit(`join:${clientAddress(ctx)}`), 'join attempts');
       const { code, displayName } = parse(schemas.join, ctx.body);
-      return http(() => deps.workshops.join(code, displayName, ctx.learnerId));
+      return joinAttempt(ctx, deps, () => deps.workshops.join(code, displayName, ctx.learnerId));
     },
   },
 ];
+
+/**
+ * A join-code lookup. Only wrong codes count against the address, so a whole class behind one NAT can
+ * open the link and join in the same minute; an address that guessed too often is refused even the right
+ * code until its window ends.
+ */
+async function joinAttempt<T>(ctx: Ctx, deps: ApiDeps, work: () => Promise<T>): Promise<T> {
+  const key = `join:${clientAddress(ctx)}`;
+  limited(deps.limits.join.blocked(key), 'wrong join codes from your network');
+  try {
+    return await http(work);
+  } catch (err) {
+    if (err instanceof HttpError && err.code === 'bad_code') deps.limits.join.hit(key);
+    throw err;
+  }
+}
 
 async function learnerSandbox(ctx: Ctx, deps: ApiDeps): Promise<string> {
   const who = await instructor(ctx, deps);

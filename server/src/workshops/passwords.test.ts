@@ -33,4 +33,18 @@ describe('RateLimiter', () => {
     now = 60_000;
     expect(rl.hit('ip')).toBe(0);
   });
+
+  it('tells whether the next attempt would be refused without counting it', () => {
+    let now = 0;
+    const rl = new RateLimiter(2, 60_000, () => now);
+    expect(rl.blocked('ip')).toBe(0);
+    rl.hit('ip');
+    expect([rl.blocked('ip'), rl.blocked('ip')]).toEqual([0, 0]);
+    rl.hit('ip');
+    expect(rl.blocked('ip')).toBe(60);
+    now = 45_000;
+    expect(rl.blocked('ip')).toBe(15);
+    now = 60_000;
+    expect(rl.blocked('ip')).toBe(0);
+  });
 });

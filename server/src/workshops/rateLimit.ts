@@ -22,6 +22,14 @@ export class RateLimiter {
     return w.count > this.max ? Math.ceil((w.start + this.windowMs - t) / 1000) : 0;
   }
 
+  /** The seconds to wait if the next attempt would be over the limit, else 0; counts nothing. */
+  blocked(key: string): number {
+    const t = this.now();
+    const w = this.windows.get(key);
+    if (!w || t - w.start >= this.windowMs || w.count < this.max) return 0;
+    return Math.ceil((w.start + this.windowMs - t) / 1000);
+  }
+
   reset(key: string): void {
     this.windows.delete(key);
   }

@@ -285,4 +285,26 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
     watcher.close();
     socket.close();
   });
+
+  it('lets a whole class behind one address open the link, but stops guessing codes', async () => {
+    const visitor = await Learner.join(server.url);
+    // More visits than a class of 30 makes (the join page looks the code up, then joins): none refused.
+    const visits = await Promise.all(
+      Array.from({ length: 40 }, () => visitor.fetch(`/api/join/${workshop.joinCode}`).then((r) => r.status)),
+    );
+    expect(visits.every((s) => s === 200)).toBe(true);
+
+    // Wrong codes count; after 20 in ten minutes (one was tried above) the address is refused, even the right code.
+    const guesses: number[] = [];
+    for (let i = 0; i < 20; i++)
+      guesses.push((await visitor.fetch(`/api/join/GUESS${String(i).padStart(3, '2')}`)).status);
+    expect(guesses.slice(0, 19).every((s) => s === 404)).toBe(true);
+    expect(guesses.at(-1)).toBe(429);
+    const right = await visitor.fetch('/api/join', {
+      method: 'POST',
+      json: { code: workshop.joinCode, displayName: 'Ana' },
+    });
+    expect(right.status).toBe(429);
+    expect((await right.json()).error.message).toMatch(/try again in \d+ s/);
+  });
 });
