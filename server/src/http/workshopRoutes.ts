@@ -205,6 +205,11 @@ export const workshopRoutes: Route<ApiDeps>[] = [
   },
   {
     method: 'GET',
+    path: new RegExp(`^/api/workshops/${ID}/results$`),
+    handle: async (ctx, deps) => http(async () => deps.workshops.results(await instructor(ctx, deps), ctx.params[0]!)),
+  },
+  {
+    method: 'GET',
     path: new RegExp(`^/api/workshops/${ID}/results\\.csv$`),
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);

@@ -50,6 +50,34 @@ export const newJoinCode = () => Array.from({ length: 8 }, () => ALPHABET[random
 /** What a person types (`abcd-2345`, spaces) as the stored code. */
 export const normaliseCode = (code: string) => code.toUpperCase().replace(/[^A-Z0-9]/g, '');
 
+export type ResultStep = {
+  lessonId: string;
+  stepId: string;
+  status: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  /** From the step's start to its completion; null while not finished. */
+  seconds: number | null;
+};
+
+export type WorkshopResults = {
+  workshop: WorkshopView;
+  lessons: {
+    id: string;
+    title: { en: string; ko: string };
+    steps: { id: string; title: { en: string; ko: string } }[];
+  }[];
+  learners: {
+    learnerId: string;
+    displayName: string;
+    joinedAt: string;
+    done: number;
+    /** The sum of the finished steps' times. */
+    seconds: number;
+    steps: ResultStep[];
+  }[];
+};
+
 type Row = Awaited<ReturnType<Db['workshop']['findUniqueOrThrow']>>;
 
 export type WorkshopEvent =
@@ -283,36 +311,63 @@ export class Workshops {
     return rows.map((r) => r.learnerId);
   }
 
-  /** Per learner and step: status and completion time, as CSV (a spreadsheet opens it). */
-  async resultsCsv(owner: InstructorView, id: string): Promise<string> {
+  /** Per learner and step: status, when it started and finished, and how long it took. */
+  async results(owner: InstructorView, id: string): Promise<WorkshopResults> {
     const row = await this.owned(owner, id);
     const lessonIds = JSON.parse(row.lessonIds) as string[];
-    const lessons = this.lessons().filter((l) => lessonIds.includes(l.id));
+    const lessons = lessonIds
+      .map((lessonId) => this.lessons().find((l) => l.id === lessonId))
+      .filter((l): l is Lesson => Boolean(l));
     const enrollments = await this.db.enrollment.findMany({
       where: { workshopId: id },
       include: { learner: { include: { progress: { where: { lessonId: { in: lessonIds } } } } } },
       orderBy: { joinedAt: 'asc' },
     });
+    return {
+      workshop: this.view(row, enrollments.length),
+      lessons: lessons.map((l) => ({
+        id: l.id,
+        title: l.title,
+        steps: l.steps.map((st) => ({ id: st.id, title: st.title })),
+      })),
+      learners: enrollments.map((e) => {
+        const steps = lessons.flatMap((lesson) =>
+          lesson.steps.map((step): ResultStep => {
+            const p = e.learner.progress.find((x) => x.lessonId === lesson.id && x.stepId === step.id);
+            return {
+              lessonId: lesson.id,
+              stepId: step.id,
+              status: p?.status ?? 'pending',
+              startedAt: p?.startedAt.toISOString() ?? null,
+              completedAt: p?.completedAt?.toISOString() ?? null,
+              seconds: p?.completedAt ? Math.round((p.completedAt.getTime() - p.startedAt.getTime()) / 1000) : null,
+            };
+          }),
+        );
+        const finished = steps.filter((st) => st.seconds !== null);
+        return {
+          learnerId: e.learnerId,
+          displayName: e.learner.displayName ?? e.learnerId,
+          joinedAt: e.joinedAt.toISOString(),
+          done: finished.length,
+          seconds: finished.reduce((sum, st) => sum + st.seconds!, 0),
+          steps,
+        };
+      }),
+    };
+  }
+
+  /** The same, one row per learner and step, as CSV (a spreadsheet opens it). */
+  async resultsCsv(owner: InstructorView, id: string): Promise<string> {
+    const { learners } = await this.results(owner, id);
     const lines = [['learner', 'lesson', 'step', 'status', 'started_at', 'completed_at', 'seconds'].join(',')];
-    for (const e of enrollments)
-      for (const lesson of lessons)
-        for (const step of lesson.steps) {
-          const p = e.learner.progress.find((x) => x.lessonId === lesson.id && x.stepId === step.id);
-          const seconds = p?.completedAt ? Math.round((p.completedAt.getTime() - p.startedAt.getTime()) / 1000) : '';
-          lines.push(
-            [
-              e.learner.displayName ?? e.learnerId,
-              lesson.id,
-              step.id,
-              p?.status ?? 'pending',
-              p?.startedAt.toISOString() ?? '',
-              p?.completedAt?.toISOString() ?? '',
-              seconds,
-            ]
-              .map(csvCell)
-              .join(','),
-          );
-        }
+    for (const l of learners)
+      for (const st of l.steps)
+        lines.push(
+          [l.displayName, st.lessonId, st.stepId, st.status, st.startedAt ?? '', st.completedAt ?? '', st.seconds ?? '']
+            .map(csvCell)
+            .join(','),
+        );
     return lines.join('\r\n') + '\r\n';
   }
 }

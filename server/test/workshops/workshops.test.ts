@@ -11,6 +11,7 @@ import type {
   SandboxView,
 } from '../../src/realtime/events';
 import type { DashboardSnapshot } from '../../src/workshops/dashboard';
+import type { WorkshopResults } from '../../src/workshops/workshops';
 import { Learner, request, TerminalReader } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
@@ -168,6 +169,7 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
       ['GET', `/api/workshops/${workshop.id}`],
       ['GET', `/api/workshops/${workshop.id}/dashboard`],
       ['GET', `/api/workshops/${workshop.id}/results.csv`],
+      ['GET', `/api/workshops/${workshop.id}/results`],
       ['POST', `/api/workshops/${workshop.id}/open`],
       ['POST', `/api/workshops/${workshop.id}/end`],
       ['POST', `/api/workshops/${workshop.id}/message`, { text: 'hi' }],
@@ -267,6 +269,13 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
     const csv = await (await kim.call('GET', `/api/workshops/${workshop.id}/results.csv`)).text();
     expect(csv.split('\r\n')[0]).toBe('learner,lesson,step,status,started_at,completed_at,seconds');
     expect(csv).toMatch(/Docker_Intro,your-engine,passed,/);
+    const results = (await (await kim.call('GET', `/api/workshops/${workshop.id}/results`)).json()) as WorkshopResults;
+    expect(results.learners).toHaveLength(1);
+    expect(results.learners[0]).toMatchObject({ displayName: XSS, done: 1 });
+    const step = results.learners[0]!.steps.find((st) => st.stepId === 'your-engine')!;
+    expect(step).toMatchObject({ lessonId: 'Docker_Intro', status: 'passed' });
+    expect(step.seconds).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(step.completedAt!)).toBeGreaterThanOrEqual(Date.parse(step.startedAt!));
 
     // Ending destroys the sandbox, keeps the progress.
     expect((await kim.call('POST', `/api/workshops/${workshop.id}/end`)).status).toBe(200);
