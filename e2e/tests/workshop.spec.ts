@@ -1,12 +1,26 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 
 const PASSWORD = 'correct horse battery';
+
+/** WCAG 2 A/AA problems of our own markup (the terminal's and Layers' internals are checked elsewhere). */
+async function violations(page: Page) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .exclude('.xterm-screen')
+    .exclude('.xterm-helpers')
+    .analyze();
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 const ready = (page: Page) => page.locator('[data-testid=terminal][data-ready=true]');
 
 async function learnerJoins(browser: Browser, code: string, name: string) {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
   await page.goto(`/join/${code}`);
+  await expect(page.getByRole('heading', { name: 'Join “Containers 101”' })).toBeVisible();
+  expect(await violations(page)).toEqual([]);
   await page.getByLabel('Your name, as the instructor will see it').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
   await expect(page).toHaveURL(/\/lessons\/Docker_Intro/);
@@ -22,12 +36,15 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
     await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } })
   ).newPage();
   await teacher.goto('/instructor');
+  await expect(teacher.getByRole('button', { name: 'I need an account' })).toBeVisible();
+  expect(await violations(teacher)).toEqual([]);
   await teacher.getByRole('button', { name: 'I need an account' }).click();
   await teacher.getByLabel('Email').fill('teacher@example.com');
   await teacher.getByLabel('Name', { exact: true }).fill('Ms. Kim');
   await teacher.getByLabel('Password').fill(PASSWORD);
   await teacher.getByRole('button', { name: 'Create an account' }).click();
   await expect(teacher.getByRole('heading', { name: 'Your workshops' })).toBeVisible();
+  expect(await violations(teacher)).toEqual([]);
 
   await teacher.getByLabel('Title').fill('Containers 101');
   await teacher.getByLabel('Seats').fill('3');
@@ -42,7 +59,7 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   const ana = await learnerJoins(browser, code, 'Ana');
   const evil = '<img src=x onerror="window.pwned=1">Ben';
   const ben = await learnerJoins(browser, code, evil);
-  const rows = teacher.locator('.room-grid tbody tr');
+  const rows = teacher.locator('[data-testid=room-grid] tbody tr');
   await expect(rows).toHaveCount(2);
   await expect(teacher.getByRole('button', { name: evil })).toBeVisible(); // shown as text
   expect(await teacher.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
@@ -62,12 +79,21 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await teacher.getByRole('button', { name: 'Ana' }).click();
   await expect(teacher.getByTestId('mirror')).toBeVisible();
   await ana.locator('#panel-term-1 textarea').focus();
-  await ana.keyboard.type('docker pull -q busybox && echo mirrored-$((6*7))\n');
+  await ana.keyboard.type(
+    'docker pull -q busybox && mkdir -p app && echo from-ana > app/notes.txt && echo mirrored-$((6*7))\n',
+  );
   await expect(teacher.locator('[data-testid=mirror] .xterm-rows')).toContainText('mirrored-42', { timeout: 30_000 });
+  expect(await violations(teacher)).toEqual([]);
+
+  // …her files, read-only…
+  await teacher.getByRole('button', { name: 'Files' }).click();
+  await teacher.getByRole('button', { name: 'app/' }).click();
+  await teacher.getByRole('button', { name: 'notes.txt' }).click();
+  await expect(teacher.locator('figure pre')).toHaveText('from-ana');
 
   // …and her Layers view.
   await teacher.getByRole('button', { name: 'Layers' }).click();
-  await expect(teacher.locator('.learner-layers [data-image=busybox]')).toBeVisible();
+  await expect(teacher.locator('[data-testid=learner-layers] [data-image=busybox]')).toBeVisible();
   await teacher.screenshot({ path: testInfo.outputPath('dashboard.png') });
 
   // A broadcast reaches both learners as a toast.
@@ -102,4 +128,17 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   expect(csv).toMatch(/^Ana,Docker_Intro,your-engine,passed,/m);
   expect(csv).toMatch(/Ben",Docker_Intro,engine-info,pending,/);
   expect(csv.match(/^Ana,/gm)?.length).toBe(13);
+
+  // The results stay viewable after the end: per learner and step, the time it took.
+  await teacher.getByRole('link', { name: 'Results', exact: true }).click();
+  await expect(teacher.getByRole('heading', { name: 'Results: Containers 101' })).toBeVisible();
+  const results = teacher.getByTestId('results');
+  await expect(results.locator('tbody tr')).toHaveCount(2);
+  await expect(results.locator('tr[data-learner="Ana"] td[data-step="your-engine"]')).toHaveAttribute(
+    'data-status',
+    'passed',
+  );
+  await expect(results.locator('tr[data-learner="Ana"] td[data-step="your-engine"]')).toHaveText(/^\d+ s$|min/);
+  await expect(results.getByRole('rowheader', { name: evil })).toBeVisible();
+  expect(await violations(teacher)).toEqual([]);
 });

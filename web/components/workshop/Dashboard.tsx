@@ -8,8 +8,15 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api, ApiError, pathQuery } from '../../lib/api';
-import { workshopMessages, type WorkshopMessages } from './messages';
-import { openInstructorSocket, type DashboardLearner, type DashboardSnapshot, type InstructorSocket } from './socket';
+import { duration, workshopMessages, type WorkshopMessages } from './messages';
+import {
+  openInstructorSocket,
+  type CellState,
+  type DashboardLearner,
+  type DashboardSnapshot,
+  type InstructorSocket,
+} from './socket';
+import styles from './workshop.module.css';
 
 const MirrorTerminal = dynamic(() => import('./MirrorTerminal'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
@@ -26,8 +33,14 @@ type Detail = {
   learners: number;
 };
 
-const minutes = (s: number | null) =>
-  s === null ? '—' : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+const cellClass: Record<CellState, string> = {
+  done: styles.cellDone!,
+  working: styles.cellWorking!,
+  stuck: styles.cellStuck!,
+  pending: styles.cellPending!,
+};
+/** Not by colour alone: each state has its mark. */
+const cellMark: Record<CellState, string> = { done: '✓', working: '…', stuck: '!', pending: '' };
 const spaced = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 
 export function Dashboard({ workshopId, locale }: { workshopId: string; locale: Locale }) {
@@ -87,8 +100,8 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
   const steps = snapshot?.lessons.flatMap((l) => l.steps.map((s) => ({ lessonId: l.id, ...s }))) ?? [];
 
   return (
-    <main className="dashboard">
-      <header className="dashboard-header">
+    <main className={styles.dashboard}>
+      <header className={styles.dashboardHeader}>
         <div>
           <Link href="/instructor/workshops">← {m.back}</Link>
           <h1>{detail.title}</h1>
@@ -99,9 +112,9 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
               ` · ${m.endsAt(new Date(detail.endsAt).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }))}`}
           </p>
         </div>
-        <div className="join-box">
+        <div className={styles.joinBox}>
           <span className="muted small">{m.joinCode}</span>
-          <strong className="join-code" data-testid="join-code">
+          <strong className={styles.joinCode} data-testid="join-code">
             {spaced(detail.joinCode)}
           </strong>
           <span className="small">
@@ -110,13 +123,13 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
         </div>
         {/* The SVG is drawn by the server's QR encoder from our own join URL. */}
         <div
-          className="qr"
+          className={styles.qr}
           role="img"
           aria-label={`QR: ${detail.joinUrl}`}
           dangerouslySetInnerHTML={{ __html: detail.qrSvg }}
         />
       </header>
-      <div className="dashboard-actions">
+      <div className={styles.dashboardActions}>
         {detail.state === 'draft' && (
           <button type="button" className="primary" onClick={() => void act('/open', undefined, m.opened)}>
             {m.open}
@@ -132,11 +145,14 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
             </button>
           </>
         )}
+        <Link className="button" href={`/instructor/workshops/${workshopId}/results`}>
+          {m.resultsLink}
+        </Link>
         <a className="button" href={`/api/workshops/${workshopId}/results.csv`} download>
           {m.results}
         </a>
         <form
-          className="message-form"
+          className={styles.messageForm}
           onSubmit={(e) => {
             e.preventDefault();
             void act('/message', { text: message }).then(() => setMessage(''));
@@ -172,13 +188,13 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
         </form>
       </dialog>
 
-      <div className="dashboard-body">
-        <section className="grid-wrap" aria-labelledby="grid-heading">
+      <div className={styles.dashboardBody}>
+        <section className={styles.gridWrap} aria-labelledby="grid-heading">
           <h2 id="grid-heading">{m.grid}</h2>
           {snapshot && snapshot.learners.length === 0 ? (
             <p>{m.noLearners}</p>
           ) : (
-            <table className="room-grid">
+            <table className={styles.roomGrid} data-testid="room-grid">
               <thead>
                 <tr>
                   <th scope="col">{m.learner}</th>
@@ -206,7 +222,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
             </table>
           )}
           {snapshot?.medianStepSeconds != null && (
-            <p className="muted small">{m.stuckNote(minutes(snapshot.medianStepSeconds))}</p>
+            <p className="muted small">{m.stuckNote(duration(locale, snapshot.medianStepSeconds))}</p>
           )}
         </section>
         {learner && socket && (
@@ -216,6 +232,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
             workshopId={workshopId}
             socket={socket}
             m={m}
+            locale={locale}
             onLayers={() => setLayersOf(learner.learnerId)}
             onClose={() => {
               setSelected(null);
@@ -227,7 +244,11 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
         )}
       </div>
       {learner && socket && layersOf === learner.learnerId && learner.sandbox && (
-        <section className="learner-layers" aria-label={`${m.layers}: ${learner.displayName}`}>
+        <section
+          className={styles.learnerLayers}
+          data-testid="learner-layers"
+          aria-label={`${m.layers}: ${learner.displayName}`}
+        >
           <h2>
             {m.layers}: {learner.displayName}
           </h2>
@@ -271,7 +292,7 @@ function LearnerRow({
           {l.engine ? m.engine(l.engine.images, l.engine.containers, l.engine.running) : m.noSandbox}
         </div>
         {l.failing.map((f) => (
-          <div key={f.checkId} className="small failing">
+          <div key={f.checkId} className={`small ${styles.failing}`}>
             ✗ {f.title[locale]}
             {f.hint && ` — ${f.hint[locale]}`}
           </div>
@@ -283,16 +304,19 @@ function LearnerRow({
         return (
           <td
             key={`${s.lessonId}/${s.id}`}
-            className={`cell cell-${state}`}
+            className={`${styles.cell} ${cellClass[state]}`}
             data-step={s.id}
             data-state={state}
-            title={`${s.title[locale]}: ${m.cell[state]} ${c?.seconds != null ? `(${minutes(c.seconds)})` : ''}`}
+            title={`${s.title[locale]}: ${m.cell[state]} ${c?.seconds != null ? `(${duration(locale, c.seconds)})` : ''}`}
           >
+            <span className={styles.cellMark} aria-hidden="true">
+              {cellMark[state]}
+            </span>
             <span className="visually-hidden">{m.cell[state]}</span>
           </td>
         );
       })}
-      <td className="small mono">
+      <td className={`small ${styles.mono}`}>
         {l.lastCommand
           ? `${l.lastCommand.exitCode === 0 ? '' : `[${l.lastCommand.exitCode}] `}${l.lastCommand.commandLine}`
           : ''}
@@ -306,6 +330,7 @@ function LearnerPanel({
   workshopId,
   socket,
   m,
+  locale,
   onLayers,
   onClose,
   act,
@@ -315,19 +340,26 @@ function LearnerPanel({
   workshopId: string;
   socket: InstructorSocket;
   m: WorkshopMessages;
+  locale: Locale;
   onLayers: () => void;
   onClose: () => void;
   act: (path: string, body?: unknown, done?: string) => Promise<void>;
   onError: (e: string) => void;
 }) {
   const [text, setText] = useState('');
-  const [files, setFiles] = useState<{ name: string; path: string; type: string }[] | null>(null);
+  const [files, setFiles] = useState<{ dir: string; entries: { name: string; path: string; type: string }[] } | null>(
+    null,
+  );
   const [file, setFile] = useState<{ path: string; content: string } | null>(null);
   const resetDialog = useRef<HTMLDialogElement>(null);
   const base = `/api/workshops/${workshopId}/learners/${learner.learnerId}`;
+  const listDir = (dir: string) =>
+    void api<{ entries: { name: string; path: string; type: string }[] }>('GET', `${base}/files${pathQuery(dir)}`)
+      .then((r) => setFiles({ dir, entries: r.entries }))
+      .catch((err: unknown) => onError((err as Error).message));
   return (
-    <aside className="learner-panel" aria-label={learner.displayName}>
-      <div className="panel-head">
+    <aside className={styles.learnerPanel} aria-label={learner.displayName}>
+      <div className={styles.panelHead}>
         <h2>{learner.displayName}</h2>
         <button type="button" className="small-button" onClick={onClose}>
           {m.close}
@@ -335,7 +367,7 @@ function LearnerPanel({
       </div>
       <p className="small muted">
         {learner.current &&
-          `${learner.current.lessonId} / ${learner.current.stepId} · ${minutes(learner.current.seconds)}`}
+          `${learner.current.lessonId} / ${learner.current.stepId} · ${duration(locale, learner.current.seconds)}`}
       </p>
       <h3>{m.watching(learner.displayName)}</h3>
       {learner.sandbox ? (
@@ -350,7 +382,7 @@ function LearnerPanel({
         <p className="muted">{m.noSandbox}</p>
       )}
       <form
-        className="message-form"
+        className={styles.messageForm}
         onSubmit={(e) => {
           e.preventDefault();
           void act('/message', { text, learnerId: learner.learnerId }).then(() => setText(''));
@@ -368,19 +400,12 @@ function LearnerPanel({
         </label>
         <button type="submit">{m.send}</button>
       </form>
-      <div className="row-actions">
+      <div className={styles.rowActions}>
         <button
           type="button"
           className="small-button"
           disabled={!learner.sandbox}
-          onClick={() =>
-            void api<{ entries: { name: string; path: string; type: string }[] }>(
-              'GET',
-              `${base}/files${pathQuery('/workspace')}`,
-            )
-              .then((r) => setFiles(r.entries))
-              .catch((err: unknown) => onError((err as Error).message))
-          }
+          onClick={() => listDir('/workspace')}
         >
           {m.files}
         </button>
@@ -397,8 +422,20 @@ function LearnerPanel({
         </button>
       </div>
       {files && (
-        <ul className="file-list">
-          {files.map((f) => (
+        <ul className="file-list" aria-label={files.dir}>
+          <li className={`small ${styles.mono}`}>{files.dir}</li>
+          {files.dir !== '/workspace' && (
+            <li>
+              <button
+                type="button"
+                className="file-entry"
+                onClick={() => listDir(files.dir.slice(0, files.dir.lastIndexOf('/')) || '/workspace')}
+              >
+                ../
+              </button>
+            </li>
+          )}
+          {files.entries.map((f) => (
             <li key={f.path}>
               {f.type === 'file' ? (
                 <button
@@ -412,16 +449,20 @@ function LearnerPanel({
                 >
                   {f.name}
                 </button>
+              ) : f.type === 'dir' ? (
+                <button type="button" className="file-entry" onClick={() => listDir(f.path)}>
+                  {f.name}/
+                </button>
               ) : (
-                <span className="muted">{f.name}/</span>
+                <span className="muted">{f.name}</span>
               )}
             </li>
           ))}
         </ul>
       )}
       {file && (
-        <figure className="file-view">
-          <figcaption className="mono small">{file.path}</figcaption>
+        <figure className={styles.fileView}>
+          <figcaption className={`small ${styles.mono}`}>{file.path}</figcaption>
           <pre>{file.content}</pre>
         </figure>
       )}

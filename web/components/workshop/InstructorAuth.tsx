@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
 import { workshopMessages } from './messages';
+import styles from './workshop.module.css';
 
 export function InstructorAuth({ locale }: { locale: Locale }) {
   const m = workshopMessages(locale);
@@ -43,11 +44,11 @@ export function InstructorAuth({ locale }: { locale: Locale }) {
   });
 
   return (
-    <main className="home narrow">
+    <main className={`home ${styles.narrow}`}>
       <h1>
         {m.instructor}: {mode === 'signin' ? m.signIn : m.signUp}
       </h1>
-      <form className="stack-form" onSubmit={(e) => void submit(e)}>
+      <form className={styles.stackForm} onSubmit={(e) => void submit(e)}>
         <label>
           {m.email}
           <input type="email" name="email" required autoComplete="username" {...field('email')} />

@@ -6,6 +6,7 @@ import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
 import { LOCALE_COOKIE } from '../../lib/i18n';
 import { workshopMessages } from './messages';
+import styles from './workshop.module.css';
 
 export function JoinForm({ code: initial, locale }: { code?: string; locale: Locale }) {
   const m = workshopMessages(locale);
@@ -40,9 +41,9 @@ export function JoinForm({ code: initial, locale }: { code?: string; locale: Loc
   };
 
   return (
-    <main className="home narrow">
+    <main className={`home ${styles.narrow}`}>
       <h1>{title ? m.joinWorkshop(title) : m.joinTitle}</h1>
-      <form className="stack-form" onSubmit={(e) => void submit(e)}>
+      <form className={styles.stackForm} onSubmit={(e) => void submit(e)}>
         <label>
           {m.joinCode}
           <input
@@ -53,7 +54,7 @@ export function JoinForm({ code: initial, locale }: { code?: string; locale: Loc
             maxLength={20}
             autoComplete="off"
             aria-describedby="code-help"
-            className="code-input"
+            className={styles.codeInput}
           />
           <span id="code-help" className="muted small">
             {m.joinCodeHelp}

@@ -5,6 +5,7 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import type { InstructorSocket } from './socket';
+import styles from './workshop.module.css';
 
 export default function MirrorTerminal({
   socket,
@@ -58,5 +59,5 @@ export default function MirrorTerminal({
     };
   }, [socket, workshopId, learnerId, label]);
 
-  return <div ref={host} className="mirror-host" data-testid="mirror" />;
+  return <div ref={host} className={styles.mirrorHost} data-testid="mirror" />;
 }

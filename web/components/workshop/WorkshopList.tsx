@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Locale, Localized } from '@dockside/lessons';
 import { api, ApiError } from '../../lib/api';
 import { workshopMessages } from './messages';
+import styles from './workshop.module.css';
 
 type Workshop = {
   id: string;
@@ -60,7 +61,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
     <main className="home">
       <header className="home-header">
         <h1>{m.workshops}</h1>
-        <div className="row-actions">
+        <div className={styles.rowActions}>
           <span className="muted">{me.name || me.email}</span>
           {me.isAdmin && (
             <button
@@ -91,7 +92,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
       <ul className="lesson-list">
         {workshops?.map((w) => (
           <li key={w.id} className="lesson-card">
-            <h2 className="card-title">
+            <h2 className={styles.cardTitle}>
               <Link href={`/instructor/workshops/${w.id}`}>{w.title}</Link>
             </h2>
             <p className="meta">
@@ -102,7 +103,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
       </ul>
       <section aria-labelledby="new-heading">
         <h2 id="new-heading">{m.newWorkshop}</h2>
-        <form className="stack-form" onSubmit={(e) => void create(e)}>
+        <form className={styles.stackForm} onSubmit={(e) => void create(e)}>
           <label>
             {m.title}
             <input
@@ -116,7 +117,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
           <fieldset>
             <legend>{m.lessons}</legend>
             {lessons.map((l) => (
-              <label key={l.id} className="inline">
+              <label key={l.id} className={styles.inline}>
                 <input
                   type="checkbox"
                   checked={form.lessonIds.includes(l.id)}
@@ -133,7 +134,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
               </label>
             ))}
           </fieldset>
-          <div className="form-row">
+          <div className={styles.formRow}>
             <label>
               {m.seats}
               <input
@@ -164,7 +165,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
               </select>
             </label>
           </div>
-          <label className="inline">
+          <label className={styles.inline}>
             <input
               type="checkbox"
               checked={form.keepSandboxes}

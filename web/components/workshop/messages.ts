@@ -53,7 +53,7 @@ const messages = {
     cell: { done: 'done', working: 'working', stuck: 'stuck', pending: 'not started' },
     stuckNote: (median: string) => `“stuck”: more than twice the room’s median (${median}) on one step`,
     engine: (images: number, containers: number, running: number) =>
-      `${images} images · ${containers} containers (${running} running)`,
+      `${images} ${images === 1 ? 'image' : 'images'} · ${containers} ${containers === 1 ? 'container' : 'containers'} (${running} running)`,
     noSandbox: 'no sandbox',
     lastCommand: 'Last command',
     failing: 'Failing checks',
@@ -69,6 +69,15 @@ const messages = {
     signedOut: 'Sign in as an instructor to see this page.',
     error: (m: string) => `Something went wrong: ${m}`,
     back: 'All workshops',
+    loading: 'Loading…',
+    resultsLink: 'Results',
+    backToDashboard: 'Dashboard',
+    resultsOf: (title: string) => `Results: ${title}`,
+    resultsCaption: 'Time each learner took per step',
+    nobodyJoined: 'Nobody joined this workshop.',
+    stepsDone: 'Steps done',
+    totalTime: 'Total time',
+    status: { passed: 'passed', skipped: 'skipped', solved: 'solution shown', pending: 'not finished' },
   },
   ko: {
     joinTitle: '워크숍 참여',
@@ -137,8 +146,25 @@ const messages = {
     signedOut: '이 페이지를 보려면 강사로 로그인하세요.',
     error: (m: string) => `문제가 생겼습니다: ${m}`,
     back: '모든 워크숍',
+    loading: '불러오는 중…',
+    resultsLink: '결과',
+    backToDashboard: '대시보드',
+    resultsOf: (title: string) => `결과: ${title}`,
+    resultsCaption: '학습자별 단계마다 걸린 시간',
+    nobodyJoined: '이 워크숍에 참여한 사람이 없습니다.',
+    stepsDone: '완료한 단계',
+    totalTime: '총 시간',
+    status: { passed: '통과', skipped: '건너뜀', solved: '풀이 봄', pending: '끝나지 않음' },
   },
 } as const;
 
 export type WorkshopMessages = (typeof messages)[Locale];
 export const workshopMessages = (locale: Locale): WorkshopMessages => messages[locale];
+
+/** A duration for people: `45 s`, `3 min 20 s` / `45초`, `3분 20초`. */
+export function duration(locale: Locale, seconds: number): string {
+  const s = Math.round(seconds);
+  const [min, sec] = [Math.floor(s / 60), s % 60];
+  if (locale === 'ko') return min ? `${min}분 ${sec}초` : `${sec}초`;
+  return min ? `${min} min ${sec} s` : `${sec} s`;
+}

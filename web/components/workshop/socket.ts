@@ -4,7 +4,7 @@ import type {
   InstructorClientToServerEvents,
   InstructorServerToClientEvents,
 } from '../../../server/src/realtime/events';
-export type { DashboardSnapshot, DashboardLearner } from '../../../server/src/workshops/dashboard';
+export type { CellState, DashboardSnapshot, DashboardLearner } from '../../../server/src/workshops/dashboard';
 
 export type InstructorSocket = Socket<InstructorServerToClientEvents, InstructorClientToServerEvents>;
 
