@@ -96,11 +96,15 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await expect(teacher.locator('[data-testid=learner-layers] [data-image=busybox]')).toBeVisible();
   await teacher.screenshot({ path: testInfo.outputPath('dashboard.png') });
 
-  // A broadcast reaches both learners as a toast.
-  await teacher.getByPlaceholder('Message to everyone').fill('Take a 5 minute break');
+  // A broadcast reaches both learners as a toast; markup in it stays text.
+  const broadcast = 'Take a 5 minute break <img src=x onerror="window.pwned=2">';
+  await teacher.getByPlaceholder('Message to everyone').fill(broadcast);
   await teacher.getByRole('button', { name: 'Send' }).first().click();
-  for (const page of [ana, ben])
-    await expect(page.getByRole('status').filter({ hasText: 'Take a 5 minute break' })).toBeVisible();
+  for (const page of [ana, ben]) {
+    await expect(page.getByRole('status').filter({ hasText: broadcast })).toBeVisible();
+    expect(await page.getByRole('status').locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  }
 
   // Reset Ben's sandbox: he gets a fresh one.
   const benTerminal = await ben.getByTestId('terminal').getAttribute('data-terminal-id');
