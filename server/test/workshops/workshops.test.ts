@@ -235,6 +235,11 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
       learnerId: ana.id,
     });
     expect(mirror.ok && mirror.value.terminals.map((x) => x.terminalId)).toEqual([t.value.terminalId]);
+    // Another instructor may not watch her terminal.
+    const leeSocket = lee.socket();
+    const refusedMirror = await emitAck(leeSocket, 'mirror:open', { workshopId: workshop.id, learnerId: ana.id });
+    expect(refusedMirror).toMatchObject({ ok: false, error: { code: 'not_yours' } });
+    leeSocket.close();
     let mirrored = '';
     watcher.on('mirror:output', (o) => (mirrored += o.data));
     terminal.type('docker version\n');
@@ -249,6 +254,16 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
     expect(me.lastCommand?.commandLine).toBe('docker version');
     expect(me.engine).toMatchObject({ images: 0, containers: 0 });
     expect(me.current?.stepId).not.toBe('your-engine');
+
+    // Extending the workshop gives every learner's sandbox the same extra time.
+    const current = async () =>
+      ((await (await ana.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView }).sandbox;
+    const before = await current();
+    const w0 = (await (await kim.call('GET', `/api/workshops/${workshop.id}`)).json()) as { endsAt: string };
+    expect((await kim.call('POST', `/api/workshops/${workshop.id}/extend`, { minutes: 10 })).status).toBe(200);
+    const w1 = (await (await kim.call('GET', `/api/workshops/${workshop.id}`)).json()) as { endsAt: string };
+    expect(Date.parse(w1.endsAt) - Date.parse(w0.endsAt)).toBe(10 * 60_000);
+    expect(Date.parse((await current()).expiresAt) - Date.parse(before.expiresAt)).toBe(10 * 60_000);
 
     // A message reaches the learner's page as a toast.
     const toast = new Promise<{ message: string; from?: string }>((resolve) => socket.once('toast', resolve));
