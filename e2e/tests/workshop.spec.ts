@@ -109,10 +109,19 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   // Reset Ben's sandbox: he gets a fresh one.
   const benTerminal = await ben.getByTestId('terminal').getAttribute('data-terminal-id');
   await teacher.getByRole('button', { name: evil }).click();
+  await expect(teacher.getByTestId('mirror')).toHaveAttribute('data-terminal-id', benTerminal!);
   await teacher.getByRole('button', { name: 'Reset sandbox' }).click();
   await teacher.getByRole('dialog').getByRole('button', { name: 'Reset sandbox' }).click();
   await expect(ben.getByTestId('terminal')).not.toHaveAttribute('data-terminal-id', benTerminal!, { timeout: 60_000 });
   await expect(ready(ben)).toBeVisible({ timeout: 60_000 });
+  // The open mirror follows him to the new sandbox's terminal.
+  const benNew = await ben.getByTestId('terminal').getAttribute('data-terminal-id');
+  await expect(teacher.getByTestId('mirror')).toHaveAttribute('data-terminal-id', benNew!);
+  await ben.locator('[data-testid=terminal][data-ready=true] textarea').first().focus();
+  await ben.keyboard.type('echo after-reset-$((2*21))\n');
+  await expect(teacher.locator('[data-testid=mirror] .xterm-rows')).toContainText('after-reset-42', {
+    timeout: 30_000,
+  });
 
   // End: sandboxes are destroyed, learners are told, results list both learners' steps.
   await teacher.getByRole('button', { name: 'End workshop' }).click();

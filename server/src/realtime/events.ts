@@ -78,6 +78,12 @@ export interface InstructorServerToClientEvents {
   'dashboard:update': (snapshot: DashboardSnapshot) => void;
   /** Output of a learner's terminal, mirrored read-only. */
   'mirror:output': (o: { terminalId: string; data: string }) => void;
+  /** The mirrored learner opened terminals (with their scrollback) or lost some (closed, or a reset). */
+  'mirror:terminals': (o: {
+    learnerId: string;
+    added: { terminalId: string; scrollback: string }[];
+    removed: string[];
+  }) => void;
 }
 
 export interface InstructorClientToServerEvents {

@@ -25,6 +25,8 @@ const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const WatchReq = z.object({ workshopId: Id });
 const MirrorReq = z.object({ workshopId: Id, learnerId: Id });
 const PUSH_DEBOUNCE_MS = 250;
+/** How often an open mirror looks for the learner's new terminals (a reset, another tab). */
+const MIRROR_FOLLOW_MS = 1000;
 const ENROLLMENT_TTL_MS = 5000;
 
 export const workshopRoom = (workshopId: string) => `workshop:${workshopId}`;
@@ -99,7 +101,8 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
   });
 
   nsp.on('connection', (socket) => {
-    const mirrors = new Map<string, { terminalId: string; viewer: Viewer }[]>(); // learnerId → viewers
+    // learnerId → the terminals watched, and the timer that follows new ones.
+    const mirrors = new Map<string, { viewers: Map<string, Viewer>; follow: NodeJS.Timeout }>();
     const who = async () => {
       const found = await deps.engine.db.instructor.findUnique({ where: { id: socket.data.instructorId } });
       if (!found) throw new Error('your instructor account no longer exists');
@@ -125,8 +128,34 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     });
 
     const closeMirror = (learnerId: string) => {
-      for (const m of mirrors.get(learnerId) ?? []) deps.engine.terminals.get(m.terminalId)?.detach(m.viewer);
+      const m = mirrors.get(learnerId);
+      if (!m) return;
+      clearInterval(m.follow);
+      for (const [terminalId, viewer] of m.viewers) deps.engine.terminals.get(terminalId)?.detach(viewer);
       mirrors.delete(learnerId);
+    };
+
+    /** Attaches to the learner's terminals not watched yet and lets go of those that are gone. */
+    const sync = (learnerId: string, viewers: Map<string, Viewer>) => {
+      const view = deps.engine.manager.viewFor(learnerId);
+      const now = view ? deps.engine.terminals.forSandbox(view.id) : [];
+      const removed = [...viewers.keys()].filter((id) => !now.some((t) => t.id === id));
+      for (const id of removed) {
+        deps.engine.terminals.get(id)?.detach(viewers.get(id)!);
+        viewers.delete(id);
+      }
+      const added = now
+        .filter((t) => !viewers.has(t.id))
+        .map((t) => {
+          const viewer: Viewer = {
+            readOnly: true,
+            send: (data) => socket.emit('mirror:output', { terminalId: t.id, data }),
+            exit: () => {},
+          };
+          viewers.set(t.id, viewer);
+          return { terminalId: t.id, scrollback: t.attach(viewer) };
+        });
+      return { added, removed };
     };
 
     socket.on('mirror:open', async (req, ack) => {
@@ -134,21 +163,14 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
         const { workshopId, learnerId } = MirrorReq.parse(req);
         await deps.workshops.enrolled(await who(), workshopId, learnerId);
         closeMirror(learnerId);
-        const view = deps.engine.manager.viewFor(learnerId);
-        const terminals = view ? deps.engine.terminals.forSandbox(view.id) : [];
-        const attached = terminals.map((t) => {
-          const viewer: Viewer = {
-            readOnly: true,
-            send: (data) => socket.emit('mirror:output', { terminalId: t.id, data }),
-            exit: () => {},
-          };
-          return { terminalId: t.id, viewer, scrollback: t.attach(viewer) };
-        });
-        mirrors.set(learnerId, attached);
-        ack({
-          ok: true,
-          value: { terminals: attached.map((a) => ({ terminalId: a.terminalId, scrollback: a.scrollback })) },
-        });
+        const viewers = new Map<string, Viewer>();
+        const { added } = sync(learnerId, viewers);
+        const follow = setInterval(() => {
+          const change = sync(learnerId, viewers);
+          if (change.added.length || change.removed.length) socket.emit('mirror:terminals', { learnerId, ...change });
+        }, MIRROR_FOLLOW_MS);
+        mirrors.set(learnerId, { viewers, follow });
+        ack({ ok: true, value: { terminals: added } });
       } catch (err) {
         fail(ack, err);
       }

@@ -246,6 +246,19 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
     await terminal.prompt();
     await expect.poll(() => mirrored, { timeout: 10_000 }).toContain('docker version');
 
+    // A terminal she opens later joins the mirror by itself, with its output.
+    const announced = new Promise<{ learnerId: string; added: { terminalId: string }[] }>((resolve) =>
+      watcher.once('mirror:terminals', resolve),
+    );
+    const t2 = await request<{ terminalId: string }>(socket, 'terminal:open', {
+      sandboxId: sb.value.id,
+      cols: 80,
+      rows: 24,
+    });
+    if (!t2.ok) throw new Error(t2.error.message);
+    expect(await announced).toMatchObject({ learnerId: ana.id, added: [{ terminalId: t2.value.terminalId }] });
+    socket.emit('terminal:close', { terminalId: t2.value.terminalId });
+
     await expect
       .poll(() => updates.at(-1)?.learners[0]?.cells.Docker_Intro?.['your-engine']?.state, { timeout: 20_000 })
       .toBe('done');

@@ -376,6 +376,7 @@ function LearnerPanel({
           workshopId={workshopId}
           learnerId={learner.learnerId}
           label={m.watching(learner.displayName)}
+          m={m}
           onError={onError}
         />
       ) : (
