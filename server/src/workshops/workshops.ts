@@ -292,9 +292,8 @@ export class Workshops {
     });
     if (!already && (await this.db.enrollment.count({ where: { workshopId: row.id } })) >= row.seatLimit)
       throw new WorkshopError(409, 'full', `the workshop is full (${row.seatLimit} seats); ask the instructor`);
-    await this.db.learner.update({ where: { id: learnerId }, data: { displayName } });
-    if (!already)
-      await this.db.enrollment.create({
+    if (!already) {
+      const mine = await this.db.enrollment.create({
         data: {
           id: randomBytes(9).toString('base64url'),
           workshopId: row.id,
@@ -302,6 +301,19 @@ export class Workshops {
           joinedAt: new Date(this.now()),
         },
       });
+      // Two people may take the last seat at once: the first to have joined keeps it.
+      const seated = await this.db.enrollment.findMany({
+        where: { workshopId: row.id },
+        orderBy: [{ joinedAt: 'asc' }, { id: 'asc' }],
+        take: row.seatLimit,
+        select: { id: true },
+      });
+      if (!seated.some((e) => e.id === mine.id)) {
+        await this.db.enrollment.delete({ where: { id: mine.id } });
+        throw new WorkshopError(409, 'full', `the workshop is full (${row.seatLimit} seats); ask the instructor`);
+      }
+    }
+    await this.db.learner.update({ where: { id: learnerId }, data: { displayName } });
     this.emit({ type: 'changed', workshopId: row.id });
     return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]!, locale: row.locale };
   }

@@ -323,6 +323,26 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
     socket.close();
   });
 
+  it('gives the last seats to the first who join when many join at once', async () => {
+    const small = (await (
+      await kim.call('POST', '/api/workshops', { title: 'Small room', lessonIds: ['Docker_Intro'], seatLimit: 3 })
+    ).json()) as { id: string; joinCode: string };
+    expect((await kim.call('POST', `/api/workshops/${small.id}/open`)).status).toBe(200);
+    const crowd = await Promise.all(Array.from({ length: 20 }, () => Learner.join(server.url)));
+    const answers = await Promise.all(
+      crowd.map((l, i) =>
+        l
+          .fetch('/api/join', { method: 'POST', json: { code: small.joinCode, displayName: `P${i}` } })
+          .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } })),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.error?.code)).toEqual(Array(17).fill('full'));
+    const room = (await (await kim.call('GET', `/api/workshops/${small.id}`)).json()) as { learners: number };
+    expect(room.learners).toBe(3);
+    expect((await kim.call('POST', `/api/workshops/${small.id}/end`)).status).toBe(200);
+  });
+
   it('lets a whole class behind one address open the link, but stops guessing codes', async () => {
     const visitor = await Learner.join(server.url);
     // More visits than a class of 30 makes (the join page looks the code up, then joins): none refused.
