@@ -27,6 +27,7 @@ const MirrorReq = z.object({ workshopId: Id, learnerId: Id });
 const PUSH_DEBOUNCE_MS = 250;
 /** How often an open mirror looks for the learner's new terminals (a reset, another tab). */
 const MIRROR_FOLLOW_MS = 1000;
+const SESSION_RECHECK_MS = 60_000;
 const ENROLLMENT_TTL_MS = 5000;
 
 export const workshopRoom = (workshopId: string) => `workshop:${workshopId}`;
@@ -103,11 +104,17 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
   nsp.on('connection', (socket) => {
     // learnerId → the terminals watched, and the timer that follows new ones.
     const mirrors = new Map<string, { viewers: Map<string, Viewer>; follow: NodeJS.Timeout }>();
+    // The session is checked again on every request, and now and then while idle: signing out (or the
+    // session expiring) ends what this connection may see.
     const who = async () => {
-      const found = await deps.engine.db.instructor.findUnique({ where: { id: socket.data.instructorId } });
-      if (!found) throw new Error('your instructor account no longer exists');
-      return { id: found.id, email: found.email, name: found.name, isAdmin: found.isAdmin };
+      const found = await deps.instructors.fromCookieHeader(socket.request.headers.cookie);
+      if (!found || found.id !== socket.data.instructorId)
+        throw Object.assign(new Error('your instructor session has ended; sign in again'), { code: 'signed_out' });
+      return found;
     };
+    const recheck = setInterval(() => {
+      void who().catch(() => socket.disconnect(true));
+    }, SESSION_RECHECK_MS);
     const fail = <T>(ack: unknown, err: unknown) => {
       if (typeof ack === 'function')
         (ack as Ack<T>)({
@@ -182,6 +189,7 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     });
 
     socket.on('disconnect', () => {
+      clearInterval(recheck);
       for (const learnerId of [...mirrors.keys()]) closeMirror(learnerId);
     });
   });

@@ -124,8 +124,16 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
       (await b.call('POST', '/api/instructors/signin', { email: 'KIM@example.com', password: PASSWORD })).status,
     ).toBe(200);
     expect((await b.call('GET', '/api/instructors/me')).status).toBe(200);
+    const s = b.socket();
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
     expect((await b.call('POST', '/api/instructors/signout')).status).toBe(200);
     expect((await b.call('GET', '/api/instructors/me')).status).toBe(401);
+    // A connection made before signing out may ask for nothing more.
+    expect(await emitAck(s, 'dashboard:watch', { workshopId: 'anything' })).toMatchObject({
+      ok: false,
+      error: { code: 'signed_out' },
+    });
+    s.close();
 
     const guesser = await Browser.open(server.url);
     const statuses: number[] = [];
