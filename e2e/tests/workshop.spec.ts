@@ -55,6 +55,15 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   const code = (await teacher.getByTestId('join-code').innerText()).trim();
   expect(code).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
 
+  // A Korean browser gets the join page in Korean.
+  const korean = await (await browser.newContext({ locale: 'ko-KR' })).newPage();
+  await korean.goto(`/join/${code}`);
+  await expect(korean.getByRole('heading', { name: '“Containers 101”에 참여' })).toBeVisible();
+  await expect(korean.getByLabel('강사에게 보일 이름')).toBeVisible();
+  await expect(korean.getByRole('button', { name: '참여하기' })).toBeVisible();
+  expect(await violations(korean)).toEqual([]);
+  await korean.context().close();
+
   // Two learners join with the code; one name tries to inject markup.
   const ana = await learnerJoins(browser, code, 'Ana');
   const evil = '<img src=x onerror="window.pwned=1">Ben';

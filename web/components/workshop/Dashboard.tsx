@@ -75,13 +75,20 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
         else setError(r.error.message);
       });
     s.on('connect', watch);
+    // The server ends the connection when the instructor session has ended: sign in again.
+    s.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') router.replace('/instructor');
+    });
+    s.on('connect_error', (err) => {
+      if (/unauthorized/.test(err.message)) router.replace('/instructor');
+    });
     s.on('dashboard:update', (snap) => {
       setSnapshot(snap);
     });
     return () => {
       s.disconnect();
     };
-  }, [workshopId, loadDetail]);
+  }, [workshopId, loadDetail, router]);
 
   const act = async (path: string, body?: unknown, done?: string) => {
     setError(null);
