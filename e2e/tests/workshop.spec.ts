@@ -46,6 +46,14 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await expect(teacher.getByRole('heading', { name: 'Your workshops' })).toBeVisible();
   expect(await violations(teacher)).toEqual([]);
 
+  // With two lessons chosen, their order can be changed by keyboard-reachable buttons.
+  await teacher.getByRole('checkbox', { name: /Docker Layers/ }).check();
+  const order = teacher.getByRole('list', { name: 'Order of the lessons' }).getByRole('listitem');
+  await expect(order).toHaveText([/^Docker Intro/, /^Docker Layers/]);
+  await teacher.getByRole('button', { name: /^Move Docker Layers.* up$/ }).click();
+  await expect(order).toHaveText([/^Docker Layers/, /^Docker Intro/]);
+  expect(await violations(teacher)).toEqual([]);
+  await teacher.getByRole('checkbox', { name: /Docker Layers/ }).uncheck();
   await teacher.getByLabel('Title').fill('Containers 101');
   await teacher.getByLabel('Seats').fill('3');
   await teacher.getByRole('button', { name: 'Create workshop' }).click();

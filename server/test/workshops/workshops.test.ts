@@ -333,8 +333,15 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
 
   it('gives the last seats to the first who join when many join at once', async () => {
     const small = (await (
-      await kim.call('POST', '/api/workshops', { title: 'Small room', lessonIds: ['Docker_Intro'], seatLimit: 3 })
-    ).json()) as { id: string; joinCode: string };
+      await kim.call('POST', '/api/workshops', {
+        title: 'Small room',
+        lessonIds: ['Docker_Layers', 'Docker_Intro'],
+        seatLimit: 3,
+        startsAt: '2030-01-02T09:00:00.000Z',
+        durationMinutes: 90,
+      })
+    ).json()) as { id: string; joinCode: string; endsAt: string };
+    expect(small.endsAt).toBe('2030-01-02T10:30:00.000Z'); // a given start fixes the end
     expect((await kim.call('POST', `/api/workshops/${small.id}/open`)).status).toBe(200);
     const crowd = await Promise.all(Array.from({ length: 20 }, () => Learner.join(server.url)));
     const answers = await Promise.all(
@@ -344,7 +351,11 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
           .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } })),
       ),
     );
-    expect(answers.filter((a) => a.status === 200)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 200).map((a) => (a.body as { lessonId?: string }).lessonId)).toEqual(
+      Array(3).fill('Docker_Layers'), // the workshop's first lesson, in the instructor's order
+    );
+    const order = (await (await kim.call('GET', `/api/workshops/${small.id}/results`)).json()) as WorkshopResults;
+    expect(order.lessons.map((l) => l.id)).toEqual(['Docker_Layers', 'Docker_Intro']);
     expect(answers.filter((a) => a.status === 409).map((a) => a.body.error?.code)).toEqual(Array(17).fill('full'));
     const room = (await (await kim.call('GET', `/api/workshops/${small.id}`)).json()) as { learners: number };
     expect(room.learners).toBe(3);

@@ -18,6 +18,12 @@ type Workshop = {
 };
 type Me = { email: string; name: string; isAdmin: boolean };
 
+const swap = <T,>(xs: T[], i: number, j: number): T[] => {
+  const out = [...xs];
+  [out[i], out[j]] = [out[j]!, out[i]!];
+  return out;
+};
+
 export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { id: string; title: Localized }[] }) {
   const m = workshopMessages(locale);
   const router = useRouter();
@@ -25,6 +31,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
   const [workshops, setWorkshops] = useState<Workshop[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [invitation, setInvitation] = useState<string | null>(null);
+  const [startsAt, setStartsAt] = useState('');
   const [form, setForm] = useState({
     title: '',
     lessonIds: lessons.slice(0, 1).map((l) => l.id),
@@ -49,7 +56,9 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
     e.preventDefault();
     setError(null);
     try {
-      const w = await api<Workshop>('POST', '/api/workshops', form);
+      // The browser's local time, sent as an instant.
+      const start = startsAt ? { startsAt: new Date(startsAt).toISOString() } : {};
+      const w = await api<Workshop>('POST', '/api/workshops', { ...form, ...start });
       router.push(`/instructor/workshops/${w.id}`);
     } catch (err) {
       setError((err as Error).message);
@@ -133,6 +142,36 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
                 {l.title[locale]}
               </label>
             ))}
+            {form.lessonIds.length > 1 && (
+              <ol className={styles.lessonOrder} aria-label={m.lessonOrder}>
+                {form.lessonIds.map((id, i) => {
+                  const title = lessons.find((l) => l.id === id)?.title[locale] ?? id;
+                  return (
+                    <li key={id}>
+                      {title}{' '}
+                      <button
+                        type="button"
+                        className="small-button"
+                        aria-label={m.moveUp(title)}
+                        disabled={i === 0}
+                        onClick={() => setForm({ ...form, lessonIds: swap(form.lessonIds, i, i - 1) })}
+                      >
+                        ↑
+                      </button>{' '}
+                      <button
+                        type="button"
+                        className="small-button"
+                        aria-label={m.moveDown(title)}
+                        disabled={i === form.lessonIds.length - 1}
+                        onClick={() => setForm({ ...form, lessonIds: swap(form.lessonIds, i, i + 1) })}
+                      >
+                        ↓
+                      </button>
+                    </li>
+                  );
+                })}
+              </ol>
+            )}
           </fieldset>
           <div className={styles.formRow}>
             <label>
@@ -165,6 +204,19 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
               </select>
             </label>
           </div>
+          <label>
+            {m.startsAt}
+            <input
+              type="datetime-local"
+              name="startsAt"
+              value={startsAt}
+              onChange={(e) => setStartsAt(e.target.value)}
+              aria-describedby="starts-help"
+            />
+            <span id="starts-help" className="muted small">
+              {m.startsAtHelp}
+            </span>
+          </label>
           <label className={styles.inline}>
             <input
               type="checkbox"
