@@ -171,4 +171,5 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await expect(results.locator('tr[data-learner="Ana"] td[data-step="your-engine"]')).toHaveText(/^\d+ s$|min/);
   await expect(results.getByRole('rowheader', { name: evil })).toBeVisible();
   expect(await violations(teacher)).toEqual([]);
+  await teacher.screenshot({ path: testInfo.outputPath('results.png') });
 });

@@ -10,6 +10,12 @@ import { api, ApiError } from '../../lib/api';
 import { duration, workshopMessages } from './messages';
 import styles from './workshop.module.css';
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 export function Results({ workshopId, locale }: { workshopId: string; locale: Locale }) {
   const m = workshopMessages(locale);
   const router = useRouter();
@@ -71,7 +77,10 @@ export function Results({ workshopId, locale }: { workshopId: string; locale: Lo
                       {s.status === 'skipped' || s.status === 'solved' ? (
                         <span className={styles.statusNote}> {m.status[s.status]}</span>
                       ) : s.seconds === null ? (
-                        <span className="muted">{m.status.pending}</span>
+                        <>
+                          <span aria-hidden="true">–</span>
+                          <span className="visually-hidden">{m.status.pending}</span>
+                        </>
                       ) : null}
                     </td>
                   ))}
@@ -82,6 +91,24 @@ export function Results({ workshopId, locale }: { workshopId: string; locale: Lo
                 </tr>
               ))}
             </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">{m.median}</th>
+                {steps.map((s, i) => {
+                  const times = results.learners.flatMap((l) => {
+                    const t = l.steps[i]?.seconds;
+                    return t == null ? [] : [t];
+                  });
+                  return (
+                    <td key={`${s.lessonId}/${s.id}`} data-step={s.id}>
+                      {times.length ? duration(locale, median(times)) : ''}
+                    </td>
+                  );
+                })}
+                <td />
+                <td />
+              </tr>
+            </tfoot>
           </table>
         </div>
       )}

@@ -84,6 +84,7 @@ const messages = {
     nobodyJoined: 'Nobody joined this workshop.',
     stepsDone: 'Steps done',
     totalTime: 'Total time',
+    median: 'Median',
     status: { passed: 'passed', skipped: 'skipped', solved: 'solution shown', pending: 'not finished' },
   },
   ko: {
@@ -168,6 +169,7 @@ const messages = {
     nobodyJoined: '이 워크숍에 참여한 사람이 없습니다.',
     stepsDone: '완료한 단계',
     totalTime: '총 시간',
+    median: '중앙값',
     status: { passed: '통과', skipped: '건너뜀', solved: '풀이 봄', pending: '끝나지 않음' },
   },
 } as const;
