@@ -169,6 +169,7 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
       try {
         const { workshopId, learnerId } = MirrorReq.parse(req);
         await deps.workshops.enrolled(await who(), workshopId, learnerId);
+        if (socket.disconnected) return; // gone while we checked: nothing to attach for
         closeMirror(learnerId);
         const viewers = new Map<string, Viewer>();
         const { added } = sync(learnerId, viewers);
