@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -65,11 +66,38 @@ const emitAck = <T>(socket: InstructorSocket, event: 'dashboard:watch' | 'mirror
     (socket.emit as (e: string, p: unknown, a: (r: never) => void) => void)(event, payload, resolve),
   );
 
-describe.runIf(sandboxesAvailable())('workshops', () => {
+// The whole story on SQLite, and again on PostgreSQL when the test run has one (npm test starts it).
+const PG_URL = process.env.DOCKSIDE_TEST_POSTGRES_URL;
+const pgDb = `dockside_workshops_${process.pid}`;
+async function pgAdmin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+const databases = [
+  { provider: 'SQLite', url: async () => `file:${path.join(dbDir, 'db.sqlite')}`, drop: async () => {} },
+  ...(PG_URL
+    ? [
+        {
+          provider: 'PostgreSQL',
+          url: async () => {
+            await pgAdmin(`CREATE DATABASE ${pgDb}`);
+            const u = new URL(PG_URL);
+            u.pathname = `/${pgDb}`;
+            return u.toString();
+          },
+          drop: () => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`),
+        },
+      ]
+    : []),
+];
+
+describe.runIf(sandboxesAvailable()).each(databases)('workshops on $provider', ({ url, drop }) => {
   beforeAll(async () => {
     server = await startServer({
       DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
-      DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+      DATABASE_URL: await url(),
       DOCKSIDE_POOL_SIZE: '0',
     });
     kim = await Browser.open(server.url);
@@ -78,6 +106,7 @@ describe.runIf(sandboxesAvailable())('workshops', () => {
 
   afterAll(async () => {
     await server?.stop();
+    await drop();
   });
 
   it('makes the first account the admin; later sign-ups need an invitation; weak passwords are refused', async () => {
