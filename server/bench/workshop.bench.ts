@@ -106,6 +106,7 @@ try {
   const toPrompt: number[] = [];
   const toListed: number[] = [];
   const toDone: number[] = [];
+  const toPassed: number[] = [];
   await Promise.all(
     Array.from({ length: LEARNERS }, async (_, i) => {
       await sleep(Math.random() * SPREAD_MS);
@@ -133,11 +134,16 @@ try {
       socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
       for (let w = 0; !seen.has(name) && w < 200; w++) await sleep(25);
       if (seen.has(name)) toListed.push(seen.get(name)! - tJoined);
+      let passedAt = 0; // when the learner's own page hears the step's checks pass
+      socket.on('checks:result', (r) => {
+        if (r.stepId === 'your-engine' && r.stepStatus === 'passed' && !passedAt) passedAt = now();
+      });
       reader.type('docker version\n');
       await reader.prompt(60_000);
       const tRan = now();
       for (let w = 0; !doneSeen.has(name) && w < 400; w++) await sleep(25);
       if (doneSeen.has(name)) toDone.push(doneSeen.get(name)! - tRan);
+      if (passedAt) toPassed.push(passedAt - tRan);
       socket.close();
     }),
   );
@@ -160,6 +166,11 @@ try {
       'dashboard lists a new learner, p95',
       `${pct(toListed, 0.95).toFixed(0)} ms`,
       `after the join call returns (${toListed.length} seen)`,
+    ],
+    [
+      "learner's page hears the check pass, p95",
+      `${pct(toPassed, 0.95).toFixed(0)} ms`,
+      `after the command's prompt returns (${toPassed.length} seen)`,
     ],
     [
       'dashboard shows a step done, p95',

@@ -24,7 +24,7 @@ type Nsp = Namespace<
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const WatchReq = z.object({ workshopId: Id });
 const MirrorReq = z.object({ workshopId: Id, learnerId: Id });
-const PUSH_DEBOUNCE_MS = 250;
+const PUSH_INTERVAL_MS = 100;
 /** How often an open mirror looks for the learner's new terminals (a reset, another tab). */
 const MIRROR_FOLLOW_MS = 1000;
 const SESSION_RECHECK_MS = 60_000;
@@ -53,19 +53,23 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     );
   });
 
-  // Pushes are debounced per workshop, and only built when someone watches.
+  // Pushes are throttled per workshop, and only built when someone watches: the first change in a quiet
+  // room goes out at once, a busy room gets at most one snapshot per interval (with everything so far).
   const pending = new Map<string, NodeJS.Timeout>();
+  const lastPush = new Map<string, number>();
   const push = (workshopId: string) => {
     if (pending.has(workshopId) || !nsp.adapter.rooms.get(workshopRoom(workshopId))?.size) return;
+    const wait = Math.max(0, (lastPush.get(workshopId) ?? 0) + PUSH_INTERVAL_MS - Date.now());
     pending.set(
       workshopId,
       setTimeout(() => {
         pending.delete(workshopId);
+        lastPush.set(workshopId, Date.now());
         void deps.dashboard
           .snapshot(workshopId)
           .then((s) => nsp.to(workshopRoom(workshopId)).emit('dashboard:update', s))
           .catch((err: unknown) => console.error(`dashboard ${workshopId}: ${(err as Error).message}`));
-      }, PUSH_DEBOUNCE_MS),
+      }, wait),
     );
   };
 
@@ -84,6 +88,7 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     if (learnerId) void workshopsOf(learnerId).then((ids) => ids.forEach(push));
   };
 
+  deps.dashboard.onEngineRefreshed = (sandboxId) => learnerChanged(deps.engine.manager.ownerOf(sandboxId));
   deps.engine.listen({
     manager: (learnerId) => learnerChanged(learnerId),
     checks: (learnerId, result) => {

@@ -45,7 +45,10 @@ const ENGINE_TTL_MS = 2000;
 export class DashboardData {
   private lastChecks = new Map<string, ChecksResult>(); // learnerId → latest results
   private lastCommands = new Map<string, CommandEvent & { at: number }>(); // sandboxId → latest
-  private engineCounts = new Map<string, { at: number; value: DashboardLearner['engine'] }>();
+  private engineCounts = new Map<string, { at: number; value: DashboardLearner['engine']; stale: boolean }>();
+  private refreshing = new Map<string, Promise<DashboardLearner['engine']>>();
+  /** Told when a learner's engine counts, refreshed behind a snapshot, turned out different. */
+  onEngineRefreshed: (sandboxId: string) => void = () => {};
 
   constructor(
     private readonly db: Db,
@@ -62,27 +65,44 @@ export class DashboardData {
     this.lastCommands.set(sandboxId, { ...e, at: this.now() });
   }
 
+  /** The engine changed: its counts are asked again, but a snapshot does not wait for them. */
   forgetEngine(sandboxId: string): void {
-    this.engineCounts.delete(sandboxId);
+    const cached = this.engineCounts.get(sandboxId);
+    if (cached) cached.stale = true;
   }
 
+  /** The counts as last known (refreshed in the background when old); only a first look waits. */
   private async engineOf(sandboxId: string): Promise<DashboardLearner['engine']> {
     const cached = this.engineCounts.get(sandboxId);
-    if (cached && this.now() - cached.at < ENGINE_TTL_MS) return cached.value;
-    let value: DashboardLearner['engine'] = null;
-    try {
-      const docker = this.engine.checks.docker(sandboxId);
-      const [images, containers] = await Promise.all([docker.listImages(), docker.listContainers({ all: true })]);
-      value = {
-        images: images.length,
-        containers: containers.length,
-        running: containers.filter((c) => c.State === 'running').length,
-      };
-    } catch {
-      value = null;
-    }
-    this.engineCounts.set(sandboxId, { at: this.now(), value });
-    return value;
+    if (cached && !cached.stale && this.now() - cached.at < ENGINE_TTL_MS) return cached.value;
+    const fresh = this.refresh(sandboxId);
+    return cached ? cached.value : fresh;
+  }
+
+  private refresh(sandboxId: string): Promise<DashboardLearner['engine']> {
+    const running = this.refreshing.get(sandboxId);
+    if (running) return running;
+    const work = (async () => {
+      let value: DashboardLearner['engine'] = null;
+      try {
+        const docker = this.engine.checks.docker(sandboxId);
+        const [images, containers] = await Promise.all([docker.listImages(), docker.listContainers({ all: true })]);
+        value = {
+          images: images.length,
+          containers: containers.length,
+          running: containers.filter((c) => c.State === 'running').length,
+        };
+      } catch {
+        value = null;
+      }
+      const before = this.engineCounts.get(sandboxId);
+      if (this.engineCounts.size > 5000) this.engineCounts.clear(); // sandboxes long gone
+      this.engineCounts.set(sandboxId, { at: this.now(), value, stale: false });
+      if (before && JSON.stringify(before.value) !== JSON.stringify(value)) this.onEngineRefreshed(sandboxId);
+      return value;
+    })().finally(() => this.refreshing.delete(sandboxId));
+    this.refreshing.set(sandboxId, work);
+    return work;
   }
 
   async snapshot(workshopId: string): Promise<DashboardSnapshot> {
