@@ -1,7 +1,7 @@
 // The layer analyzer: the instant view from the engine API (image JSON and history), and file trees per
 // layer from `docker save`, cached on disk by diffID (layers are immutable: a layer shared by ten
 // images is read once).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -37,6 +37,8 @@ export type InstantView = {
   created: string;
   rows: LayerRow[];
   diffIds: string[];
+  /** Whether `rows` pair steps with layers for sure (from the image config, or unambiguous history). */
+  certain: boolean;
 };
 
 export type FullView = InstantView & {
@@ -48,19 +50,39 @@ export type FullView = InstantView & {
 
 type HistoryItem = { Created: number; CreatedBy: string; Size: number; Comment?: string; Tags?: string[] | null };
 
+// Instructions that only change the image config: never a layer, whichever builder ran them.
+const METADATA =
+  /^(CMD|ENTRYPOINT|ENV|LABEL|EXPOSE|USER|VOLUME|STOPSIGNAL|HEALTHCHECK|SHELL|ARG|ONBUILD|MAINTAINER)\b/i;
+const instructionOf = (createdBy: string) =>
+  createdBy.replace(/^\/bin\/sh -c #\(nop\)\s*/, '').replace(/^\|\d+ .*?\/bin\/sh -c /, 'RUN ');
+
 /**
- * Pairs history entries (oldest first) with diffIDs. With the image config, `empty_layer` says which
- * steps have no layer; without it, classic-builder metadata steps ("#(nop)" other than ADD/COPY) and
- * zero-size steps beyond the layer count are taken as empty.
+ * Pairs history entries (oldest first) with diffIDs. The image config's `empty_layer` says which steps
+ * have no layer. Without it: a step with bytes has a layer and a metadata step has none; a zero-byte
+ * RUN, COPY or WORKDIR may or may not (WORKDIR makes a layer only when it creates the directory), which
+ * the layer count settles when all such steps go the same way — `certain` is false when it cannot.
  */
-export function pairHistory(history: HistoryItem[], diffIds: string[], config?: ImageConfig): LayerRow[] {
+export function pairHistory(
+  history: HistoryItem[],
+  diffIds: string[],
+  config?: ImageConfig,
+): { rows: LayerRow[]; certain: boolean } {
   const oldestFirst = [...history].reverse();
   const flags = config?.history?.map((h) => Boolean(h.empty_layer));
-  const guessEmpty = (h: HistoryItem) =>
-    /#\(nop\)/.test(h.CreatedBy) && !/#\(nop\)\s+(ADD|COPY)\b/.test(h.CreatedBy) && h.Size === 0;
-  const empty = flags && flags.length === oldestFirst.length ? flags : oldestFirst.map(guessEmpty);
+  let empty: boolean[];
+  let certain = true;
+  if (flags && flags.length === oldestFirst.length) empty = flags;
+  else {
+    const metadata = oldestFirst.map((h) => h.Size === 0 && METADATA.test(instructionOf(h.CreatedBy)));
+    const sized = oldestFirst.filter((h) => h.Size > 0).length;
+    const open = oldestFirst.filter((h, i) => h.Size === 0 && !metadata[i]).length;
+    // Zero-byte steps are layers only if the count needs them all; otherwise none (the usual case).
+    const openAreLayers = open > 0 && sized + open === diffIds.length;
+    certain = open === 0 || openAreLayers || sized === diffIds.length;
+    empty = oldestFirst.map((h, i) => metadata[i]! || (h.Size === 0 && !openAreLayers));
+  }
   let next = 0;
-  return oldestFirst.map((h, index) => {
+  const rows = oldestFirst.map((h, index) => {
     const isEmpty = empty[index]!;
     const diffId = isEmpty ? null : (diffIds[next++] ?? '(missing)');
     return {
@@ -73,35 +95,53 @@ export function pairHistory(history: HistoryItem[], diffIds: string[], config?: 
       ...(h.Comment ? { comment: h.Comment } : {}),
     };
   });
+  // With the config a disagreement is real ("(missing)"); without it, it means the guess was wrong.
+  return { rows, certain: empty === flags || (certain && next === diffIds.length) };
 }
 
+/** Layer indexes by diffID and image configs by image id, on disk: both are content-addressed. */
 export class LayerCache {
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
-  private file(diffId: string): string {
-    const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
-    if (!hex) throw new Error(`not a diffID: ${diffId}`);
-    return path.join(this.dir, `${hex}.json.gz`);
+  private file(digest: string, suffix: string): string {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    if (!hex) throw new Error(`not a sha256 digest: ${digest}`);
+    return path.join(this.dir, `${hex}${suffix}`);
   }
 
   get(diffId: string): LayerEntry[] | undefined {
-    try {
-      return JSON.parse(gunzipSync(readFileSync(this.file(diffId))).toString('utf8')) as LayerEntry[];
-    } catch {
-      return undefined;
-    }
+    return this.read(this.file(diffId, '.json.gz')) as LayerEntry[] | undefined;
   }
 
   has(diffId: string): boolean {
-    return this.get(diffId) !== undefined;
+    return existsSync(this.file(diffId, '.json.gz'));
   }
 
   put(diffId: string, entries: LayerEntry[]): void {
-    const target = this.file(diffId);
+    this.write(this.file(diffId, '.json.gz'), entries);
+  }
+
+  config(imageId: string): ImageConfig | undefined {
+    return this.read(this.file(imageId, '.config.json.gz')) as ImageConfig | undefined;
+  }
+
+  putConfig(imageId: string, config: ImageConfig): void {
+    this.write(this.file(imageId, '.config.json.gz'), { history: config.history, rootfs: config.rootfs });
+  }
+
+  private read(file: string): unknown {
+    try {
+      return JSON.parse(gunzipSync(readFileSync(file)).toString('utf8'));
+    } catch {
+      return undefined; // missing, or torn by a crash: read again from the engine
+    }
+  }
+
+  private write(target: string, value: unknown): void {
     const tmp = `${target}.${process.pid}.tmp`;
-    writeFileSync(tmp, gzipSync(JSON.stringify(entries)));
+    writeFileSync(tmp, gzipSync(JSON.stringify(value)));
     renameSync(tmp, target);
   }
 }
@@ -109,33 +149,44 @@ export class LayerCache {
 export class LayerAnalyzer {
   constructor(private readonly cache: LayerCache) {}
 
+  /**
+   * The layers from the engine API alone, without reading any layer. When the history cannot say which
+   * steps made layers (and the image config is not cached yet), it reads the export once to be right.
+   */
   async instant(docker: Docker, image: string): Promise<InstantView> {
+    const view = await this.fromHistory(docker, image);
+    return view.certain ? view : (await this.indexed(docker, view.id)).instant;
+  }
+
+  private async fromHistory(docker: Docker, image: string): Promise<InstantView> {
     const img = docker.getImage(image);
     const [info, history] = await Promise.all([img.inspect(), img.history() as Promise<HistoryItem[]>]);
     const diffIds = info.RootFS?.Layers ?? [];
-    return {
-      id: info.Id,
-      tags: info.RepoTags ?? [],
-      size: info.Size,
-      created: info.Created,
-      diffIds,
-      rows: pairHistory(history, diffIds),
-    };
+    const { rows, certain } = pairHistory(history, diffIds, this.cache.config(info.Id));
+    return { id: info.Id, tags: info.RepoTags ?? [], size: info.Size, created: info.Created, diffIds, rows, certain };
   }
 
-  /** Every layer's file index; reads `docker save` only for layers not in the cache. */
+  /**
+   * Every layer's file index; reads `docker save` only for layers not in the cache, or for the image
+   * config when the history alone cannot say which steps made layers.
+   */
   async indexed(docker: Docker, image: string): Promise<{ instant: InstantView; layers: LayerIndex[] }> {
-    const instant = await this.instant(docker, image);
-    if (!instant.diffIds.every((d) => this.cache.has(d)) || instant.rows.some((r) => r.diffId === '(missing)')) {
+    const instant = await this.fromHistory(docker, image);
+    const cached = new Map(instant.diffIds.map((d) => [d, this.cache.get(d)]));
+    if (!instant.certain || [...cached.values()].some((entries) => entries === undefined)) {
       const save = (await docker.getImage(instant.id).get()) as unknown as Readable;
-      const index = await indexSaveTar(save, (d) => this.cache.has(d));
-      for (const [diffId, entries] of index.layers) this.cache.put(diffId, entries);
+      const index = await indexSaveTar(save, (d) => cached.get(d) !== undefined);
+      for (const [diffId, entries] of index.layers) {
+        this.cache.put(diffId, entries);
+        cached.set(diffId, entries);
+      }
       if (index.config) {
+        this.cache.putConfig(instant.id, index.config);
         const history = (await docker.getImage(instant.id).history()) as HistoryItem[];
-        instant.rows = pairHistory(history ?? [], instant.diffIds, index.config);
+        Object.assign(instant, pairHistory(history ?? [], instant.diffIds, index.config));
       }
     }
-    const layers = instant.diffIds.map((diffId) => ({ diffId, entries: this.cache.get(diffId) ?? [] }));
+    const layers = instant.diffIds.map((diffId) => ({ diffId, entries: cached.get(diffId) ?? [] }));
     return { instant, layers };
   }
 

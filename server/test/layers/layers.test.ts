@@ -138,6 +138,31 @@ describe.runIf(sandboxesAvailable())('layer analyzer with a real engine', () => 
     ]);
   });
 
+  it('pairs zero-byte steps with their layers: a WORKDIR that made its directory has one, a repeated one not', async () => {
+    await put('/workspace/note.txt', 'hello\n');
+    await put(
+      '/workspace/workdir.Dockerfile',
+      'FROM busybox\nWORKDIR /made\nCOPY note.txt .\nRUN echo ran > ran.txt\nWORKDIR /made\nCMD ["cat", "note.txt"]\n',
+    );
+    await shell('docker build -q -t workdir -f /workspace/workdir.Dockerfile /workspace', 'sha256:');
+    const { images } = await get<{ images: Image[] }>(api('/images'));
+    const image = images.find((i) => i.tags.includes('workdir:latest'))!;
+    expect(image.diffIds).toHaveLength(4); // busybox, WORKDIR /made, COPY, RUN
+
+    // The first view of a new image, before anything read its layers.
+    type Rows = { rows: { diffId: string | null; createdBy: string }[] };
+    const instant = await get<Rows>(api(`/images/${image.id}/layers`));
+    const layerOf = (rows: Rows['rows'], text: RegExp) =>
+      rows.filter((r) => text.test(r.createdBy)).map((r) => (r.diffId ? image.diffIds.indexOf(r.diffId) : null));
+    expect(layerOf(instant.rows, /WORKDIR/)).toEqual([1, null]);
+    expect(layerOf(instant.rows, /COPY/)).toEqual([2]);
+    expect(layerOf(instant.rows, /echo ran/)).toEqual([3]);
+    expect((await get<Rows>(api(`/images/${image.id}/analysis`))).rows).toEqual(instant.rows);
+
+    const copied = await get<{ files: LayerFile[] }>(api(`/images/${image.id}/layers/2/files?mode=changes`));
+    expect(copied.files.map((f) => [f.path, f.change])).toEqual([['made/note.txt', 'A']]);
+  });
+
   it("shows a container's thin read-write layer", async () => {
     await shell('docker run --name scratchpad waste sh -c "echo note > /data/note; rm /data/keep"');
     const c = await get<{ sizeRw: number; changes: { path: string; kind: string }[] }>(
