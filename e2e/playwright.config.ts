@@ -32,6 +32,7 @@ export default defineConfig({
       ],
     },
     trace: 'off',
+    screenshot: 'only-on-failure',
   },
   webServer: {
     command: 'npx tsx server/src/main.ts',

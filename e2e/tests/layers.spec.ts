@@ -23,6 +23,8 @@ test('the Layers tab shows a freshly built image without a reload, and a layerâ€
   const myapp = page.locator('[data-image=myapp]');
   await expect(myapp).toBeVisible({ timeout: 120_000 });
   await expect(myapp).toContainText('shares layers with');
+  // Both builds done, so the list stops changing under the clicks below.
+  await expect(page.locator('[data-image=waste]')).toBeVisible({ timeout: 120_000 });
   await myapp.click();
 
   // The stack: python's layers shared with python:3-slim, the app's own layers on top.

@@ -41,7 +41,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
   const [details, setDetails] = useState<Record<string, Detail>>({});
   const [selection, setSelection] = useState<Selection>(null);
   const [mode, setMode] = useState<'changes' | 'upto'>('changes');
-  const [files, setFiles] = useState<FileRow[] | null>(null);
+  const [loaded, setLoaded] = useState<{ url: string; rows: FileRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<{ layer: number; change: 'A' | 'M' | 'D' }[] | null>(null);
@@ -119,27 +119,31 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
     if (compared) void loadDetail(compared);
   }, [selected, compared, loadDetail, version]);
 
-  // The files of the chosen layer or container.
-  useEffect(() => {
-    setFiles(null);
-    if (!selection || !selected) return;
-    let cancelled = false;
-    const url =
-      selection.kind === 'layer'
+  // The files of the chosen layer or container. A layer's files never change (image ids are content
+  // digests), so engine events refetch only a container's; the last list stays up while the next loads.
+  const filesUrl =
+    selection && selected
+      ? selection.kind === 'layer'
         ? `${base}/images/${selected.id}/layers/${selection.layer}/files?mode=${mode}`
-        : `${base}/containers/${selection.id}/changes`;
-    void api<{ files?: FileRow[]; changes?: { path: string; kind: 'A' | 'C' | 'D' }[] }>('GET', url)
+        : `${base}/containers/${selection.id}/changes`
+      : null;
+  const refresh = selection?.kind === 'container' ? version : 0;
+  useEffect(() => {
+    if (!filesUrl) return;
+    let cancelled = false;
+    void api<{ files?: FileRow[]; changes?: { path: string; kind: 'A' | 'C' | 'D' }[] }>('GET', filesUrl)
       .then((r) => {
         if (cancelled) return;
-        setFiles(
-          r.files ?? (r.changes ?? []).map((c) => ({ path: c.path.replace(/^\//, ''), size: 0, change: c.kind })),
-        );
+        const rows =
+          r.files ?? (r.changes ?? []).map((c) => ({ path: c.path.replace(/^\//, ''), size: 0, change: c.kind }));
+        setLoaded({ url: filesUrl, rows });
       })
       .catch((err: unknown) => !cancelled && setError(m.error((err as Error).message)));
     return () => {
       cancelled = true;
     };
-  }, [selection, selected, mode, base, m, version]);
+  }, [filesUrl, refresh, m]);
+  const files = loaded && loaded.url === filesUrl ? loaded.rows : null;
 
   const findPath = async () => {
     if (!selected || !search.trim()) return;
