@@ -2,14 +2,14 @@
 
 import { useRouter } from 'next/navigation';
 import type { Locale } from '@dockside/lessons';
-import { LOCALE_COOKIE } from '../lib/i18n';
+import { rememberLocale } from '../lib/i18n';
 
 const NAMES: Record<Locale, string> = { en: 'English', ko: '한국어' };
 
 export function LanguageSwitch({ current, label }: { current: Locale; label: string }) {
   const router = useRouter();
   const choose = (locale: Locale) => {
-    document.cookie = `${LOCALE_COOKIE}=${locale}; Path=/; Max-Age=31536000; SameSite=Lax`;
+    rememberLocale(locale);
     router.refresh();
   };
   return (

@@ -3,6 +3,12 @@ import type { Locale } from '@dockside/lessons';
 
 export const LOCALE_COOKIE = 'dockside_lang';
 
+/** In the browser: remembers a language for a year; `unlessChosen` keeps an earlier choice. */
+export function rememberLocale(locale: Locale, { unlessChosen = false } = {}): void {
+  if (unlessChosen && document.cookie.split('; ').some((c) => c.startsWith(`${LOCALE_COOKIE}=`))) return;
+  document.cookie = `${LOCALE_COOKIE}=${locale}; Path=/; Max-Age=31536000; SameSite=Lax`;
+}
+
 const messages = {
   en: {
     tagline: 'Learn containers by doing: a real Docker Engine of your own, right in the browser.',

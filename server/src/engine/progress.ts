@@ -1,11 +1,9 @@
 // Lesson progress: which steps a learner has passed, skipped or solved, written as each one changes.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
-import type { StepStatus } from '../realtime/events';
+import { isStepDone, type StepStatus } from '../realtime/events';
 
 export type StepProgress = { status: StepStatus; startedAt: string; completedAt: string | null };
-
-const DONE: StepStatus[] = ['passed', 'skipped', 'solved'];
 
 export class ProgressStore {
   constructor(private readonly db: Db) {}
@@ -40,10 +38,9 @@ export class ProgressStore {
   async set(learnerId: string, lessonId: string, stepId: string, status: StepStatus): Promise<StepStatus> {
     const key = { learnerId_lessonId_stepId: { learnerId, lessonId, stepId } };
     const existing = await this.db.lessonProgress.findUnique({ where: key });
-    if (existing && DONE.includes(existing.status as StepStatus) && !DONE.includes(status))
-      return existing.status as StepStatus;
+    if (existing && isStepDone(existing.status) && !isStepDone(status)) return existing.status as StepStatus;
     if (existing?.status === status) return status;
-    const completedAt = DONE.includes(status) ? new Date() : null;
+    const completedAt = isStepDone(status) ? new Date() : null;
     await this.db.lessonProgress.upsert({
       where: key,
       create: { id: randomBytes(12).toString('base64url'), learnerId, lessonId, stepId, status, completedAt },

@@ -1,6 +1,7 @@
 // Lessons and progress: the catalogue, one lesson for the player, hints, solutions, skips.
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
+import { isStepDone } from '../realtime/events';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
 import { parse, type Route } from './router';
@@ -57,11 +58,10 @@ export const lessonRoutes: Route<ApiDeps>[] = [
     path: /^\/api\/progress$/,
     handle: async ({ learnerId }, { lessons, engine }) => {
       const rows = await engine.progress.forLearner(learnerId);
-      const done = new Set(['passed', 'skipped', 'solved']);
       const all = lessons();
       const summary = all.map((lesson) => {
         const mine = rows.filter((r) => r.lessonId === lesson.id);
-        const finished = new Set(mine.filter((r) => done.has(r.status)).map((r) => r.stepId));
+        const finished = new Set(mine.filter((r) => isStepDone(r.status)).map((r) => r.stepId));
         const next = lesson.steps.find((s) => !finished.has(s.id));
         return {
           lessonId: lesson.id,
@@ -82,8 +82,7 @@ export const lessonRoutes: Route<ApiDeps>[] = [
     handle: async ({ learnerId, params }, { lessons, engine }) => {
       const lesson = findLesson(lessons(), params[0]!);
       const steps = await engine.progress.forLesson(learnerId, lesson.id);
-      const done = new Set(['passed', 'skipped', 'solved']);
-      const current = lesson.steps.find((s) => !done.has(steps[s.id]?.status ?? 'pending')) ?? lesson.steps.at(-1)!;
+      const current = lesson.steps.find((s) => !isStepDone(steps[s.id]?.status)) ?? lesson.steps.at(-1)!;
       return { lessonId: lesson.id, steps, currentStepId: current.id };
     },
   },

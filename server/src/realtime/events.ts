@@ -20,6 +20,9 @@ export type CheckStatus = 'pending' | 'passed' | 'failed';
 /** A check's outcome; a failed one says what is missing, in both languages (the page shows its own). */
 export type CheckResultView = { id: string; status: CheckStatus; hint?: { en: string; ko: string } };
 export type StepStatus = 'pending' | 'working' | 'passed' | 'skipped' | 'solved';
+/** A step the learner is through: its checks passed, or they skipped it or took the solution. */
+export const isStepDone = (status: string | undefined): boolean =>
+  status === 'passed' || status === 'skipped' || status === 'solved';
 
 export interface ServerToClientEvents {
   'session:ready': (info: { learnerId: string }) => void;

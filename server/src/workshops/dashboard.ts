@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import type { ChecksResult } from '../engine/checkRunner';
 import type { Engine } from '../engine/engine';
 import type { CommandEvent } from '../engine/shellIntegration';
-import type { SandboxPhase, StepStatus } from '../realtime/events';
+import { isStepDone, type SandboxPhase, type StepStatus } from '../realtime/events';
 
 export type CellState = 'done' | 'working' | 'stuck' | 'pending';
 
@@ -37,7 +37,6 @@ export type DashboardSnapshot = {
   medianStepSeconds: number | null;
 };
 
-const DONE: string[] = ['passed', 'skipped', 'solved'];
 const STUCK_FACTOR = 2;
 const STUCK_MIN_SECONDS = 120;
 const ENGINE_TTL_MS = 2000;
@@ -120,7 +119,7 @@ export class DashboardData {
 
     const finished = enrollments.flatMap((e) =>
       e.learner.progress
-        .filter((p) => DONE.includes(p.status) && p.completedAt)
+        .filter((p) => isStepDone(p.status) && p.completedAt)
         .map((p) => (p.completedAt!.getTime() - p.startedAt.getTime()) / 1000),
     );
     const medianStepSeconds = finished.length ? median(finished) : null;
@@ -142,7 +141,7 @@ export class DashboardData {
             const status = (p?.status ?? 'pending') as StepStatus | 'pending';
             let state: CellState = 'pending';
             let seconds: number | null = null;
-            if (p && DONE.includes(p.status)) {
+            if (p && isStepDone(p.status)) {
               state = 'done';
               done++;
               seconds = p.completedAt ? Math.round((p.completedAt.getTime() - p.startedAt.getTime()) / 1000) : null;

@@ -5,11 +5,10 @@ import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
 import { t } from '../../lib/i18n';
-import type { StepStatus } from '../../lib/socket';
+import { isStepDone, type StepStatus } from '../../lib/socket';
 import type { PlayerLesson } from './types';
 
 type Progress = Record<string, { status: StepStatus; startedAt: string; completedAt: string | null }>;
-const DONE: StepStatus[] = ['passed', 'skipped', 'solved'];
 
 const duration = (from: string, to: string | null) => {
   if (!to) return '—';
@@ -23,7 +22,7 @@ export function FinishSummary({ lesson, locale }: { lesson: PlayerLesson; locale
   useEffect(() => {
     void api<{ steps: Progress }>('GET', `/api/progress/${lesson.id}`).then((p) => setSteps(p.steps));
   }, [lesson.id]);
-  const passed = steps ? lesson.steps.filter((s) => DONE.includes(steps[s.id]?.status ?? 'pending')).length : 0;
+  const passed = steps ? lesson.steps.filter((s) => isStepDone(steps[s.id]?.status)).length : 0;
   return (
     <main className="home finish">
       <h1>

@@ -8,6 +8,7 @@ import type { Locale, Localized } from '@dockside/lessons';
 import { api } from '../../lib/api';
 import { t } from '../../lib/i18n';
 import {
+  isStepDone,
   openSocket,
   type CheckResultView,
   type DocksideSocket,
@@ -27,7 +28,6 @@ const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 
-const DONE: StepStatus[] = ['passed', 'skipped', 'solved'];
 type Toast = { id: number; message: string; from?: string };
 type Tab = string; // `term:<key>` | 'editor' | 'layers'
 type TermSlot = { key: string; id?: string };
@@ -253,7 +253,7 @@ export function LessonPlayer({
     go(stepIndex + 1);
   };
 
-  const doneCount = lesson.steps.filter((s) => DONE.includes(statuses[s.id] ?? 'pending')).length;
+  const doneCount = lesson.steps.filter((s) => isStepDone(statuses[s.id])).length;
   const stepStatus = statuses[step.id] ?? 'pending';
   const isLast = stepIndex === lesson.steps.length - 1;
   const tabs = useMemo(
@@ -296,7 +296,7 @@ export function LessonPlayer({
               <li key={s.id} data-status={st}>
                 <button type="button" aria-current={i === stepIndex ? 'step' : undefined} onClick={() => go(i)}>
                   <span className="step-mark" aria-hidden="true">
-                    {DONE.includes(st) ? '✓' : i === stepIndex ? '▸' : '○'}
+                    {isStepDone(st) ? '✓' : i === stepIndex ? '▸' : '○'}
                   </span>
                   {s.title[locale]}
                   <span className="visually-hidden"> — {m.status[st]}</span>
@@ -309,7 +309,7 @@ export function LessonPlayer({
       <article className="step" aria-labelledby="step-title" data-step-id={step.id} data-status={stepStatus}>
         <h2 id="step-title" ref={stepHeading} tabIndex={-1}>
           {step.title[locale]}
-          {DONE.includes(stepStatus) && <span className="step-badge"> ✓ {m.status[stepStatus]}</span>}
+          {isStepDone(stepStatus) && <span className="step-badge"> ✓ {m.status[stepStatus]}</span>}
         </h2>
         <StepView
           markdown={withoutTitle(step.body[locale])}
@@ -342,7 +342,7 @@ export function LessonPlayer({
               {m.solution}
             </button>
           )}
-          {!DONE.includes(stepStatus) && !isLast && (
+          {!isStepDone(stepStatus) && !isLast && (
             <button type="button" className="small-button" onClick={() => void skip()}>
               {m.skip}
             </button>
@@ -363,7 +363,7 @@ export function LessonPlayer({
         ) : (
           <button
             type="button"
-            className={DONE.includes(stepStatus) ? 'primary' : undefined}
+            className={isStepDone(stepStatus) ? 'primary' : undefined}
             onClick={() => go(stepIndex + 1)}
           >
             {m.next} →

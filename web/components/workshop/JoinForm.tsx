@@ -4,7 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
-import { LOCALE_COOKIE } from '../../lib/i18n';
+import { rememberLocale } from '../../lib/i18n';
 import { workshopMessages } from './messages';
 import styles from './workshop.module.css';
 
@@ -31,8 +31,7 @@ export function JoinForm({ code: initial, locale }: { code?: string; locale: Loc
     try {
       const r = await api<{ lessonId: string; locale: Locale }>('POST', '/api/join', { code, displayName: name });
       // The workshop's language, unless this browser already chose one.
-      if (!document.cookie.split('; ').some((c) => c.startsWith(`${LOCALE_COOKIE}=`)))
-        document.cookie = `${LOCALE_COOKIE}=${r.locale}; Path=/; Max-Age=31536000; SameSite=Lax`;
+      rememberLocale(r.locale, { unlessChosen: true });
       router.push(`/lessons/${r.lessonId}`);
     } catch (err) {
       setError((err as Error).message);
