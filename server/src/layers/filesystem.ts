@@ -66,79 +66,82 @@ function removeSubtree(files: Map<string, FileNode>, root: string): FileNode[] {
   return removed;
 }
 
+const noStats = (): LayerStats => ({
+  added: { count: 0, bytes: 0 },
+  modified: { count: 0, bytes: 0 },
+  deleted: { count: 0, bytes: 0 },
+  wastedBytes: 0,
+});
+
 /**
- * Applies layers in order. Within one layer, whiteouts and opaque markers act on *lower* layers only:
- * the same layer's entries stay whatever their order in the tar (dive applies them in tar order and can
- * hide a layer's own files). Duplicate layers (the same diffID twice) are applied twice, as the engine does.
+ * Applies layer `i` to `files`, counting into `stats` (its own, and waste for the lower layers it
+ * hides); returns the bytes it stores. Whiteouts and opaque markers act on *lower* layers only: the
+ * same layer's entries stay whatever their order in the tar (dive applies them in tar order and can
+ * hide a layer's own files).
  */
+function applyLayer(files: Map<string, FileNode>, layer: LayerIndex, i: number, stats: LayerStats[]): number {
+  const s = stats[i]!;
+  const markers = layer.entries.filter((e) => baseOf(e.path).startsWith(WHITEOUT));
+  const entries = layer.entries.filter((e) => !baseOf(e.path).startsWith(WHITEOUT));
+  const waste = (nodes: FileNode[]) => {
+    for (const n of nodes) stats[n.layer]!.wastedBytes += storedBytes(n);
+  };
+  const deleted = (removed: FileNode[]) => {
+    waste(removed);
+    s.deleted.count += removed.length;
+    s.deleted.bytes += removed.reduce((n, r) => n + storedBytes(r), 0);
+  };
+
+  // 1. Deletions from lower layers: opaque directories, then whiteouts.
+  for (const m of markers) {
+    const dir = parentOf(m.path);
+    if (baseOf(m.path) === OPAQUE) {
+      const removed: FileNode[] = [];
+      for (const [p, node] of files)
+        if (p !== dir && under(p, dir)) {
+          removed.push(node);
+          files.delete(p);
+        }
+      deleted(removed);
+    } else {
+      deleted(removeSubtree(files, (dir ? `${dir}/` : '') + baseOf(m.path).slice(WHITEOUT.length)));
+    }
+  }
+
+  // 2. This layer's own entries, in any order.
+  let bytesHere = 0;
+  const seenHere = new Set<string>();
+  for (const e of entries) {
+    const bytes = storedBytes(e);
+    bytesHere += bytes;
+    const lower = files.get(e.path);
+    if (seenHere.has(e.path)) {
+      // The same path twice in one layer: the later entry wins, the earlier one is waste.
+      if (lower) s.wastedBytes += storedBytes(lower);
+    } else if (lower) {
+      if (!(lower.type === 'dir' && e.type === 'dir')) {
+        waste([lower]);
+        s.modified.count++;
+        s.modified.bytes += bytes;
+      }
+      // A file replaced by a directory (or the reverse) also replaces what was below it.
+      if (lower.type === 'dir' && e.type !== 'dir') waste(removeSubtree(files, e.path).filter((n) => n !== lower));
+    } else {
+      s.added.count++;
+      s.added.bytes += bytes;
+    }
+    seenHere.add(e.path);
+    files.set(e.path, { ...e, layer: i });
+  }
+  return bytesHere;
+}
+
+/** Applies layers in order. Duplicate layers (the same diffID twice) are applied twice, as the engine does. */
 export function analyse(layers: LayerIndex[]): Analysis {
   const files = new Map<string, FileNode>();
-  const stats: LayerStats[] = layers.map(() => ({
-    added: { count: 0, bytes: 0 },
-    modified: { count: 0, bytes: 0 },
-    deleted: { count: 0, bytes: 0 },
-    wastedBytes: 0,
-  }));
+  const stats = layers.map(noStats);
   let totalBytes = 0;
-
-  layers.forEach((layer, i) => {
-    const s = stats[i]!;
-    const markers = layer.entries.filter((e) => baseOf(e.path).startsWith(WHITEOUT));
-    const entries = layer.entries.filter((e) => !baseOf(e.path).startsWith(WHITEOUT));
-    const waste = (nodes: FileNode[]) => {
-      for (const n of nodes) stats[n.layer]!.wastedBytes += storedBytes(n);
-    };
-
-    // 1. Deletions from lower layers: opaque directories, then whiteouts.
-    for (const m of markers) {
-      const dir = parentOf(m.path);
-      if (baseOf(m.path) === OPAQUE) {
-        const removed: FileNode[] = [];
-        for (const [p, node] of files)
-          if (p !== dir && under(p, dir)) {
-            removed.push(node);
-            files.delete(p);
-          }
-        waste(removed);
-        s.deleted.count += removed.length;
-        s.deleted.bytes += removed.reduce((n, r) => n + storedBytes(r), 0);
-      } else {
-        const target = (dir ? `${dir}/` : '') + baseOf(m.path).slice(WHITEOUT.length);
-        const removed = removeSubtree(files, target);
-        waste(removed);
-        if (removed.length) {
-          s.deleted.count += removed.length;
-          s.deleted.bytes += removed.reduce((n, r) => n + storedBytes(r), 0);
-        }
-      }
-    }
-
-    // 2. This layer's own entries, in any order.
-    const seenHere = new Set<string>();
-    for (const e of entries) {
-      const bytes = storedBytes(e);
-      totalBytes += bytes;
-      const lower = files.get(e.path);
-      if (seenHere.has(e.path)) {
-        // The same path twice in one layer: the later entry wins, the earlier one is waste.
-        if (lower) stats[i]!.wastedBytes += storedBytes(lower);
-      } else if (lower) {
-        if (!(lower.type === 'dir' && e.type === 'dir')) {
-          waste([lower]);
-          s.modified.count++;
-          s.modified.bytes += bytes;
-        }
-        // A file replaced by a directory (or the reverse) also replaces what was below it.
-        if (lower.type === 'dir' && e.type !== 'dir') waste(removeSubtree(files, e.path).filter((n) => n !== lower));
-      } else {
-        s.added.count++;
-        s.added.bytes += bytes;
-      }
-      seenHere.add(e.path);
-      files.set(e.path, { ...e, layer: i });
-    }
-  });
-
+  layers.forEach((layer, i) => (totalBytes += applyLayer(files, layer, i, stats)));
   const wastedBytes = stats.reduce((n, s) => n + s.wastedBytes, 0);
   return {
     files,
@@ -147,6 +150,16 @@ export function analyse(layers: LayerIndex[]): Analysis {
     wastedBytes,
     efficiency: totalBytes === 0 ? 1 : (totalBytes - wastedBytes) / totalBytes,
   };
+}
+
+/** The filesystem just below layer `k` and just after it, applying the lower layers once. */
+function aroundLayer(layers: LayerIndex[], k: number) {
+  const stats = layers.slice(0, k + 1).map(noStats);
+  const after = new Map<string, FileNode>();
+  layers.slice(0, k).forEach((layer, i) => applyLayer(after, layer, i, stats));
+  const lower = new Map(after);
+  applyLayer(after, layers[k]!, k, stats);
+  return { lower, after };
 }
 
 /** One path as the Layers tab lists it: who wrote it, and what the selected layer did to it. */
@@ -162,8 +175,7 @@ export type LayerFile = {
 
 /** What layer `k` itself did: the paths it added and modified, and those it deleted from lower layers. */
 export function layerChanges(layers: LayerIndex[], k: number): LayerFile[] {
-  const lower = analyse(layers.slice(0, k)).files;
-  const after = analyse(layers.slice(0, k + 1)).files;
+  const { lower, after } = aroundLayer(layers, k);
   const out: LayerFile[] = [];
   for (const [p, node] of lower) if (!after.has(p)) out.push({ ...fileOf(node), change: 'D' });
   for (const [p, node] of after) {
@@ -177,8 +189,7 @@ export function layerChanges(layers: LayerIndex[], k: number): LayerFile[] {
 
 /** The filesystem as it stands after layer `k`, each path with its last writer; `k`'s own changes marked. */
 export function filesystemAt(layers: LayerIndex[], k: number): LayerFile[] {
-  const lower = analyse(layers.slice(0, k)).files;
-  const after = analyse(layers.slice(0, k + 1)).files;
+  const { lower, after } = aroundLayer(layers, k);
   return [...after.values()]
     .map((node) => {
       const below = lower.get(node.path);
