@@ -1,8 +1,9 @@
 // Sets up whatever is missing: system packages, npm deps, native runtime, sandbox image, lesson images,
 // database client, web build. Each step is skipped when its inputs are unchanged since it last succeeded.
-import { existsSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { checkHost, once, ROOT, run, step } from './lib.mjs';
+import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser } from './service-user.mjs';
 const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export function setup() {
@@ -46,6 +47,7 @@ export function setup() {
   if (existsSync(path.join(ROOT, 'native', 'Makefile'))) {
     step('Building the sandbox runtime (native/)');
     run('make', ['-s', '-C', 'native']);
+    if (process.getuid?.() === 0) installRuntime();
   }
   if (process.getuid?.() === 0 && existsSync(path.join(ROOT, 'native', 'image', 'build-base.sh'))) {
     step('Preparing the sandbox base image');
@@ -56,6 +58,8 @@ export function setup() {
     run(tsx, ['server/src/images/build.ts']);
   }
 
+  if (process.getuid?.() === 0) prepareStateDir();
+
   once(
     'next-build',
     ['web', 'lessons/src', 'lessons/package.json', 'package-lock.json'],
@@ -65,4 +69,46 @@ export function setup() {
     },
     { check: () => existsSync(path.join(ROOT, 'web', '.next', 'BUILD_ID')) },
   );
+}
+
+/** The service user, and the runtime setuid root but executable only by that user's group. */
+function installRuntime() {
+  if (!serviceUser()) {
+    step(`Creating the system user ${SERVICE_USER} (the server runs as it)`);
+    run('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      SERVICE_USER,
+    ]);
+  }
+  const bin = path.join(ROOT, 'native', 'build', 'dockside-sandbox');
+  chownSync(bin, 0, serviceUser().gid);
+  chmodSync(bin, 0o4750);
+}
+
+/**
+ * The data dir stays root's (native/ works in it); the server writes only `server/` (database, secret,
+ * layer cache) and `registry/` (its registry's storage and sockets), so those are the service user's.
+ * Files from before this split move into `server/`.
+ */
+function prepareStateDir() {
+  const user = serviceUser();
+  if (!user) return;
+  const dataDir = DEFAULT_DATA_DIR;
+  const stateDir = path.join(dataDir, 'server');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o755);
+  for (const name of readdirSync(dataDir))
+    if (/^dockside\.db(-journal|-wal|-shm)?$/.test(name) || name === 'session-secret' || name === 'layer-cache')
+      if (!existsSync(path.join(stateDir, name))) renameSync(path.join(dataDir, name), path.join(stateDir, name));
+  for (const dir of [stateDir, path.join(dataDir, 'registry')])
+    if (existsSync(dir)) {
+      run('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
+      run('chmod', ['-R', 'u+rwX', dir]); // directories an old registry made without x for its owner
+    }
 }

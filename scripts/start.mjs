@@ -3,12 +3,37 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 import { setup } from './setup.mjs';
+import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser, serviceUserCanRead } from './service-user.mjs';
 
 const setupOnly = process.argv.includes('--setup-only');
 const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
+/** As root, the server runs as the service user: only native/ (setuid) keeps root's powers. */
+function serverUser() {
+  if (process.getuid?.() !== 0) return {};
+  const dataDir = process.env.DOCKSIDE_DATA_DIR;
+  if (dataDir && path.resolve(dataDir) !== DEFAULT_DATA_DIR)
+    throw new Error(
+      `DOCKSIDE_DATA_DIR=${dataDir}: npm start serves from ${DEFAULT_DATA_DIR}, the one the setuid runtime accepts`,
+    );
+  const user = serviceUser();
+  if (!user) throw new Error(`the system user ${SERVICE_USER} is missing (setup creates it)`);
+  if (!serviceUserCanRead(ROOT))
+    throw new Error(
+      `${ROOT} is not readable by the user ${SERVICE_USER}: put the checkout where other users can read it`,
+    );
+  return { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: '/nonexistent', USER: SERVICE_USER } };
+}
+
 function serve() {
-  const child = spawn(tsx, ['server/src/main.ts'], { cwd: ROOT, stdio: 'inherit' });
+  let user;
+  try {
+    user = serverUser();
+  } catch (err) {
+    console.error(`dockside: ${err.message}`);
+    process.exit(1);
+  }
+  const child = spawn(tsx, ['server/src/main.ts'], { cwd: ROOT, stdio: 'inherit', ...user });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -162,6 +162,7 @@ static int cmd_list(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc < 2) bad_usage("missing command");
   (void)data_dir(); /* read before the environment is scrubbed */
+  (void)caller_gid(); /* and before any setresgid */
   if (clearenv() != 0) die("cannot clear the environment");
   setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   umask(022);

@@ -31,6 +31,7 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
 }
 
 static void touch_file(const char *path);
+static int open_forward_dir(void);
 static void bind(const char *src, const char *dst, bool readonly);
 
 static void do_mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data) {
@@ -102,8 +103,8 @@ void mounts_prepare_root(const char *dir, const char *base, const char *init_bin
     if (mkdir(dirs[i], 0700) < 0 && errno != EEXIST) die_with_error("mkdir %s", dirs[i]);
   if (chown(upper, base_uid, base_uid) < 0) die_with_error("chown %s", upper);
   if (chmod(upper, 0755) < 0 || chmod(root, 0755) < 0) die_with_error("chmod %s", upper);
-  /* The engine's socket appears here; the server (group dockside) reaches it through this dir. */
-  if (chown(run, base_uid, base_uid) < 0 || chmod(run, 0755) < 0) die_with_error("chown %s", run);
+  /* The engine's socket appears here; only the caller's group (the server's) may pass this dir. */
+  if (chown(run, base_uid, caller_gid()) < 0 || chmod(run, 0750) < 0) die_with_error("chown %s", run);
 
   /* The shared base image, shifted to the sandbox's ids, read-only: no copy per sandbox. */
   cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int)userns_pid);
@@ -142,12 +143,28 @@ void mounts_prepare_root(const char *dir, const char *base, const char *init_bin
   touch_file(init);
   bind(init_bin, init, true);
   /* Unix sockets of services the sandbox may reach (the registry), read-only. */
-  cleanup_free char *forward_src = xasprintf("%s/registry/forward", data_dir());
-  if (path_exists(forward_src)) {
+  cleanup_fd int forward_src = open_forward_dir();
+  if (forward_src >= 0) {
     cleanup_free char *forward = xasprintf("%s/forward", dockside);
     if (mkdir(forward, 0755) < 0) die_with_error("mkdir %s", forward);
-    bind(forward_src, forward, true);
+    cleanup_free char *src = xasprintf("/proc/self/fd/%d", forward_src);
+    bind(src, forward, true);
   }
+}
+
+/* registry/forward belongs to the server's user, who must not make host root bind another directory
+ * into sandboxes: each step is opened without following symlinks, and the bind uses that very fd.
+ * Returns -1 when there is no registry. */
+static int open_forward_dir(void) {
+  cleanup_fd int top = open(data_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0) die_with_error("open %s", data_dir());
+  cleanup_fd int registry = openat(top, "registry", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (registry < 0 && errno == ENOENT) return -1;
+  if (registry < 0) die_with_error("open %s/registry (it must be a directory, not a link)", data_dir());
+  int forward = openat(registry, "forward", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (forward < 0 && errno == ENOENT) return -1;
+  if (forward < 0) die_with_error("open %s/registry/forward (it must be a directory, not a link)", data_dir());
+  return forward;
 }
 
 static void touch_file(const char *path) {

@@ -24,6 +24,9 @@ typedef struct {
 
 /* The data dir: $DOCKSIDE_DATA_DIR when run by real root, else the compiled-in default. */
 const char *data_dir(void);
+/* The caller's real group, read before anything changes it: it may reach the engine sockets (the
+ * server's group `dockside` when installed setuid, root's when run by root). */
+gid_t caller_gid(void);
 char *sandbox_dir(const char *id);
 bool valid_id(const char *id);
 

@@ -21,6 +21,12 @@ const char *data_dir(void) {
   return data_dir_buf;
 }
 
+gid_t caller_gid(void) {
+  static gid_t gid = (gid_t)-1;
+  if (gid == (gid_t)-1) gid = getgid();
+  return gid;
+}
+
 char *sandbox_dir(const char *id) { return xasprintf("%s/sandboxes/%s", data_dir(), id); }
 
 bool valid_id(const char *id) {

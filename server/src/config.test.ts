@@ -17,7 +17,7 @@ describe('configuration', () => {
     const c = parseEnv({});
     expect(c.port).toBe(3000);
     expect(c.dataDir).toBe('/var/lib/dockside');
-    expect(c.database).toEqual({ provider: 'sqlite', url: 'file:/var/lib/dockside/dockside.db' });
+    expect(c.database).toEqual({ provider: 'sqlite', url: 'file:/var/lib/dockside/server/dockside.db' });
     expect(c.pool.size).toBe(2);
     expect(c.limits.memoryBytes).toBe(1024 ** 3);
     expect(c.keepSandboxes).toBe(false);
@@ -46,10 +46,10 @@ describe('configuration', () => {
     const first = loadConfig({ DOCKSIDE_DATA_DIR: dataDir });
     expect(statSync(dataDir).isDirectory()).toBe(true);
     expect(first.sessionSecret.length).toBeGreaterThanOrEqual(32);
-    expect(statSync(path.join(dataDir, 'session-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, 'server', 'session-secret')).mode & 0o777).toBe(0o600);
     const second = loadConfig({ DOCKSIDE_DATA_DIR: dataDir });
     expect(second.sessionSecret).toBe(first.sessionSecret);
-    expect(readFileSync(path.join(dataDir, 'session-secret'), 'utf8').trim()).toBe(first.sessionSecret);
+    expect(readFileSync(path.join(dataDir, 'server', 'session-secret'), 'utf8').trim()).toBe(first.sessionSecret);
     expect(loadConfig({ DOCKSIDE_DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(40) }).sessionSecret).toBe(
       'x'.repeat(40),
     );

@@ -47,6 +47,9 @@ export type Config = {
   port: number;
   host: string;
   dataDir: string;
+  /** What the server itself writes (database, session secret, layer cache): `<dataDir>/server`, owned by
+   * the server's user; the rest of the data dir belongs to root and native/. */
+  stateDir: string;
   database: { provider: 'sqlite' | 'postgresql'; url: string };
   sessionSecret: string;
   pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
@@ -76,11 +79,13 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
     throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: expected ${issue.message}`);
   }
   const e = result.data;
-  const url = e.DATABASE_URL ?? `file:${path.join(e.DOCKSIDE_DATA_DIR, 'dockside.db')}`;
+  const stateDir = path.join(e.DOCKSIDE_DATA_DIR, 'server');
+  const url = e.DATABASE_URL ?? `file:${path.join(stateDir, 'dockside.db')}`;
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DOCKSIDE_DATA_DIR,
+    stateDir,
     database: { provider: url.startsWith('file:') ? 'sqlite' : 'postgresql', url },
     sessionSecret: e.SESSION_SECRET,
     pool: {
@@ -100,19 +105,20 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
   };
 }
 
-/** Full configuration: creates the data dir and persists a generated session secret on first run. */
+/** Full configuration: creates the state dir and persists a generated session secret on first run. */
 export function loadConfig(env: Env = process.env): Config {
   const parsed = parseEnv(env);
   try {
-    mkdirSync(parsed.dataDir, { recursive: true, mode: 0o750 });
+    mkdirSync(parsed.dataDir, { recursive: true, mode: 0o755 });
+    mkdirSync(parsed.stateDir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new ConfigError(`DOCKSIDE_DATA_DIR=${parsed.dataDir}: cannot create it (${(err as Error).message})`);
   }
-  return { ...parsed, sessionSecret: parsed.sessionSecret ?? persistedSecret(parsed.dataDir) };
+  return { ...parsed, sessionSecret: parsed.sessionSecret ?? persistedSecret(parsed.stateDir) };
 }
 
-function persistedSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'session-secret');
+function persistedSecret(stateDir: string): string {
+  const file = path.join(stateDir, 'session-secret');
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },
     lessons,
-    path.join(config.dataDir, 'layer-cache'),
+    path.join(config.stateDir, 'layer-cache'),
   );
   if (runtimeReadiness(config).ok) {
     try {

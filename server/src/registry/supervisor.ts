@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import path from 'node:path';
 import { registryConfig } from './config';
@@ -136,7 +136,9 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
     // A holder whose push socket no longer answers is gone (or its pid was reused): take over.
     if (holder && (await registryAnswers(this.paths.pushSocket))) throw new RegistryBusyError(holder);
     this.prepare();
-    writeFileSync(this.paths.lockFile, `${process.pid}\n`);
+    // Replaced, not rewritten: the lock may be another user's (root's setup, the server's user).
+    writeFileSync(`${this.paths.lockFile}.${process.pid}`, `${process.pid}\n`);
+    renameSync(`${this.paths.lockFile}.${process.pid}`, this.paths.lockFile);
     running.add(this.paths.root);
     this.stopping = false;
     try {
@@ -155,8 +157,10 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
   private spawn(i: Instance): void {
     rmSync(i.socket, { force: true });
     // setpriv --pdeathsig: the registry dies with us, even if we are SIGKILLed, so none is left orphaned.
-    // The umask makes the socket born with its final mode (sandboxes need 0666 to connect).
-    const umask = (0o777 & ~i.mode & 0o777).toString(8).padStart(4, '0');
+    // The umask keeps storage the owner's alone and lets the socket be born open enough (sandboxes need
+    // to connect to the mirror's); waitFor sets its exact mode. Only group and other bits: the owner
+    // must keep x on the directories it creates.
+    const umask = (~i.mode & 0o077).toString(8).padStart(4, '0');
     const child = spawn(
       'sh',
       ['-c', `umask ${umask}; exec setpriv --pdeathsig KILL -- "$@"`, 'sh', this.bin, 'serve', i.config],

@@ -137,7 +137,7 @@ describe('start-up errors', () => {
     const dataDir = path.join(parent, 'a', 'b');
     const s = await startServer({ DOCKSIDE_DATA_DIR: dataDir });
     try {
-      expect(statSync(path.join(dataDir, 'dockside.db')).isFile()).toBe(true);
+      expect(statSync(path.join(dataDir, 'server', 'dockside.db')).isFile()).toBe(true);
     } finally {
       await s.stop();
       rmSync(parent, { recursive: true, force: true });

@@ -50,7 +50,11 @@ export function runMain(env: Record<string, string>): Promise<{ code: number | n
   });
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
+/** `as` runs it as another user, the way `npm start` runs it as the service user. */
+export async function startServer(
+  env: Record<string, string> = {},
+  as?: { uid: number; gid: number },
+): Promise<RunningServer> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const dataDir = env.DOCKSIDE_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dockside-server-'));
   const child = spawn(TSX, ['server/src/main.ts'], {
@@ -63,6 +67,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       DOCKSIDE_POOL_SIZE: '0',
       ...env,
     },
+    ...as,
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
