@@ -150,7 +150,8 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
       const out = await sh('rt-small', 'head -c 2000m /dev/zero | tail > /dev/null; echo "status=$?"');
       expect(out).toContain('status=137');
       const peak = Number(readFileSync('/sys/fs/cgroup/memory/dockside/rt-small/memory.max_usage_in_bytes', 'utf8'));
-      expect(peak).toBeLessThanOrEqual(512 * MiB);
+      // The kernel may force a page or two past the limit (charges that cannot fail), not more.
+      expect(peak).toBeLessThanOrEqual(512 * MiB + 64 * 1024);
       const oom = readFileSync('/sys/fs/cgroup/memory/dockside/rt-small/memory.oom_control', 'utf8');
       expect(Number(/oom_kill (\d+)/.exec(oom)![1])).toBeGreaterThan(0);
     }, 180_000);
