@@ -38,6 +38,19 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The room as the dashboard shows it now: each learner's cell for a step of Docker_Intro. */
+async function room() {
+  const snap = await new DashboardData(
+    db,
+    noSandboxes,
+    () => lessons,
+    () => now,
+  ).snapshot('w');
+  const cell = (who: string, step: string) =>
+    snap.learners.find((l) => l.learnerId === who)!.cells.Docker_Intro![step]!;
+  return { median: snap.medianStepSeconds, cell };
+}
+
 async function learner(id: string, joinedAt: Date, steps: { stepId: string; started: Date; done?: Date }[]) {
   await db.learner.create({ data: { id, displayName: id } });
   await db.enrollment.create({ data: { id: `e-${id}`, workshopId: 'w', learnerId: id, joinedAt } });
@@ -65,15 +78,8 @@ describe('dashboard cells', () => {
     await learner('ben', at(-400), [{ stepId: first, started: at(-400), done: at(-300) }]); // on step 2 since then
     await learner('cho', at(-400), [{ stepId: first, started: at(-170) }]);
 
-    const snap = await new DashboardData(
-      db,
-      noSandboxes,
-      () => lessons,
-      () => now,
-    ).snapshot('w');
-    expect(snap.medianStepSeconds).toBe(80);
-    const cell = (who: string, step: string) =>
-      snap.learners.find((l) => l.learnerId === who)!.cells.Docker_Intro![step];
+    const { median, cell } = await room();
+    expect(median).toBe(80);
     expect(cell('ana', first)).toMatchObject({ state: 'done', seconds: 60 });
     expect(cell('ana', second)).toMatchObject({ state: 'working', seconds: 150 });
     expect(cell('ben', second)).toMatchObject({ state: 'stuck', seconds: 300 });
@@ -82,46 +88,16 @@ describe('dashboard cells', () => {
 
     // Ten seconds later Ana is still within 160 s; at 161 s she is stuck too.
     now += 10_000;
-    expect(
-      (
-        await new DashboardData(
-          db,
-          noSandboxes,
-          () => lessons,
-          () => now,
-        ).snapshot('w')
-      ).learners[0]!.cells.Docker_Intro![second]!.state,
-    ).toBe('working');
+    expect((await room()).cell('ana', second).state).toBe('working');
     now += 1_000;
-    const later = await new DashboardData(
-      db,
-      noSandboxes,
-      () => lessons,
-      () => now,
-    ).snapshot('w');
-    expect(later.learners.find((l) => l.learnerId === 'ana')!.cells.Docker_Intro![second]).toMatchObject({
-      state: 'stuck',
-      seconds: 161,
-    });
+    expect((await room()).cell('ana', second)).toMatchObject({ state: 'stuck', seconds: 161 });
   });
 
   it('waits at least two minutes before calling anyone stuck, even in a fast room', async () => {
     await learner('ana', at(-200), [{ stepId: first, started: at(-200), done: at(-190) }]); // median 10 s
     await learner('ben', at(-100), [{ stepId: first, started: at(-100) }]);
-    const snap = await new DashboardData(
-      db,
-      noSandboxes,
-      () => lessons,
-      () => now,
-    ).snapshot('w');
-    expect(snap.learners.find((l) => l.learnerId === 'ben')!.cells.Docker_Intro![first]!.state).toBe('working');
+    expect((await room()).cell('ben', first).state).toBe('working');
     now += 21_000;
-    const later = await new DashboardData(
-      db,
-      noSandboxes,
-      () => lessons,
-      () => now,
-    ).snapshot('w');
-    expect(later.learners.find((l) => l.learnerId === 'ben')!.cells.Docker_Intro![first]!.state).toBe('stuck');
+    expect((await room()).cell('ben', first).state).toBe('stuck');
   });
 });
