@@ -1,6 +1,8 @@
 /* Limits for a whole sandbox: memory, pids and cpu, on cgroup v1 hosts (one hierarchy per controller)
- * and on cgroup v2 hosts (controllers delegated to the sandbox's subtree). The sandbox's root owns its
- * cgroup so the engine inside can make its own sub-cgroups, all within these limits. */
+ * and on cgroup v2 hosts. The limits sit on dockside/<id>, which stays real root's; the sandbox lives in
+ * dockside/<id>/sandbox, the root of its cgroup namespace, delegated the way systemd's Delegate=yes
+ * delegates: the directory and the files that move processes and enable controllers, nothing that sets
+ * a limit. Whatever the engine inside makes below it is its own, and still within the limits above. */
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -13,28 +15,31 @@
 #include <time.h>
 
 #define CG "/sys/fs/cgroup"
+#define DELEGATED "sandbox"
+/* On cgroup v2, processes live in a leaf below the delegated root, so controllers can be enabled there. */
+#define V2_LEAF "init"
 
 static const char *const V1[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", NULL};
+static const char *const V1_DELEGATE[] = {"", "cgroup.procs", "tasks", NULL};
+static const char *const V2_DELEGATE[] = {"", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", NULL};
+static const char *const V2_CONTROLLERS[] = {"memory", "pids", "cpu", "cpuset", "io", NULL};
 
 bool cgroups_v1(void) { return path_exists(CG "/memory/memory.limit_in_bytes"); }
 
 static void write_cg(const char *dir, const char *file, const char *value, bool required) {
   cleanup_free char *path = xasprintf("%s/%s", dir, file);
-  if (write_file_at(path, value) < 0) {
-    if (required) die_with_error("write %s to %s", value, path);
-  }
+  if (write_file_at(path, value) < 0 && required) die_with_error("write %s to %s", value, path);
 }
 
-static void chown_tree_top(const char *dir, uid_t owner) {
-  if (chown(dir, owner, owner) < 0) die_with_error("chown %s", dir);
-  DIR *d = opendir(dir);
-  if (!d) die_with_error("open %s", dir);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    cleanup_free char *p = xasprintf("%s/%s", dir, e->d_name);
-    if (chown(p, owner, owner) < 0 && errno != EPERM) warn_msg("chown %s: %s", p, strerror(errno));
+static void make_dir(const char *dir) {
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", dir);
+}
+
+static void delegate(const char *dir, const char *const files[], uid_t owner) {
+  for (int i = 0; files[i]; i++) {
+    cleanup_free char *p = *files[i] ? xasprintf("%s/%s", dir, files[i]) : xasprintf("%s", dir);
+    if (chown(p, owner, owner) < 0 && errno != ENOENT) die_with_error("chown %s", p);
   }
-  closedir(d);
 }
 
 static void copy_parent_cpuset(const char *dir) {
@@ -50,6 +55,14 @@ static void copy_parent_cpuset(const char *dir) {
   }
 }
 
+static void enable_v2_controllers(const char *dir, bool required) {
+  for (int i = 0; V2_CONTROLLERS[i]; i++) {
+    cleanup_free char *one = xasprintf("+%s", V2_CONTROLLERS[i]);
+    bool needed = required && i < 3; /* memory, pids, cpu; cpuset and io where the host has them */
+    write_cg(dir, "cgroup.subtree_control", one, needed);
+  }
+}
+
 void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   char buf[64];
   if (cgroups_v1()) {
@@ -58,10 +71,12 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
       if (!path_exists(root)) continue;
       cleanup_free char *parent = xasprintf("%s/" CGROUP_PARENT, root);
       cleanup_free char *dir = xasprintf("%s/%s", parent, id);
-      if (mkdir(parent, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", parent);
-      if (!strcmp(V1[i], "cpuset")) copy_parent_cpuset(parent);
-      if (mkdir(dir, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", dir);
-      if (!strcmp(V1[i], "cpuset")) copy_parent_cpuset(dir);
+      cleanup_free char *inner = xasprintf("%s/" DELEGATED, dir);
+      const char *chain[] = {parent, dir, inner};
+      for (int c = 0; c < 3; c++) {
+        make_dir(chain[c]);
+        if (!strcmp(V1[i], "cpuset")) copy_parent_cpuset(chain[c]);
+      }
       if (!strcmp(V1[i], "memory")) {
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);
         write_cg(dir, "memory.limit_in_bytes", buf, true);
@@ -75,16 +90,15 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
         snprintf(buf, sizeof buf, "%lld", (long long)(l->cpus * 100000));
         write_cg(dir, "cpu.cfs_quota_us", buf, true);
       }
-      chown_tree_top(dir, owner);
+      delegate(inner, V1_DELEGATE, owner);
     }
     return;
   }
-  /* cgroup v2: enable the controllers down to the sandbox and delegate its subtree. */
-  mkdir_p(CG "/" CGROUP_PARENT, 0755);
-  write_cg(CG, "cgroup.subtree_control", "+memory +pids +cpu", false);
-  write_cg(CG "/" CGROUP_PARENT, "cgroup.subtree_control", "+memory +pids +cpu", true);
+  make_dir(CG "/" CGROUP_PARENT);
+  enable_v2_controllers(CG, false); /* usually done already by the host's init */
+  enable_v2_controllers(CG "/" CGROUP_PARENT, true);
   cleanup_free char *dir = xasprintf(CG "/" CGROUP_PARENT "/%s", id);
-  if (mkdir(dir, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", dir);
+  make_dir(dir);
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);
   write_cg(dir, "memory.max", buf, true);
   write_cg(dir, "memory.swap.max", "0", false);
@@ -92,25 +106,36 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   write_cg(dir, "pids.max", buf, true);
   snprintf(buf, sizeof buf, "%lld 100000", (long long)(l->cpus * 100000));
   write_cg(dir, "cpu.max", buf, true);
-  /* Processes live in a leaf, so the engine inside may enable controllers for its own children. */
-  cleanup_free char *leaf = xasprintf("%s/init", dir);
-  if (mkdir(leaf, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", leaf);
-  chown_tree_top(dir, owner);
-  chown_tree_top(leaf, owner);
+  enable_v2_controllers(dir, true);
+  cleanup_free char *inner = xasprintf("%s/" DELEGATED, dir);
+  make_dir(inner);
+  delegate(inner, V2_DELEGATE, owner);
 }
 
-void cgroups_enter(const char *id, pid_t pid) {
+void cgroups_enter(const char *id, pid_t pid, bool namespace_root) {
   char buf[32];
   snprintf(buf, sizeof buf, "%d", (int)pid);
   if (cgroups_v1()) {
     for (int i = 0; V1[i]; i++) {
-      cleanup_free char *dir = xasprintf(CG "/%s/" CGROUP_PARENT "/%s", V1[i], id);
+      cleanup_free char *dir = xasprintf(CG "/%s/" CGROUP_PARENT "/%s/" DELEGATED, V1[i], id);
       if (path_exists(dir)) write_cg(dir, "cgroup.procs", buf, true);
     }
-  } else {
-    cleanup_free char *leaf = xasprintf(CG "/" CGROUP_PARENT "/%s/init", id);
-    write_cg(leaf, "cgroup.procs", buf, true);
+    return;
   }
+  cleanup_free char *dir = namespace_root ? xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED, id)
+                                          : xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED "/" V2_LEAF, id);
+  write_cg(dir, "cgroup.procs", buf, true);
+}
+
+void cgroups_settle_inside(const char *id) {
+  if (cgroups_v1()) return;
+  /* As the sandbox's root, in its new cgroup namespace: into the leaf, then hand every controller on, so
+   * the engine inside can enable them for its containers. */
+  cleanup_free char *root = xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED, id);
+  cleanup_free char *leaf = xasprintf("%s/" V2_LEAF, root);
+  make_dir(leaf);
+  write_cg(leaf, "cgroup.procs", "0", true);
+  enable_v2_controllers(root, true);
 }
 
 static int kill_procs(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -52,7 +52,7 @@ static char *init_binary(void) {
 }
 
 /* The child: joins its new user namespace as root, then the other namespaces, and starts pid 1. */
-static void child_main(int to_parent, int from_parent, const char *dir, const char *id, bool v1) {
+static void child_main(int to_parent, int from_parent, const char *dir, const char *id, bool v1, int engine_fd) {
   if (unshare(CLONE_NEWUSER) < 0) die_with_error("unshare user namespace");
   char c = 'u';
   sync_write(to_parent, &c, 1);
@@ -62,6 +62,7 @@ static void child_main(int to_parent, int from_parent, const char *dir, const ch
     die_with_error("become root of the sandbox's user namespace");
   if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
     die_with_error("unshare namespaces");
+  cgroups_settle_inside(id);
   pid_t init = fork();
   if (init < 0) die_with_error("fork pid 1");
   if (init == 0) {
@@ -72,7 +73,10 @@ static void child_main(int to_parent, int from_parent, const char *dir, const ch
     dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
-    close_range(3, ~0u, 0);
+    /* The engine's listening socket is the one descriptor pid 1 inherits (dup2 clears close-on-exec). */
+    if (engine_fd != ENGINE_FD && dup2(engine_fd, ENGINE_FD) < 0) die_with_error("dup2 the engine socket");
+    if (engine_fd == ENGINE_FD && fcntl(ENGINE_FD, F_SETFD, 0) < 0) die_with_error("keep the engine socket");
+    close_range(ENGINE_FD + 1, ~0u, 0);
     setsid();
     char *const argv[] = {"dockside-init", NULL};
     char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", NULL};
@@ -85,7 +89,7 @@ static void child_main(int to_parent, int from_parent, const char *dir, const ch
 
 /* The set-up process: a private mount namespace for preparing the root, so the host's mount table never
  * sees the sandbox's mounts. Reports pid 1's host pid on `report`. */
-static void setup_main(int report, const char *dir, const char *id, const state_t *st, const char *base) {
+static void setup_main(int report, const char *dir, const char *id, const state_t *st, const char *base, int engine_fd) {
   if (unshare(CLONE_NEWNS) < 0) die_with_error("unshare mount namespace");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_with_error("make / private");
   int up[2], down[2];
@@ -97,7 +101,7 @@ static void setup_main(int report, const char *dir, const char *id, const state_
   if (child == 0) {
     close(up[0]);
     close(down[1]);
-    child_main(up[1], down[0], dir, id, v1);
+    child_main(up[1], down[0], dir, id, v1, engine_fd);
   }
   close(up[1]);
   close(down[0]);
@@ -106,7 +110,7 @@ static void setup_main(int report, const char *dir, const char *id, const state_
   unsigned base_uid = st->range * RANGE_SIZE;
   write_id_map(child, "uid_map", base_uid);
   write_id_map(child, "gid_map", base_uid);
-  cgroups_enter(id, child);
+  cgroups_enter(id, child, true);
   mounts_prepare_root(dir, base, init_bin, child, base_uid, st->limits.disk_bytes);
   sync_write(down[1], &c, 1);
   pid_t init = 0;
@@ -133,18 +137,24 @@ static bool engine_answers(const char *sock_path) {
   return strstr(buf, " 200 ") != NULL;
 }
 
-static bool range_in_use(unsigned range) {
-  cleanup_free char *root = xasprintf("%s/sandboxes", data_dir());
-  cleanup_free char *cmd = NULL;
-  DIR *d = opendir(root);
-  if (!d) return false;
-  bool used = false;
-  for (struct dirent *e; !used && (e = readdir(d));) {
-    state_t other;
-    if (e->d_name[0] != '.' && valid_id(e->d_name) && state_load(e->d_name, &other) && other.range == range) used = true;
-  }
-  closedir(d);
-  return used;
+/* The engine's API socket for the server: made here by host root in a directory only host root may
+ * change, so the sandbox can neither rename nor replace it; dockerd inside gets the listening socket
+ * itself (systemd-style socket activation, fd:// ) through pid 1. */
+static int engine_socket(const char *dir) {
+  cleanup_free char *run = xasprintf("%s/run", dir);
+  if (mkdir(run, 0750) < 0) die_with_error("mkdir %s", run);
+  if (chown(run, 0, caller_gid()) < 0) die_with_error("chown %s", run);
+  cleanup_free char *path = xasprintf("%s/docker.sock", run);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die("the socket path %s is too long", path);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die_with_error("socket");
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die_with_error("bind %s", path);
+  /* The caller's group (the server's) may connect; nobody else may even reach the directory. */
+  if (chown(path, 0, caller_gid()) < 0 || chmod(path, 0660) < 0) die_with_error("chown %s", path);
+  if (listen(fd, 128) < 0) die_with_error("listen %s", path);
+  return fd;
 }
 
 int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
@@ -162,19 +172,21 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
     cleanup_fd int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || flock(lock, LOCK_EX) < 0) die_with_error("lock %s", lock_path);
     if (path_exists(dir)) die_with_code(EXIT_EXISTS, "sandbox %s already exists", id);
-    if (range_in_use(range)) die_with_code(EXIT_EXISTS, "id range %u is already used by another sandbox", range);
+    ids_check_range(range);
+    disk_check_space(id, limits->disk_bytes);
     if (mkdir(dir, 0711) < 0) die_with_error("mkdir %s", dir);
     state_save(&st);
   }
 
   cgroups_create(id, limits, range * RANGE_SIZE);
+  cleanup_fd int engine_fd = engine_socket(dir);
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) die_with_error("pipe");
   pid_t setup = fork();
   if (setup < 0) die_with_error("fork");
   if (setup == 0) {
     close(report[0]);
-    setup_main(report[1], dir, id, &st, base);
+    setup_main(report[1], dir, id, &st, base, engine_fd);
   }
   close(report[1]);
   pid_t init = 0;
@@ -192,11 +204,6 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
   cleanup_free char *sock = xasprintf("%s/run/docker.sock", dir);
   for (int i = 0; i < 3000; i++) { /* 30 s */
     if (engine_answers(sock)) {
-      /* Its directory admits only the caller's group; inside, anyone of that group may connect. */
-      if (chmod(sock, 0666) < 0) {
-        sandbox_teardown(id);
-        die_with_error("chmod %s", sock);
-      }
       state_print_json(&st, true);
       putchar('\n');
       return 0;
@@ -205,8 +212,8 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
     nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
   }
   /* Show why before everything is removed: the end of the engine's log. */
-  cleanup_free char *log_path = xasprintf("%s/upper/var/log/dockerd.log", dir);
-  cleanup_free char *log = read_file(log_path);
+  cleanup_free char *log_path = xasprintf("/proc/%d/root/var/log/dockerd.log", (int)init);
+  cleanup_free char *log = state_running(&st) ? read_file(log_path) : NULL;
   if (log) {
     size_t n = strlen(log);
     fprintf(stderr, "--- last lines of dockerd.log in %s ---\n%s\n", id, n > 1500 ? log + n - 1500 : log);

@@ -1,6 +1,7 @@
 /* dockside-init: pid 1 of a sandbox. Brings up loopback, relays the sandbox's 127.0.0.1 ports to the
- * unix sockets in /run/dockside/forward (the registry), starts dockerd (which starts containerd), reaps
- * zombies, restarts the engine if it dies, and on SIGTERM shuts it down cleanly. */
+ * unix sockets in /run/dockside/forward (the registry), starts dockerd (which starts containerd) on the
+ * API socket the runtime made on the host (inherited as ENGINE_FD), reaps zombies, restarts the engine
+ * if it dies, and on SIGTERM shuts it down cleanly. */
 #include "utils.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,6 +87,7 @@ static void forwarder(int port, const char *sock_path) {
     pid_t pid = fork();
     if (pid == 0) {
       close(l);
+      close(ENGINE_FD);
       int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       struct sockaddr_un ua = {.sun_family = AF_UNIX};
       snprintf(ua.sun_path, sizeof ua.sun_path, "%s", sock_path);
@@ -124,8 +127,14 @@ static pid_t start_engine(void) {
     dup2(log, 1);
     dup2(log, 2);
   }
-  char *const argv[] = {"dockerd", "--host=unix:///var/run/docker.sock", "--host=unix:///run/docker-host/docker.sock", NULL};
-  execv("/usr/sbin/dockerd", argv);
+  /* Socket activation as systemd does it: dockerd takes ENGINE_FD for -H fd://. */
+  if (fcntl(ENGINE_FD, F_SETFD, 0) < 0) _exit(126);
+  char listen_pid[32];
+  snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", (int)getpid());
+  char *const argv[] = {"dockerd", "--host=fd://", "--host=unix:///var/run/docker.sock", NULL};
+  char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", listen_pid,
+                        "LISTEN_FDS=1", NULL};
+  execve("/usr/sbin/dockerd", argv, envp);
   _exit(127);
 }
 
@@ -141,6 +150,9 @@ int main(void) {
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   if (sfd < 0) die_with_error("signalfd");
+  struct stat engine_st;
+  if (fstat(ENGINE_FD, &engine_st) < 0 || !S_ISSOCK(engine_st.st_mode)) die("no engine socket on descriptor %d", ENGINE_FD);
+  if (fcntl(ENGINE_FD, F_SETFD, FD_CLOEXEC) < 0) die_with_error("fcntl");
 
   loopback_up();
   pid_t forwards[MAX_FORWARDS];

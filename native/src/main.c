@@ -16,6 +16,7 @@ static const char usage[] =
     "usage: dockside-sandbox create ID --range N [--memory 1G] [--pids 2048] [--cpus 1.0] [--disk 8G]\n"
     "       dockside-sandbox exec [-t] [--cwd DIR] [--env K=V]... ID -- CMD...\n"
     "       dockside-sandbox connect ID PORT\n"
+    "       dockside-sandbox file [--under DIR] ID list|read|write|create|rename|remove PATH...\n"
     "       dockside-sandbox stop ID | destroy ID | inspect ID --json | list --json\n";
 
 __attribute__((noreturn)) static void bad_usage(const char *why) {
@@ -160,6 +161,8 @@ static int cmd_list(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  /* Nothing the caller holds crosses into a sandbox: the caller's other terminals, pipes, directories. */
+  if (close_range(3, ~0u, 0) < 0) die_with_error("close inherited descriptors");
   if (argc < 2) bad_usage("missing command");
   (void)data_dir(); /* read before the environment is scrubbed */
   (void)caller_gid(); /* and before any setresgid */
@@ -170,7 +173,7 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*run)(int, char **);
-  } commands[] = {{"create", cmd_create}, {"exec", cmd_exec},   {"connect", cmd_connect}, {"stop", cmd_stop},
+  } commands[] = {{"create", cmd_create}, {"exec", cmd_exec},   {"connect", cmd_connect}, {"file", cmd_file}, {"stop", cmd_stop},
                   {"destroy", cmd_destroy}, {"inspect", cmd_inspect}, {"list", cmd_list}};
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);

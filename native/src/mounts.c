@@ -6,15 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/loop.h>
 #include <linux/mount.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP 0x00100000
@@ -39,72 +36,30 @@ static void do_mount(const char *src, const char *target, const char *type, unsi
     die_with_error("mount %s on %s%s%s", src ? src : "(none)", target, data ? " with " : "", data ? data : "");
 }
 
-static void run_or_die(char *const argv[]) {
-  pid_t pid = fork();
-  if (pid < 0) die_with_error("fork for %s", argv[0]);
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 1);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int status;
-  if (waitpid(pid, &status, 0) < 0) die_with_error("wait for %s", argv[0]);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s failed (status %d)", argv[0], status);
-}
-
-/* A sparse ext4 image of the quota's size, owned by the sandbox's root, attached to a free loop device
- * that detaches itself when its last user goes away: the caller keeps *loop_fd open until it has
- * mounted the device. Returns the loop device path. */
-static char *attach_disk(const char *dir, uid_t base_uid, uint64_t bytes, int *loop_fd) {
-  cleanup_free char *img = xasprintf("%s/docker.img", dir);
-  {
-    cleanup_fd int fd = open(img, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) die_with_error("create %s", img);
-    if (ftruncate(fd, (off_t)bytes) < 0) die_with_error("size %s", img);
-  }
-  cleanup_free char *owner = xasprintf("root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1", base_uid, base_uid);
-  const char *mkfs = path_exists("/sbin/mkfs.ext4") ? "/sbin/mkfs.ext4" : "/usr/sbin/mkfs.ext4";
-  char *argv[] = {(char *)mkfs, "-q", "-F", "-m", "0", "-E", owner, img, NULL};
-  run_or_die(argv);
-
-  cleanup_fd int backing = open(img, O_RDWR | O_CLOEXEC);
-  if (backing < 0) die_with_error("open %s", img);
-  cleanup_fd int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-  if (ctl < 0) die_with_error("open /dev/loop-control");
-  for (int attempt = 0; attempt < 20; attempt++) {
-    int n = ioctl(ctl, LOOP_CTL_GET_FREE);
-    if (n < 0) die_with_error("find a free loop device");
-    char *dev = xasprintf("/dev/loop%d", n);
-    int loop = open(dev, O_RDWR | O_CLOEXEC);
-    if (loop < 0) die_with_error("open %s", dev);
-    struct loop_config cfg = {.fd = (unsigned)backing, .info = {.lo_flags = LO_FLAGS_AUTOCLEAR}};
-    snprintf((char *)cfg.info.lo_file_name, sizeof cfg.info.lo_file_name, "%s", img);
-    if (ioctl(loop, LOOP_CONFIGURE, &cfg) == 0) {
-      *loop_fd = loop;
-      return dev;
-    }
-    if (errno != EBUSY) die_with_error("attach %s to %s", img, dev);
-    close(loop); /* another create took this one: try the next */
-    free(dev);
-  }
-  die("no free loop device for %s", img);
-}
-
 void mounts_prepare_root(const char *dir, const char *base, const char *init_bin, pid_t userns_pid, uid_t base_uid,
                          uint64_t disk_bytes) {
-  cleanup_free char *lower = xasprintf("%s/lower", dir);
-  cleanup_free char *upper = xasprintf("%s/upper", dir);
-  cleanup_free char *work = xasprintf("%s/work", dir);
-  cleanup_free char *root = xasprintf("%s/rootfs", dir);
-  cleanup_free char *run = xasprintf("%s/run", dir);
-  const char *dirs[] = {lower, upper, work, root, run};
+  /* Relative paths from here on: the overlay's options (visible in the sandbox's mountinfo) then name
+   * no host directory. */
+  if (chdir(dir) < 0) die_with_error("chdir %s", dir);
+  const char *dirs[] = {"lower", "disk", "rootfs"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
-    if (mkdir(dirs[i], 0700) < 0 && errno != EEXIST) die_with_error("mkdir %s", dirs[i]);
-  if (chown(upper, base_uid, base_uid) < 0) die_with_error("chown %s", upper);
-  if (chmod(upper, 0755) < 0 || chmod(root, 0755) < 0) die_with_error("chmod %s", upper);
-  /* The engine's socket appears here; only the caller's group (the server's) may pass this dir. */
-  if (chown(run, base_uid, caller_gid()) < 0 || chmod(run, 0750) < 0) die_with_error("chown %s", run);
+    if (mkdir(dirs[i], 0700) < 0 && errno != EEXIST) die_with_error("mkdir %s/%s", dir, dirs[i]);
+  if (chmod("rootfs", 0755) < 0) die_with_error("chmod %s/rootfs", dir);
+
+  /* Every byte the sandbox writes lands on its own disk: the overlay's upper side and /var/lib/docker. */
+  cleanup_free char *loop = NULL;
+  cleanup_fd int loop_fd = disk_attach(dir, base_uid, disk_bytes, &loop);
+  do_mount(loop, "disk", "ext4", MS_NOSUID | MS_NODEV, NULL);
+  static const struct {
+    const char *path;
+    mode_t mode;
+    bool sandbox_owns;
+  } layout[] = {{"disk/upper", 0755, true}, {"disk/work", 0700, false}, {"disk/docker", 0710, true}};
+  for (size_t i = 0; i < sizeof layout / sizeof *layout; i++) {
+    if (mkdir(layout[i].path, layout[i].mode) < 0 && errno != EEXIST) die_with_error("mkdir %s/%s", dir, layout[i].path);
+    uid_t owner = layout[i].sandbox_owns ? base_uid : 0;
+    if (chown(layout[i].path, owner, owner) < 0) die_with_error("chown %s/%s", dir, layout[i].path);
+  }
 
   /* The shared base image, shifted to the sandbox's ids, read-only: no copy per sandbox. */
   cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int)userns_pid);
@@ -115,40 +70,27 @@ void mounts_prepare_root(const char *dir, const char *base, const char *init_bin
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, .userns_fd = (uint64_t)userns};
   if (sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
     die_with_error("idmap %s (needs Linux 5.19+ and a filesystem with idmapped mounts)", base);
-  if (sys_move_mount(tree, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_with_error("move_mount %s", lower);
+  if (sys_move_mount(tree, "", AT_FDCWD, "lower", MOVE_MOUNT_F_EMPTY_PATH) < 0) die_with_error("move_mount %s/lower", dir);
 
-  cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-  do_mount("overlay", root, "overlay", 0, opts);
+  do_mount("overlay", "rootfs", "overlay", 0, "lowerdir=lower,upperdir=disk/upper,workdir=disk/work");
 
-  /* /var/lib/docker on its own disk: overlay2 cannot use an overlay as its upper dir, and the disk's
-   * size is the sandbox's quota. */
-  cleanup_free char *docker = xasprintf("%s/var/lib/docker", root);
-  if (mkdir(docker, 0710) < 0 && errno != EEXIST) die_with_error("mkdir %s", docker);
-  cleanup_fd int loop_fd = -1;
-  cleanup_free char *loop = attach_disk(dir, base_uid, disk_bytes, &loop_fd);
-  do_mount(loop, docker, "ext4", MS_NOSUID | MS_NODEV, NULL);
+  /* /var/lib/docker directly on the disk: overlay2 cannot use an overlay as its upper dir. */
+  if (mkdir("rootfs/var/lib/docker", 0710) < 0 && errno != EEXIST) die_with_error("mkdir %s/rootfs/var/lib/docker", dir);
+  bind("disk/docker", "rootfs/var/lib/docker", false);
 
   /* /run, with what the host lends the sandbox, bound here by host root so that no host directory
    * has to be open to the sandbox's ids. */
-  cleanup_free char *sandbox_run = xasprintf("%s/run", root);
   cleanup_free char *run_opts = xasprintf("mode=755,size=65536k,uid=%u,gid=%u", base_uid, base_uid);
-  do_mount("tmpfs", sandbox_run, "tmpfs", MS_NOSUID | MS_NODEV, run_opts);
-  /* The engine's API socket appears in the host-side run dir, for the server. */
-  cleanup_free char *docker_host = xasprintf("%s/docker-host", sandbox_run);
-  if (mkdir(docker_host, 0755) < 0) die_with_error("mkdir %s", docker_host);
-  bind(run, docker_host, false);
-  cleanup_free char *dockside = xasprintf("%s/dockside", sandbox_run);
-  if (mkdir(dockside, 0755) < 0) die_with_error("mkdir %s", dockside);
-  cleanup_free char *init = xasprintf("%s/init", dockside);
-  touch_file(init);
-  bind(init_bin, init, true);
+  do_mount("tmpfs", "rootfs/run", "tmpfs", MS_NOSUID | MS_NODEV, run_opts);
+  if (mkdir("rootfs/run/dockside", 0755) < 0) die_with_error("mkdir %s/rootfs/run/dockside", dir);
+  touch_file("rootfs/run/dockside/init");
+  bind(init_bin, "rootfs/run/dockside/init", true);
   /* Unix sockets of services the sandbox may reach (the registry), read-only. */
   cleanup_fd int forward_src = open_forward_dir();
   if (forward_src >= 0) {
-    cleanup_free char *forward = xasprintf("%s/forward", dockside);
-    if (mkdir(forward, 0755) < 0) die_with_error("mkdir %s", forward);
+    if (mkdir("rootfs/run/dockside/forward", 0755) < 0) die_with_error("mkdir %s/rootfs/run/dockside/forward", dir);
     cleanup_free char *src = xasprintf("/proc/self/fd/%d", forward_src);
-    bind(src, forward, true);
+    bind(src, "rootfs/run/dockside/forward", true);
   }
 }
 
@@ -198,6 +140,31 @@ static void mount_cgroups(const char *root, bool v1) {
   do_mount("cgroup2", cg, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
+/* What names the host or other learners, hidden as runc and crun hide it. These masks are the sandbox
+ * root's own mounts, which it could remove: they must stay unlocked, or the kernel refuses the engine
+ * inside a fresh proc or sysfs for its containers (mount_too_revealing). So none of them is the only
+ * protection: the kernel refuses an unmapped root most of these, and the loop devices' backing files
+ * name no host path (disk.c). The list comes from what a sandbox could read here (runtime tests). */
+static void mask_host_facts(const char *root) {
+  static const char *const files[] = {"proc/kcore",         "proc/keys",      "proc/key-users", "proc/timer_list",
+                                      "proc/sched_debug",   "proc/latency_stats", "proc/timer_stats", "proc/kallsyms",
+                                      "proc/sysrq-trigger", NULL};
+  static const char *const dirs[] = {"proc/acpi",  "proc/scsi",  "proc/asound", "proc/fs/ext4", "sys/firmware",
+                                     "sys/block",  "sys/devices/virtual/block", "sys/devices/virtual/powercap",
+                                     "sys/class/block", "sys/dev/block", NULL};
+  for (int i = 0; files[i]; i++) {
+    cleanup_free char *p = xasprintf("%s/%s", root, files[i]);
+    if (!path_exists(p)) continue;
+    do_mount("/dev/null", p, NULL, MS_BIND, NULL);
+    do_mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  }
+  for (int i = 0; dirs[i]; i++) {
+    cleanup_free char *p = xasprintf("%s/%s", root, dirs[i]);
+    if (!path_exists(p)) continue;
+    do_mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555");
+  }
+}
+
 void mounts_finish_inside(const char *id, bool v1) {
   /* Relative to the sandbox's directory, our working directory since before we became the sandbox's
    * root: its host-side parents need not be open to the sandbox's ids. */
@@ -211,6 +178,7 @@ void mounts_finish_inside(const char *id, bool v1) {
   cleanup_free char *sys = xasprintf("%s/sys", r);
   do_mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_cgroups(r, v1);
+  mask_host_facts(r);
 
   /* A minimal /dev: the harmless character devices, a private devpts, shared memory. */
   cleanup_free char *dev = xasprintf("%s/dev", r);

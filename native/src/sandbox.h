@@ -39,10 +39,24 @@ void state_print_json(const state_t *st, bool running);
 
 /* cgroups.c */
 void cgroups_create(const char *id, const limits_t *limits, uid_t owner);
-void cgroups_enter(const char *id, pid_t pid);
+/* Moves a process in: the first one of a sandbox to its cgroup namespace's root, later ones (exec) to
+ * where its processes live. */
+void cgroups_enter(const char *id, pid_t pid, bool namespace_root);
+/* Called by the sandbox's first process in its new cgroup namespace, as the sandbox's root. */
+void cgroups_settle_inside(const char *id);
 void cgroups_kill_and_remove(const char *id);
 bool cgroups_v1(void);
 uint64_t cgroups_memory_usage(const char *id);
+
+/* disk.c */
+/* Exits with EXIT_NO_SPACE unless the host can hold one more disk of `size` beside those it promised. */
+void disk_check_space(const char *new_id, uint64_t size);
+/* Creates the sandbox's disk image and attaches it; returns the loop device's fd (keep it open until
+ * it is mounted) and its path in *loop_dev. */
+int disk_attach(const char *dir, uid_t base_uid, uint64_t bytes, char **loop_dev);
+
+/* ids.c: whether an id range is free on this host (no sandbox, subuid/subgid entry, user or process). */
+void ids_check_range(unsigned range);
 
 /* mounts.c: the parent side (host root), in a private mount namespace */
 void mounts_prepare_root(const char *dir, const char *base_rootfs, const char *init_bin, pid_t userns_pid, uid_t base_uid,
@@ -50,6 +64,15 @@ void mounts_prepare_root(const char *dir, const char *base_rootfs, const char *i
 /* the child side, inside the sandbox's user and mount namespaces */
 void mounts_finish_inside(const char *id, bool v1);
 
-/* exec.c */
+/* enter.c */
+state_t running_sandbox(const char *id);
+void become_sandbox_root(const char *id);
+/* Runs work() in a child that joins the sandbox's user namespace and those in `nstypes` (CLONE_NEW*
+ * flags), and becomes its root; `death_signal` reaches it if we die. Returns its exit code. */
+int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(const state_t *, void *), void *arg,
+               int death_signal);
+
+/* exec.c, files.c */
 int cmd_exec(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_file(int argc, char **argv);

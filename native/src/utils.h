@@ -16,7 +16,11 @@ enum {
   EXIT_NOT_FOUND = 3,   /* no such sandbox */
   EXIT_EXISTS = 4,      /* sandbox or id range already in use */
   EXIT_NOT_RUNNING = 5, /* the sandbox is stopped, or nothing listens on the port */
+  EXIT_NO_SPACE = 6,    /* the host cannot hold the sandbox's disk */
 };
+
+/* The descriptor on which dockside-init receives the engine's API socket, and hands it to dockerd. */
+#define ENGINE_FD 3
 
 extern const char *current_command;
 
