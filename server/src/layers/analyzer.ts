@@ -1,6 +1,8 @@
 // The layer analyzer: the instant view from the engine API (image JSON and history), and file trees per
 // layer from `docker save`, cached on disk by diffID (layers are immutable: a layer shared by ten
-// images is read once).
+// images is read once). The cache is shared by every learner while each engine is its learner's, so
+// only what is checked goes in: diffIDs computed here from the bytes read, a config whose digest ties
+// it to the image, and nothing from a read that failed or stopped at a limit.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,7 +18,7 @@ import {
   type LayerIndex,
   type LayerStats,
 } from './filesystem';
-import { indexSaveTar, type ImageConfig } from './saveTar';
+import { configProven, indexSaveTar, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
 
 export type LayerRow = {
   /** Position in the history, oldest first. */
@@ -49,6 +51,22 @@ export type FullView = InstantView & {
 };
 
 type HistoryItem = { Created: number; CreatedBy: string; Size: number; Comment?: string; Tags?: string[] | null };
+
+/** The history as the engine sent it, with each field of its type (a bad field reads as missing). */
+function historyOf(answer: unknown): HistoryItem[] {
+  if (!Array.isArray(answer)) return [];
+  return answer.map((item) => {
+    const h = (item && typeof item === 'object' ? item : {}) as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    return {
+      // Seconds; beyond what a Date holds it reads as unknown (toISOString would throw).
+      Created: Math.abs(num(h.Created)) < 8.64e12 ? num(h.Created) : 0,
+      CreatedBy: typeof h.CreatedBy === 'string' ? h.CreatedBy : '',
+      Size: num(h.Size),
+      ...(typeof h.Comment === 'string' && h.Comment ? { Comment: h.Comment } : {}),
+    };
+  });
+}
 
 // Instructions that only change the image config: never a layer, whichever builder ran them.
 const METADATA =
@@ -99,6 +117,8 @@ export function pairHistory(
   return { rows, certain: empty === flags || (certain && next === diffIds.length) };
 }
 
+const isDigest = (s: unknown) => typeof s === 'string' && /^sha256:[0-9a-f]{64}$/.test(s);
+
 /** Layer indexes by diffID and image configs by image id, on disk: both are content-addressed. */
 export class LayerCache {
   constructor(private readonly dir: string) {
@@ -107,33 +127,36 @@ export class LayerCache {
 
   private file(digest: string, suffix: string): string {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    if (!hex) throw new Error(`not a sha256 digest: ${digest}`);
+    if (!hex) throw new Error(`not a sha256 digest: ${digest.slice(0, 80)}`);
     return path.join(this.dir, `${hex}${suffix}`);
   }
 
   get(diffId: string): LayerEntry[] | undefined {
-    return this.read(this.file(diffId, '.json.gz')) as LayerEntry[] | undefined;
+    return this.read(diffId, '.json.gz') as LayerEntry[] | undefined;
   }
 
   has(diffId: string): boolean {
-    return existsSync(this.file(diffId, '.json.gz'));
+    return isDigest(diffId) && existsSync(this.file(diffId, '.json.gz'));
   }
 
   put(diffId: string, entries: LayerEntry[]): void {
     this.write(this.file(diffId, '.json.gz'), entries);
   }
 
+  // ".image": the ".config" files of before were written without checking the config was the image's.
   config(imageId: string): ImageConfig | undefined {
-    return this.read(this.file(imageId, '.config.json.gz')) as ImageConfig | undefined;
+    return this.read(imageId, '.image.json.gz') as ImageConfig | undefined;
   }
 
   putConfig(imageId: string, config: ImageConfig): void {
-    this.write(this.file(imageId, '.config.json.gz'), { history: config.history, rootfs: config.rootfs });
+    this.write(this.file(imageId, '.image.json.gz'), { history: config.history, rootfs: config.rootfs });
   }
 
-  private read(file: string): unknown {
+  /** What is stored under a digest; an id from the engine that is not a digest is simply not stored. */
+  private read(digest: string, suffix: string): unknown {
+    if (!isDigest(digest)) return undefined;
     try {
-      return JSON.parse(gunzipSync(readFileSync(file)).toString('utf8'));
+      return JSON.parse(gunzipSync(readFileSync(this.file(digest, suffix))).toString('utf8'));
     } catch {
       return undefined; // missing, or torn by a crash: read again from the engine
     }
@@ -147,7 +170,15 @@ export class LayerCache {
 }
 
 export class LayerAnalyzer {
-  constructor(private readonly cache: LayerCache) {}
+  // One export read at a time per engine, and one for all who ask for the same image meanwhile: a learner
+  // cannot make the server read many exports at once (each may take minutes and memory up to the limits).
+  private reads = new WeakMap<Docker, { queue: Promise<unknown>; images: Map<string, Promise<SaveIndex>> }>();
+
+  constructor(
+    private readonly cache: LayerCache,
+    /** Replaces some of SAVE_LIMITS (tests). */
+    private readonly limits: Partial<SaveLimits> = {},
+  ) {}
 
   /**
    * The layers from the engine API alone, without reading any layer. When the history cannot say which
@@ -160,9 +191,10 @@ export class LayerAnalyzer {
 
   private async fromHistory(docker: Docker, image: string): Promise<InstantView> {
     const img = docker.getImage(image);
-    const [info, history] = await Promise.all([img.inspect(), img.history() as Promise<HistoryItem[]>]);
-    const diffIds = info.RootFS?.Layers ?? [];
-    const { rows, certain } = pairHistory(history, diffIds, this.cache.config(info.Id));
+    const [info, history] = await Promise.all([img.inspect(), img.history() as Promise<unknown>]);
+    const layers: unknown = info.RootFS?.Layers;
+    const diffIds = Array.isArray(layers) ? layers.filter((d): d is string => typeof d === 'string') : [];
+    const { rows, certain } = pairHistory(historyOf(history), diffIds, this.cache.config(info.Id));
     return { id: info.Id, tags: info.RepoTags ?? [], size: info.Size, created: info.Created, diffIds, rows, certain };
   }
 
@@ -174,20 +206,41 @@ export class LayerAnalyzer {
     const instant = await this.fromHistory(docker, image);
     const cached = new Map(instant.diffIds.map((d) => [d, this.cache.get(d)]));
     if (!instant.certain || [...cached.values()].some((entries) => entries === undefined)) {
-      const save = (await docker.getImage(instant.id).get()) as unknown as Readable;
-      const index = await indexSaveTar(save, (d) => cached.get(d) !== undefined);
+      // Throws on a limit or a bad export before anything of it is cached.
+      const index = await this.readExport(docker, instant.id, (d) => cached.get(d) !== undefined);
       for (const [diffId, entries] of index.layers) {
+        // Only the image's own layers: an export may carry others, to fill the shared cache.
+        if (!cached.has(diffId)) continue;
         this.cache.put(diffId, entries);
         cached.set(diffId, entries);
       }
       if (index.config) {
-        this.cache.putConfig(instant.id, index.config);
-        const history = (await docker.getImage(instant.id).history()) as HistoryItem[];
-        Object.assign(instant, pairHistory(history ?? [], instant.diffIds, index.config));
+        if (configProven(index, instant.id)) this.cache.putConfig(instant.id, index.config);
+        const history = historyOf(await docker.getImage(instant.id).history());
+        Object.assign(instant, pairHistory(history, instant.diffIds, index.config));
       }
     }
     const layers = instant.diffIds.map((diffId) => ({ diffId, entries: cached.get(diffId) ?? [] }));
     return { instant, layers };
+  }
+
+  /** The image's export, read after this engine's other reads; shared with callers that want it meanwhile. */
+  private readExport(docker: Docker, imageId: string, skip: (diffId: string) => boolean): Promise<SaveIndex> {
+    let engine = this.reads.get(docker);
+    if (!engine) this.reads.set(docker, (engine = { queue: Promise.resolve(), images: new Map() }));
+    const pending = engine.images.get(imageId);
+    if (pending) return pending;
+    const { images } = engine;
+    const read = engine.queue
+      .catch(() => undefined)
+      .then(async () => {
+        const save = (await docker.getImage(imageId).get()) as unknown as Readable;
+        return indexSaveTar(save, skip, this.limits);
+      })
+      .finally(() => images.delete(imageId));
+    engine.queue = read;
+    images.set(imageId, read);
+    return read;
   }
 
   /** The image with each layer's added / modified / deleted figures, and its waste and efficiency. */
