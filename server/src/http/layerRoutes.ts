@@ -1,6 +1,7 @@
 // The Layers tab: images and containers of the learner's engine, an image's layers, one layer's files.
 import type Docker from 'dockerode';
 import { z } from 'zod';
+import { EngineExportError, EngineLimitError } from '../layers/limits';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
 import { parse, type Ctx, type Route } from './router';
@@ -10,13 +11,24 @@ const SB = '([a-z0-9][a-z0-9-]{0,39})';
 // Image references as Docker accepts them (name[:tag] or an id), container names or ids.
 const REF = '([A-Za-z0-9][A-Za-z0-9._/:@-]{0,255})';
 
+/**
+ * What the learner's engine sent that the Layers view refused: too much (422, with the limit for the
+ * page to word it), or not an image export (502: the engine, not this server, answered badly).
+ */
+function refused(err: unknown): HttpError | undefined {
+  if (err instanceof EngineLimitError)
+    return new HttpError(422, 'engine_limit', err.message, { limit: err.limit, max: err.max });
+  if (err instanceof EngineExportError) return new HttpError(502, 'engine_export', err.message);
+  return undefined;
+}
+
 async function engineCall<T>(work: () => Promise<T>, what: string): Promise<T> {
   try {
     return await work();
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 404) throw new HttpError(404, 'not_found', `no ${what} in your engine`);
-    throw err;
+    throw refused(err) ?? err;
   }
 }
 
@@ -44,7 +56,9 @@ export function layerRoutesUnder(
         const [images, containers] = await Promise.all([
           docker.listImages(),
           docker.listContainers({ all: true, size: true }),
-        ]);
+        ]).catch((err: unknown) => {
+          throw refused(err) ?? err;
+        });
         // Layer digests per image, so the page can show which layers images share.
         const diffIds = await Promise.all(
           images.map((i) =>
