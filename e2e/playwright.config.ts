@@ -48,6 +48,7 @@ export default defineConfig({
       DOCKSIDE_DATA_DIR: dataDir,
       DATABASE_URL: `file:${path.join(dbDir, 'e2e.db')}`,
       DOCKSIDE_POOL_SIZE: '1',
+      DOCKSIDE_SANDBOX_DISK: '2G',
     },
   },
 });

@@ -117,7 +117,7 @@ try {
       ids
         .slice(i, i + 4)
         .map((id, j) =>
-          loadRt.create(id, 4000 + i + j, { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 4 * 1024 ** 3 }),
+          loadRt.create(id, 4000 + i + j, { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 1024 ** 3 }),
         ),
     );
   const build =

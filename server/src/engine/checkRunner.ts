@@ -1,6 +1,8 @@
 // Runs the checks of the step each learner is looking at: at once, when their engine reports a change
 // (build finished, container started or stopped, image tagged or removed) and when a terminal command
 // finishes. Results are pushed to the learner and a passed step is stored.
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { CheckResultView, StepStatus } from '../realtime/events';
@@ -27,6 +29,23 @@ type Focus = {
 const DEBOUNCE_MS = 250;
 const MAX_COMMANDS = 500;
 
+/**
+ * The engine socket as the runtime makes it: a socket, not a link, owned by root in a directory of root's
+ * that the sandbox cannot reach. Anything else was not made by the runtime, and is not connected to.
+ */
+export function engineSocket(socketPath: string): string {
+  for (const [p, want] of [
+    [path.dirname(socketPath), 'directory'],
+    [socketPath, 'socket'],
+  ] as const) {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    const kind = st?.isSocket() ? 'socket' : st?.isDirectory() ? 'directory' : 'other';
+    if (!st || kind !== want || st.uid !== 0)
+      throw new Error(`the engine socket ${socketPath} is not as the runtime made it (${p}: ${st ? kind : 'missing'})`);
+  }
+  return socketPath;
+}
+
 export class CheckRunner {
   private focus = new Map<string, Focus>();
   private commands = new Map<string, CommandEvent[]>();
@@ -45,7 +64,7 @@ export class CheckRunner {
   docker(sandboxId: string): Docker {
     let d = this.dockers.get(sandboxId);
     if (!d) {
-      d = new Docker({ socketPath: this.runtime.dockerSocket(sandboxId) });
+      d = new Docker({ socketPath: engineSocket(this.runtime.dockerSocket(sandboxId)) });
       this.dockers.set(sandboxId, d);
     }
     return d;

@@ -3,7 +3,7 @@
 // missing, in both languages, so a failed check is a hint rather than a red cross.
 import Docker from 'dockerode';
 import { CheckSpec } from '@dockside/lessons';
-import type { Runtime } from './runtime';
+import { FILE_EXIT, type Runtime } from './runtime';
 import type { CommandEvent } from './shellIntegration';
 
 export { CheckSpec };
@@ -148,9 +148,10 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
 
     case 'fileInWorkspace': {
       const path = spec.path.startsWith('/') ? spec.path : `/workspace/${spec.path}`;
-      const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', 'head -c 1048576 -- "$1"', 'sh', path], {
-        timeoutMs: 10_000,
-      });
+      // Read from outside, like the editor: a learner's replaced `head` or `sh` never runs for a check.
+      const r = await ctx.runtime.file(ctx.sandboxId, 'read', [path], { under: '/' });
+      if (r.code === FILE_EXIT.tooLarge)
+        return fail(`\`${path}\` is larger than 1 MiB.`, `\`${path}\` 파일이 1 MiB보다 큽니다.`);
       if (r.code !== 0) return fail(`\`${path}\` does not exist yet.`, `아직 \`${path}\` 파일이 없습니다.`);
       if (spec.pattern && !new RegExp(spec.pattern, 'm').test(r.stdout.toString('utf8')))
         return fail(

@@ -123,8 +123,9 @@ export class Engine {
     if (!lesson) return;
     for (const name of lesson.seed) {
       const content = readFileSync(path.join(lessonsDir, lesson.id, 'workspace', name));
-      const target = `/workspace/${name}`;
-      await this.runtime.exec(sandboxId, ['sh', '-c', '[ -e "$1" ] || cat > "$1"', 'sh', target], { stdin: content });
+      // Only where the file is missing (a conflict means the learner has one); a learner who removed
+      // /workspace simply gets no starting files.
+      await this.runtime.file(sandboxId, 'write', [`/workspace/${name}`, '--if-match', 'missing'], { stdin: content });
     }
   }
 

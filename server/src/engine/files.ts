@@ -1,9 +1,9 @@
-// Files for the editor, under /workspace. Every operation runs *inside* the sandbox (its own mount
-// namespace and root), so a learner's symlink can only ever point at the learner's own files; links that
-// leave /workspace are refused all the same. Paths are passed as arguments, never spliced into scripts.
+// Files for the editor, under /workspace. The runtime does every operation from outside the sandbox with
+// openat2, as the sandbox's root, and runs none of the sandbox's programs (the learner may have replaced
+// any of them): links that leave /workspace are refused, magic links never followed.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Runtime } from './runtime';
+import { FILE_EXIT, type FileOp, type Runtime } from './runtime';
 
 export const WORKSPACE = '/workspace';
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -41,61 +41,33 @@ export function etagOf(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-// Shared prologue: resolve $1 inside the sandbox and make sure it stays under /workspace.
-const RESOLVE = `
-resolve() { r=$(realpath -e -- "$1" 2>/dev/null) || exit 3; case "$r/" in ${WORKSPACE}/*) ;; *) exit 4;; esac; }
-`;
-
-const SCRIPTS = {
-  list: `${RESOLVE} resolve "$1"; [ -d "$r" ] || exit 5; find "$r" -mindepth 1 -maxdepth 1 -printf '%y\\t%s\\t%T@\\t%f\\0'`,
-  read: `${RESOLVE} resolve "$1"; [ -f "$r" ] || exit 5; s=$(stat -c %s -- "$r"); [ "$s" -le ${MAX_FILE_BYTES} ] || exit 6; cat -- "$r"`,
-  write: `${RESOLVE} resolve "$(dirname -- "$1")"; d=$r; f="$d/$(basename -- "$1")"
-[ -d "$f" ] && exit 5
-if [ -n "$2" ]; then
-  if [ -e "$f" ]; then cur=$(sha256sum -- "$f" | cut -c1-64); else cur=missing; fi
-  [ "$cur" = "$2" ] || { printf %s "$cur"; exit 7; }
-fi
-t="$d/.dockside-save.$$"; cat > "$t" && mv -f -- "$t" "$f" || { rm -f -- "$t"; exit 1; }
-sha256sum -- "$f" | cut -c1-64`,
-  create: `${RESOLVE} resolve "$(dirname -- "$1")"; f="$r/$(basename -- "$1")"; [ -e "$f" ] || [ -L "$f" ] && exit 8
-if [ "$2" = dir ]; then mkdir -- "$f"; else : > "$f"; fi`,
-  rename: `${RESOLVE} resolve "$1"; from=$r; [ "$from" = ${WORKSPACE} ] && exit 4
-resolve "$(dirname -- "$2")"; to="$r/$(basename -- "$2")"; [ -e "$to" ] || [ -L "$to" ] && exit 8
-mv -- "$from" "$to"`,
-  remove: `p=$(realpath -m -- "$1"); case "$p" in ${WORKSPACE}/*) ;; *) exit 4;; esac
-d=$(realpath -e -- "$(dirname -- "$p")" 2>/dev/null) || exit 3; case "$d/" in ${WORKSPACE}/*) ;; *) exit 4;; esac
-[ -e "$p" ] || [ -L "$p" ] || exit 3; rm -rf -- "$p"`,
-};
-
+/** Runs one file operation in the sandbox from outside (native/files.c) and maps its exit code. */
 export class WorkspaceFiles {
   constructor(private readonly runtime: Runtime) {}
 
-  private async run(sandboxId: string, op: keyof typeof SCRIPTS, args: string[], stdin?: Buffer) {
-    const r = await this.runtime.exec(sandboxId, ['sh', '-c', SCRIPTS[op], 'sh', ...args], {
-      stdin,
-      timeoutMs: 15_000,
-    });
+  private async run(sandboxId: string, op: FileOp, args: string[], stdin?: Buffer) {
+    const r = await this.runtime.file(sandboxId, op, args, { stdin });
     const p = args[0]!;
     switch (r.code) {
       case 0:
         return r.stdout;
-      case 3:
+      case FILE_EXIT.notFound:
         throw new FileError(404, 'not_found', `${p} does not exist`);
-      case 4:
+      case FILE_EXIT.outside:
         throw new FileError(403, 'outside_workspace', `${p} leads outside ${WORKSPACE} (links out are not followed)`);
-      case 5:
+      case FILE_EXIT.wrongType:
         throw new FileError(
           400,
           'wrong_type',
-          op === 'list' ? `${p} is not a directory` : `${p} is not a regular file`,
+          op === 'list' ? `${p} is not a directory` : op === 'remove' ? `${p} cannot be deleted` : `${p} is not a regular file`,
         );
-      case 6:
+      case FILE_EXIT.tooLarge:
         throw new FileError(413, 'too_large', `${p} is larger than 1 MiB; open it in the terminal instead`);
-      case 7:
+      case FILE_EXIT.conflict:
         throw new FileError(409, 'conflict', `${p} changed since you opened it`, {
-          current: { etag: r.stdout.toString() },
+          current: { etag: r.stdout.toString().trim() },
         });
-      case 8:
+      case FILE_EXIT.exists:
         throw new FileError(409, 'exists', `${op === 'rename' ? args[1] : p} already exists`);
       default:
         throw new FileError(500, 'failed', `could not ${op} ${p}: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -145,7 +117,7 @@ export class WorkspaceFiles {
       throw new FileError(413, 'too_large', 'a file in the editor can be at most 1 MiB');
     if (etag !== undefined && !/^([0-9a-f]{64}|missing)$/.test(etag))
       throw new FileError(400, 'bad_etag', 'etag is malformed');
-    const out = await this.run(sandboxId, 'write', [p, etag ?? ''], bytes);
+    const out = await this.run(sandboxId, 'write', [p, ...(etag ? ['--if-match', etag] : [])], bytes);
     return { path: p, etag: out.toString('utf8').trim() };
   }
 

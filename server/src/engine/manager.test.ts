@@ -46,6 +46,9 @@ class FakeRuntime implements Runtime {
   async exec() {
     return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
   }
+  async file() {
+    return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
+  }
   ptyCommand(id: string, argv: string[]) {
     return { file: 'true', args: [id, ...argv] };
   }

@@ -63,6 +63,8 @@ export class SandboxManager {
   private queue: Waiter[] = [];
   private starting = new Map<string, Promise<Entry>>(); // by learner
   private createTimes: number[] = [];
+  /** Id ranges the runtime refused because something on this host has those ids. */
+  private hostRanges = new Set<number>();
   private closed = false;
   private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
@@ -225,7 +227,7 @@ export class SandboxManager {
       entry.phase = 'starting-engine';
       this.emit(learnerId, { type: 'progress', phase: 'starting-engine', percent: 20, message: 'starting engine' });
       ticker = learnerId ? this.progressTicker(learnerId) : undefined;
-      await this.runtime.create(id, entry.range, this.opts.limits);
+      await this.createInFreeRange(entry);
     } catch (err) {
       this.entries.delete(id);
       await this.db.sandbox.delete({ where: { id } }).catch(() => {});
@@ -266,6 +268,24 @@ export class SandboxManager {
   }
 
   /**
+   * Creates the sandbox in its reserved range, moving to another when the runtime finds the range taken
+   * on this host (an /etc/subuid allocation, a user or a process with those ids).
+   */
+  private async createInFreeRange(entry: Entry): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runtime.create(entry.id, entry.range, this.opts.limits);
+      } catch (err) {
+        const taken = (err as { kind?: string }).kind === 'exists' && /id range/.test((err as Error).message);
+        if (!taken || attempt >= 20) throw err;
+        this.hostRanges.add(entry.range);
+        await this.db.sandbox.delete({ where: { id: entry.id } });
+        entry.range = await this.reserveRange(entry.id);
+      }
+    }
+  }
+
+  /**
    * The smallest free id range, recorded in the database (a unique column) so two never overlap. Ranges of
    * live sandboxes this database does not know (another server on the same data dir) are taken too.
    */
@@ -276,7 +296,7 @@ export class SandboxManager {
         this.db.sandbox.findMany({ select: { idRange: true } }),
         this.runtime.list(),
       ]);
-      const used = new Set([...rows.map((r) => r.idRange), ...live.map((s) => s.range)]);
+      const used = new Set([...rows.map((r) => r.idRange), ...live.map((s) => s.range), ...this.hostRanges]);
       let range = 1;
       while (used.has(range)) range++;
       if (range > max) throw new CapacityError('no free id range');

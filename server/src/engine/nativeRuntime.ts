@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { NATIVE_BUILD_DIR } from '../paths';
-import type { ExecResult, Runtime, RuntimeSandbox, SandboxInfo, SandboxLimits } from './runtime';
+import type { ExecOptions, ExecResult, FileOp, Runtime, RuntimeSandbox, SandboxInfo, SandboxLimits } from './runtime';
 
 /** A failed runtime command: its one-line message and exit code (native/README.md lists them). */
 export class RuntimeError extends Error {
@@ -15,10 +15,16 @@ export class RuntimeError extends Error {
     super(message);
   }
 
-  get kind(): 'usage' | 'not_found' | 'exists' | 'not_running' | 'failed' {
-    return ({ 2: 'usage', 3: 'not_found', 4: 'exists', 5: 'not_running' } as const)[this.exitCode ?? 1] ?? 'failed';
+  get kind(): 'usage' | 'not_found' | 'exists' | 'not_running' | 'no_space' | 'failed' {
+    return (
+      ({ 2: 'usage', 3: 'not_found', 4: 'exists', 5: 'not_running', 6: 'no_space' } as const)[this.exitCode ?? 1] ??
+      'failed'
+    );
   }
 }
+
+export const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+const MAX_STDERR_CHARS = 64 * 1024;
 
 const mib = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024 ** 2))}M`;
 
@@ -37,23 +43,39 @@ export class NativeRuntime implements Runtime {
     return { PATH: process.env.PATH, DOCKSIDE_DATA_DIR: this.dataDir } as unknown as NodeJS.ProcessEnv;
   }
 
-  /** Runs the CLI to completion; a non-zero exit becomes a RuntimeError with its one-line message. */
-  private run(args: string[], opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  /**
+   * Runs the CLI to completion; its output is capped (what a sandbox prints is the learner's to choose).
+   * The CLI stays a process we may signal whatever it runs, and takes its command's process group with it.
+   */
+  private run(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const limit = opts.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     return new Promise((resolve, reject) => {
       const child = spawn(this.bin, args, { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
+      let outBytes = 0;
       let err = '';
-      let timer: NodeJS.Timeout | undefined;
-      if (opts.timeoutMs)
-        timer = setTimeout(() => {
-          child.kill('SIGKILL');
-        }, opts.timeoutMs);
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      let overflow: RuntimeError | undefined;
+      let timedOut = '';
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            timedOut = `${args[0]} took longer than ${opts.timeoutMs} ms and was stopped`;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs)
+        : undefined;
+      child.stdout.on('data', (d: Buffer) => {
+        outBytes += d.length;
+        if (outBytes <= limit) return void out.push(d);
+        overflow ??= new RuntimeError(null, `${args[0]} printed more than ${limit} bytes and was stopped`);
+        child.kill('SIGKILL');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        if (err.length < MAX_STDERR_CHARS) err += d.toString().slice(0, MAX_STDERR_CHARS - err.length);
+      });
       child.on('error', (e) => reject(new RuntimeError(null, `cannot run ${this.bin}: ${e.message}`)));
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out), stderr: err });
+        if (overflow) return reject(overflow);
+        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out), stderr: timedOut || err });
       });
       child.stdin.on('error', () => {});
       child.stdin.end(opts.stdin ?? '');
@@ -113,8 +135,14 @@ export class NativeRuntime implements Runtime {
     return rows.map((s) => ({ id: s.id, running: s.running, range: s.range }));
   }
 
-  exec(id: string, argv: string[], opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(id: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.run(['exec', id, '--', ...argv], opts);
+  }
+
+  file(id: string, op: FileOp, args: string[], opts: { stdin?: Buffer; under?: string } = {}): Promise<ExecResult> {
+    const under = opts.under ? ['--under', opts.under] : [];
+    // A read is at most 1 MiB, a listing at most 20,000 names.
+    return this.run(['file', ...under, id, op, ...args], { stdin: opts.stdin, timeoutMs: 15_000 });
   }
 
   ptyCommand(id: string, argv: string[]): { file: string; args: string[] } {

@@ -7,6 +7,19 @@ export type RuntimeSandbox = { id: string; running: boolean; range: number | nul
 
 export type ExecResult = { code: number; stdout: Buffer; stderr: string };
 
+export type ExecOptions = {
+  stdin?: Buffer | string;
+  timeoutMs?: number;
+  /** Output beyond this many bytes stops the command (a RuntimeError); 8 MiB by default. */
+  maxOutputBytes?: number;
+};
+
+/** File operations done from outside the sandbox, without running any of its programs (native/files.c). */
+export type FileOp = 'list' | 'read' | 'write' | 'create' | 'rename' | 'remove';
+
+/** What a file operation's exit code means (native/README.md). */
+export const FILE_EXIT = { notFound: 10, outside: 11, wrongType: 12, tooLarge: 13, conflict: 14, exists: 15 } as const;
+
 export type SandboxInfo = RuntimeSandbox & {
   pid: number;
   limits: SandboxLimits;
@@ -23,7 +36,12 @@ export interface Runtime {
   destroy(id: string): Promise<void>;
   inspect(id: string): Promise<SandboxInfo>;
   list(): Promise<RuntimeSandbox[]>;
-  exec(id: string, argv: string[], opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
+  exec(id: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * A file operation on paths inside `under` (default /workspace), links out of it refused; the exit code
+   * says what went wrong (FILE_EXIT in nativeRuntime.ts).
+   */
+  file(id: string, op: FileOp, args: string[], opts?: { stdin?: Buffer; under?: string }): Promise<ExecResult>;
   /** The command line node-pty runs for an interactive terminal in the sandbox. */
   ptyCommand(id: string, argv: string[]): { file: string; args: string[] };
   connect(id: string, port: number): Promise<Duplex>;

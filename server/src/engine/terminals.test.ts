@@ -21,8 +21,9 @@ const hostRuntime: Runtime = {
     throw new Error('not used');
   },
   list: async () => [],
-  exec: async (_id, _argv, opts) => {
-    writeFileSync(rcFile, String(opts?.stdin ?? ''));
+  exec: async () => ({ code: 0, stdout: Buffer.alloc(0), stderr: '' }),
+  file: async (_id, op, _args, opts) => {
+    if (op === 'write') writeFileSync(rcFile, String(opts?.stdin ?? ''));
     return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
   },
   ptyCommand: (_id, argv) => ({

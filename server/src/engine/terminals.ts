@@ -1,8 +1,9 @@
 // Terminals: node-pty running bash inside a sandbox, kept alive across browser reloads, with a scrollback
 // ring buffer and flow control (the pty is paused while its attached browser is behind).
 import { randomBytes } from 'node:crypto';
+import { fcntlSync } from 'fs-ext';
 import * as pty from 'node-pty';
-import type { Runtime } from './runtime';
+import { FILE_EXIT, type Runtime } from './runtime';
 import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, type CommandEvent } from './shellIntegration';
 
 /** Pause the pty when this many characters are unacknowledged by the attached browser… */
@@ -172,6 +173,16 @@ export class Terminal {
   }
 }
 
+/**
+ * node-pty leaves its master open across exec: every process the server starts later (another learner's
+ * terminal among them) would inherit it. Nothing forks between spawn() and here, on this one thread.
+ */
+function closeOnExec(proc: pty.IPty): void {
+  const fd = (proc as unknown as { _fd?: number })._fd;
+  if (typeof fd !== 'number') throw new Error('node-pty no longer exposes its master descriptor');
+  fcntlSync(fd, 'setfd', 1 /* FD_CLOEXEC */);
+}
+
 /** All terminals, by id; each belongs to one sandbox. */
 export class TerminalHub {
   private terminals = new Map<string, Terminal>();
@@ -197,6 +208,7 @@ export class TerminalHub {
       cwd: '/',
       env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
+    closeOnExec(proc);
     const id = `t-${randomBytes(6).toString('hex')}`;
     const terminal = new Terminal(
       id,
@@ -209,12 +221,19 @@ export class TerminalHub {
     return terminal;
   }
 
-  /** Installs the shell start-up file once per sandbox (it lives in the sandbox's own filesystem). */
+  /**
+   * Installs the shell start-up file once per sandbox (it lives in the sandbox's own filesystem), from
+   * outside: nothing of the sandbox's runs for it.
+   */
   private async prepare(sandboxId: string): Promise<void> {
     if (this.prepared.has(sandboxId)) return;
     const dir = SHELL_RC_PATH.slice(0, SHELL_RC_PATH.lastIndexOf('/'));
-    const r = await this.runtime.exec(sandboxId, ['sh', '-c', `mkdir -p ${dir} && cat > ${SHELL_RC_PATH}`], {
-      stdin: SHELL_RC,
+    const mkdir = await this.runtime.file(sandboxId, 'create', [dir, 'dir'], { under: '/' });
+    if (mkdir.code !== 0 && mkdir.code !== FILE_EXIT.exists)
+      throw new Error(`could not prepare the terminal: ${mkdir.stderr.trim()}`);
+    const r = await this.runtime.file(sandboxId, 'write', [SHELL_RC_PATH], {
+      under: '/',
+      stdin: Buffer.from(SHELL_RC),
     });
     if (r.code !== 0) throw new Error(`could not prepare the terminal: ${r.stderr.trim()}`);
     this.prepared.add(sandboxId);

@@ -1,6 +1,6 @@
 // The native runtime, driven through its TypeScript driver and its CLI, against real sandboxes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,17 +26,27 @@ function cli(...args: string[]) {
   return spawnSync(rt.bin, args, { env, encoding: 'utf8' });
 }
 
+/** The loop devices attached to a file, by inode (their backing file names no host path). */
+function loopsOf(file: string): string[] {
+  let ino: number;
+  try {
+    ino = statSync(file).ino;
+  } catch {
+    return [];
+  }
+  return execFileSync('losetup', ['-l', '-n', '-O', 'NAME,BACK-INO'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, i]) => Number(i) === ino)
+    .map(([name]) => name!);
+}
+
 /** Everything on the host that could belong to a sandbox. */
-function hostTraces(id: string): string[] {
+function hostTraces(id: string, loops: string[]): string[] {
   const traces: string[] = [];
   if (readFileSync('/proc/self/mountinfo', 'utf8').includes(`/sandboxes/${id}`)) traces.push('mount');
-  for (const dev of readdirSync('/sys/block').filter((d) => d.startsWith('loop'))) {
-    try {
-      if (readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').includes(`/sandboxes/${id}/`)) traces.push(dev);
-    } catch {
-      /* not attached */
-    }
-  }
+  const attached = execFileSync('losetup', ['-l', '-n', '-O', 'NAME'], { encoding: 'utf8' }).split(/\s+/);
+  traces.push(...loops.filter((l) => attached.includes(l)));
   for (const c of ['memory', 'pids', 'cpu', 'freezer'])
     if (readdirSync(`/sys/fs/cgroup/${c}/dockside`, { withFileTypes: true }).some((d) => d.name === id))
       traces.push(`cgroup ${c}`);
@@ -152,7 +162,8 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
       const peak = Number(readFileSync('/sys/fs/cgroup/memory/dockside/rt-small/memory.max_usage_in_bytes', 'utf8'));
       // The kernel may force a page or two past the limit (charges that cannot fail), not more.
       expect(peak).toBeLessThanOrEqual(512 * MiB + 64 * 1024);
-      const oom = readFileSync('/sys/fs/cgroup/memory/dockside/rt-small/memory.oom_control', 'utf8');
+      // The kill is counted where the victim lived: the sandbox's delegated cgroup below the limit.
+      const oom = readFileSync('/sys/fs/cgroup/memory/dockside/rt-small/sandbox/memory.oom_control', 'utf8');
       expect(Number(/oom_kill (\d+)/.exec(oom)![1])).toBeGreaterThan(0);
     }, 180_000);
 
@@ -165,7 +176,7 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
       const current = Number(readFileSync('/sys/fs/cgroup/pids/dockside/rt-small/pids.current', 'utf8'));
       expect(current).toBeLessThanOrEqual(400);
       expect(
-        Number(/max (\d+)/.exec(readFileSync('/sys/fs/cgroup/pids/dockside/rt-small/pids.events', 'utf8'))![1]),
+        Number(/max (\d+)/.exec(readFileSync('/sys/fs/cgroup/pids/dockside/rt-small/sandbox/pids.events', 'utf8'))![1]),
       ).toBeGreaterThan(0);
       await rt.exec('rt-small', ['sh', '-c', 'pkill sleep; true']);
       expect(await sh('rt-small', 'echo recovered')).toBe('recovered\n');
@@ -191,10 +202,12 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
 
   it('destroys a sandbox leaving no mount, loop device, cgroup or process behind', async () => {
     await rt.create('rt-gone', 204, limits);
-    expect(hostTraces('rt-gone').length).toBeGreaterThan(0);
+    const loops = loopsOf(path.join(dataDir, 'sandboxes', 'rt-gone', 'disk.img'));
+    expect(loops).toHaveLength(1);
+    expect(hostTraces('rt-gone', loops).length).toBeGreaterThan(1);
     expect(processesInRange(204)).toBeGreaterThan(0);
     await rt.destroy('rt-gone');
-    expect(hostTraces('rt-gone')).toEqual([]);
+    expect(hostTraces('rt-gone', loops)).toEqual([]);
     expect(processesInRange(204)).toBe(0);
   }, 60_000);
 

@@ -65,6 +65,8 @@ export async function startServer(
       HOST: '127.0.0.1',
       DOCKSIDE_DATA_DIR: dataDir,
       DOCKSIDE_POOL_SIZE: '0',
+      // Tests and benchmarks hold many sandboxes at once; the runtime refuses disks the host cannot hold.
+      DOCKSIDE_SANDBOX_DISK: '2G',
       ...env,
     },
     ...as,
