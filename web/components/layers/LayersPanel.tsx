@@ -7,7 +7,7 @@ import type { Locale } from '@dockside/lessons';
 import { api, ApiError } from '../../lib/api';
 import { FileList, type FileRow } from './FileList';
 import { formatBytes, instruction } from './format';
-import { layersMessages, type LayersMessages } from './messages';
+import { failureText, isEngineLimit, layersMessages, type LayersMessages } from './messages';
 
 type Image = { id: string; tags: string[]; size: number; created: number; diffIds: string[] };
 type Container = { id: string; name: string; image: string; state: string; sizeRw: number; sizeRootFs: number };
@@ -43,6 +43,9 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
   const [mode, setMode] = useState<'changes' | 'upto'>('changes');
   const [loaded, setLoaded] = useState<{ url: string; rows: FileRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Images the server stopped reading because the learner's engine sent too much, and why.
+  const [failed, setFailed] = useState<Record<string, string>>({});
+  const [filesFailed, setFilesFailed] = useState<{ url: string; text: string } | null>(null);
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<{ layer: number; change: 'A' | 'M' | 'D' }[] | null>(null);
   const [version, setVersion] = useState(0);
@@ -67,7 +70,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
       setError(null);
       setVersion((v) => v + 1);
     } catch (err) {
-      setError(m.error((err as Error).message));
+      setError(failureText(m, err));
     }
   }, [base, m]);
 
@@ -107,9 +110,14 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
           },
         }));
       } catch (err) {
+        // The same image would send the same again (its id is its content): it is not asked for again.
+        if (isEngineLimit(err)) {
+          setFailed((f) => ({ ...f, [image.id]: failureText(m, err) }));
+          return;
+        }
         requested.current.delete(image.id);
         // A 404 is an image removed meanwhile; the list refreshes by itself.
-        if (!(err instanceof ApiError && err.status === 404)) setError(m.error((err as Error).message));
+        if (!(err instanceof ApiError && err.status === 404)) setError(failureText(m, err));
       }
     },
     [base, m],
@@ -121,10 +129,14 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
 
   // The files of the chosen layer or container. A layer's files never change (image ids are content
   // digests), so engine events refetch only a container's; the last list stays up while the next loads.
+  // An image the server stopped reading has no layer files to fetch.
+  const imageFailure = selected ? failed[selected.id] : undefined;
   const filesUrl =
     selection && selected
       ? selection.kind === 'layer'
-        ? `${base}/images/${selected.id}/layers/${selection.layer}/files?mode=${mode}`
+        ? imageFailure
+          ? null
+          : `${base}/images/${selected.id}/layers/${selection.layer}/files?mode=${mode}`
         : `${base}/containers/${selection.id}/changes`
       : null;
   const refresh = selection?.kind === 'container' ? version : 0;
@@ -138,20 +150,35 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
           r.files ?? (r.changes ?? []).map((c) => ({ path: c.path.replace(/^\//, ''), size: 0, change: c.kind }));
         setLoaded({ url: filesUrl, rows });
       })
-      .catch((err: unknown) => !cancelled && setError(m.error((err as Error).message)));
+      .catch((err: unknown) => !cancelled && setFilesFailed({ url: filesUrl, text: failureText(m, err) }));
     return () => {
       cancelled = true;
     };
   }, [filesUrl, refresh, m]);
   const files = loaded && loaded.url === filesUrl ? loaded.rows : null;
+  const filesError =
+    selection?.kind === 'layer' && imageFailure
+      ? imageFailure
+      : filesFailed && filesFailed.url === filesUrl
+        ? filesFailed.text
+        : null;
 
   const findPath = async () => {
     if (!selected || !search.trim()) return;
-    const r = await api<{ history: { layer: number; change: 'A' | 'M' | 'D' }[] }>(
-      'GET',
-      `${base}/images/${selected.id}/paths?path=${encodeURIComponent(search.trim())}`,
-    );
-    setFound(r.history);
+    if (imageFailure) {
+      setError(imageFailure);
+      return;
+    }
+    try {
+      const r = await api<{ history: { layer: number; change: 'A' | 'M' | 'D' }[] }>(
+        'GET',
+        `${base}/images/${selected.id}/paths?path=${encodeURIComponent(search.trim())}`,
+      );
+      setFound(r.history);
+    } catch (err) {
+      if (isEngineLimit(err)) setFailed((f) => ({ ...f, [selected.id]: failureText(m, err) }));
+      else setError(failureText(m, err));
+    }
   };
 
   // Which layers each image shares with the others, for badges and highlights.
@@ -239,6 +266,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
               <LayerStack
                 image={selected}
                 detail={detail}
+                failure={failed[selected.id]}
                 m={m}
                 holders={holders}
                 images={images}
@@ -255,6 +283,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
               <LayerStack
                 image={compared}
                 detail={compareDetail}
+                failure={failed[compared.id]}
                 m={m}
                 holders={holders}
                 images={images}
@@ -273,6 +302,13 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
                 `${(detail.summary.efficiency * 100).toFixed(1)} %`,
               )}
             </p>
+          ) : imageFailure ? (
+            // Without the layers at all, the stack shows it instead.
+            detail && (
+              <p className="banner banner-error" role="alert" data-testid="layers-stopped">
+                {imageFailure}
+              </p>
+            )
           ) : (
             <p className="small muted" role="status">
               {m.indexing}
@@ -341,7 +377,11 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
                   </label>
                 </fieldset>
               )}
-              {files ? (
+              {filesError && !files ? (
+                <p className="banner banner-error" role="alert">
+                  {filesError}
+                </p>
+              ) : files ? (
                 <FileList
                   files={files}
                   m={m}
@@ -365,6 +405,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
 function LayerStack({
   image,
   detail,
+  failure,
   m,
   holders,
   images,
@@ -375,6 +416,8 @@ function LayerStack({
 }: {
   image: Image;
   detail: Detail | undefined;
+  /** Why the server stopped reading this image, if it did. */
+  failure?: string;
   m: LayersMessages;
   holders: Map<string, Set<string>>;
   images: Image[];
@@ -383,7 +426,14 @@ function LayerStack({
   selection: Selection;
   onSelect: (s: Selection) => void;
 }) {
-  if (!detail) return <p className="muted small">…</p>;
+  if (!detail)
+    return failure ? (
+      <p className="banner banner-error" role="alert" data-testid="layers-stopped">
+        {failure}
+      </p>
+    ) : (
+      <p className="muted small">…</p>
+    );
   const max = Math.max(1, ...detail.rows.map((r) => r.size), ...containers.map((c) => c.sizeRw));
   // Layers with files are numbered as the engine numbers them (RootFS.Layers), bottom first.
   let n = -1;

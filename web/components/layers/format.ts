@@ -11,6 +11,18 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : v < 100 ? 1 : 0)} ${units[u]}`;
 }
 
+/** Bytes in binary units, as the server's limits are set: 512 B, 4 MiB, 32 GiB. */
+export function formatBinary(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+
 /** A history line as a Dockerfile instruction: `/bin/sh -c #(nop) CMD ["sh"]` → `CMD ["sh"]`. */
 export function instruction(createdBy: string): string {
   const s = createdBy.trim();

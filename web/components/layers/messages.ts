@@ -1,5 +1,7 @@
 // The Layers tab's words, in every supported language.
 import type { Locale } from '@dockside/lessons';
+import { ApiError } from '../../lib/api';
+import { formatBinary } from './format';
 
 const messages = {
   en: {
@@ -36,6 +38,20 @@ const messages = {
     notFound: 'No layer of this image has that path.',
     error: (msg: string) => `The Layers view could not load: ${msg}`,
     layerLabel: (n: number, size: string, what: string) => `Layer ${n}, ${size}: ${what}`,
+    // What the learner's engine sent too much of (the server stopped reading there), by limit.
+    stopped: (what: string) => `The Layers view stopped reading this image: ${what}.`,
+    limits: {
+      bytes: (max: string) => `its export is larger than ${max}`,
+      entries: (max: string) => `it has more than ${max} files`,
+      layers: (max: string) => `it has more than ${max} layers`,
+      json: (max: string) => `a JSON file in its export is larger than ${max}`,
+      path: (max: string) => `a file path in it is longer than ${max} characters`,
+      names: (max: string) => `its file names add up to more than ${max}`,
+      answer: (max: string) => `an answer from your engine was larger than ${max}`,
+      time: (max: string) => `your engine took longer than ${max} to send it`,
+      idle: (max: string) => `your engine sent nothing for ${max} while sending it`,
+    },
+    duration: (ms: number) => (ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`),
   },
   ko: {
     images: '이미지',
@@ -70,8 +86,44 @@ const messages = {
     notFound: '이 이미지의 어떤 레이어에도 그 경로가 없습니다.',
     error: (msg: string) => `레이어 보기를 불러오지 못했습니다: ${msg}`,
     layerLabel: (n: number, size: string, what: string) => `레이어 ${n}, ${size}: ${what}`,
+    stopped: (what: string) => `레이어 보기가 이 이미지를 읽다가 멈췄습니다. ${what}.`,
+    limits: {
+      bytes: (max: string) => `이미지를 내보낸 크기가 ${max}보다 큽니다`,
+      entries: (max: string) => `이미지에 든 파일이 ${max}개보다 많습니다`,
+      layers: (max: string) => `이미지의 레이어가 ${max}개보다 많습니다`,
+      json: (max: string) => `내보낸 이미지 안의 JSON 파일 하나가 ${max}보다 큽니다`,
+      path: (max: string) => `이미지 안의 파일 경로 하나가 ${max}자보다 깁니다`,
+      names: (max: string) => `파일 이름을 모두 더한 크기가 ${max}보다 큽니다`,
+      answer: (max: string) => `엔진이 보낸 응답 하나가 ${max}보다 큽니다`,
+      time: (max: string) => `엔진이 이미지를 보내는 데 ${max}보다 오래 걸렸습니다`,
+      idle: (max: string) => `엔진이 이미지를 보내다가 ${max} 동안 아무것도 보내지 않았습니다`,
+    },
+    duration: (ms: number) => (ms >= 120_000 ? `${Math.round(ms / 60_000)}분` : `${Math.round(ms / 1000)}초`),
   },
 } as const;
 
 export type LayersMessages = (typeof messages)[Locale];
 export const layersMessages = (locale: Locale): LayersMessages => messages[locale];
+
+type EngineLimit = keyof LayersMessages['limits'];
+const BYTES: EngineLimit[] = ['bytes', 'json', 'names', 'answer'];
+
+/** An engine_limit answer (the server says which limit and its value): permanent for that image. */
+export const isEngineLimit = (err: unknown): err is ApiError => err instanceof ApiError && err.code === 'engine_limit';
+
+/** A failed call in the panel's words: what the learner's engine sent too much of, or the server's message. */
+export function failureText(m: LayersMessages, err: unknown): string {
+  if (isEngineLimit(err)) {
+    const { limit, max } = (err.body ?? {}) as { limit?: unknown; max?: unknown };
+    if (typeof limit === 'string' && Object.hasOwn(m.limits, limit) && typeof max === 'number') {
+      const key = limit as EngineLimit;
+      const value = BYTES.includes(key)
+        ? formatBinary(max)
+        : key === 'time' || key === 'idle'
+          ? m.duration(max)
+          : max.toLocaleString('en-US');
+      return m.stopped(m.limits[key](value));
+    }
+  }
+  return m.error(err instanceof Error ? err.message : String(err));
+}
