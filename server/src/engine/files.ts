@@ -59,7 +59,11 @@ export class WorkspaceFiles {
         throw new FileError(
           400,
           'wrong_type',
-          op === 'list' ? `${p} is not a directory` : op === 'remove' ? `${p} cannot be deleted` : `${p} is not a regular file`,
+          op === 'list'
+            ? `${p} is not a directory`
+            : op === 'remove'
+              ? `${p} cannot be deleted`
+              : `${p} is not a regular file`,
         );
       case FILE_EXIT.tooLarge:
         throw new FileError(413, 'too_large', `${p} is larger than 1 MiB; open it in the terminal instead`);
