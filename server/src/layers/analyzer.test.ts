@@ -214,6 +214,15 @@ describe('layer analyzer, against a fake learner engine on a unix socket', () =>
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('an engine that never begins to answer the export is given up at the idle limit, its connection closed', async () => {
+    const engine = await fakeEngine(image, { get: () => undefined });
+    const analyzer = new LayerAnalyzer(new LayerCache(tempDir()), { idleMs: 200 });
+    const err = await analyzer.full(new Docker({ socketPath: engine.socketPath }), 'evil').catch((e: unknown) => e);
+    expect((err as EngineLimitError).limit).toBe('idle');
+    expect((err as Error).message).toMatch(/did not begin to send the image export within 200 ms/);
+    expect(await until(() => engine.closed.includes('get'))).toBe(true);
+  });
+
   it('an engine whose layers are already cached but who sends an endless export of other layers caches none of them', async () => {
     // The first layers of the export are whole and hashed; the read still failed, so none is kept.
     const good = await tarOf([{ name: 'etc/hosts', data: 'x' }]);

@@ -18,7 +18,8 @@ import {
   type LayerIndex,
   type LayerStats,
 } from './filesystem';
-import { configProven, indexSaveTar, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
+import { durationInWords, EngineLimitError } from './limits';
+import { configProven, indexSaveTar, SAVE_LIMITS, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
 
 export type LayerRow = {
   /** Position in the history, oldest first. */
@@ -169,6 +170,41 @@ export class LayerCache {
   }
 }
 
+/**
+ * GET /images/{id}/get, as dockerode's image.get() but given up, with its connection closed, when the
+ * engine does not begin to answer within `idleMs` (from then on indexSaveTar's limits apply).
+ */
+function exportStream(docker: Docker, imageId: string, idleMs: number): Promise<Readable> {
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () =>
+      abort.abort(
+        new EngineLimitError(
+          'idle',
+          idleMs,
+          `your engine did not begin to send the image export within ${durationInWords(idleMs)}; the Layers view stopped waiting`,
+        ),
+      ),
+    idleMs,
+  );
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `/images/${imageId}/get`,
+        method: 'GET',
+        isStream: true,
+        abortSignal: abort.signal,
+        statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+      },
+      (err, stream) => {
+        clearTimeout(timer);
+        if (err) reject(abort.signal.aborted ? (abort.signal.reason as Error) : err);
+        else resolve(stream as Readable);
+      },
+    );
+  });
+}
+
 export class LayerAnalyzer {
   // One export read at a time per engine, and one for all who ask for the same image meanwhile: a learner
   // cannot make the server read many exports at once (each may take minutes and memory up to the limits).
@@ -234,7 +270,7 @@ export class LayerAnalyzer {
     const read = engine.queue
       .catch(() => undefined)
       .then(async () => {
-        const save = (await docker.getImage(imageId).get()) as unknown as Readable;
+        const save = await exportStream(docker, imageId, this.limits.idleMs ?? SAVE_LIMITS.idleMs);
         return indexSaveTar(save, skip, this.limits);
       })
       .finally(() => images.delete(imageId));
@@ -276,16 +312,22 @@ export class LayerAnalyzer {
       (c.inspect as (o: object) => Promise<unknown>)({ size: true }) as Promise<
         Docker.ContainerInspectInfo & { SizeRw?: number; SizeRootFs?: number }
       >,
-      c.changes() as Promise<{ Path: string; Kind: number }[] | null>,
+      c.changes() as Promise<unknown>,
     ]);
     const kinds = ['C', 'A', 'D'] as const;
+    // Field by field: the engine is the learner's, and may answer anything.
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const size = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
     return {
-      id: info.Id,
-      name: info.Name.replace(/^\//, ''),
-      image: info.Config.Image,
-      sizeRw: info.SizeRw ?? 0,
-      sizeRootFs: info.SizeRootFs ?? 0,
-      changes: (changes ?? []).map((ch) => ({ path: ch.Path, kind: kinds[ch.Kind] ?? 'C' })),
+      id: text(info.Id),
+      name: text(info.Name).replace(/^\//, ''),
+      image: text(info.Config?.Image),
+      sizeRw: size(info.SizeRw),
+      sizeRootFs: size(info.SizeRootFs),
+      changes: (Array.isArray(changes) ? changes : []).map((ch: { Path?: unknown; Kind?: unknown } | null) => ({
+        path: text(ch?.Path),
+        kind: kinds[size(ch?.Kind)] ?? 'C',
+      })),
     };
   }
 }
