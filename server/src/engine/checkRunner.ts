@@ -5,6 +5,7 @@ import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { engineDocker } from '../layers/engineAgent';
 import type { CheckResultView, StepStatus } from '../realtime/events';
 import { evaluate, type CheckSpec } from './checks';
 import type { ProgressStore } from './progress';
@@ -64,7 +65,8 @@ export class CheckRunner {
   docker(sandboxId: string): Docker {
     let d = this.dockers.get(sandboxId);
     if (!d) {
-      d = new Docker({ socketPath: engineSocket(this.runtime.dockerSocket(sandboxId)) });
+      // Capped answers, no redirects followed: the learner's engine is theirs to fake (engineAgent.ts).
+      d = engineDocker(engineSocket(this.runtime.dockerSocket(sandboxId)));
       this.dockers.set(sandboxId, d);
     }
     return d;

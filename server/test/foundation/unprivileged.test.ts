@@ -104,4 +104,27 @@ describe.runIf(sandboxesAvailable() && process.getuid?.() === 0)('the server as 
     expect(listed.status, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id)).toContain(sandboxId);
   });
+
+  it("stops an exec it started, though the runtime switched to the sandbox's ids, and its children with it", () => {
+    // The server's own way: spawn the runtime, kill it with SIGKILL after a second. Once it had switched
+    // ids the kill failed (EPERM) and both sleeps ran their 8 s.
+    const script = `
+      const { spawn } = require('node:child_process');
+      const t0 = Date.now();
+      const c = spawn(${JSON.stringify(bin)}, ['exec', ${JSON.stringify(sandboxId)}, '--', 'sh', '-c', 'sleep 8 & sleep 8'], { stdio: 'pipe' });
+      setTimeout(() => {
+        let kill = 'ok';
+        try { process.kill(c.pid, 'SIGKILL'); } catch (e) { kill = e.code; }
+        c.on('close', () => console.log(JSON.stringify({ kill, ms: Date.now() - t0 })));
+      }, 1000);`;
+    const r = spawnSync(process.execPath, ['-e', script], { uid: user!.uid, gid: user!.gid, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { kill, ms } = JSON.parse(r.stdout) as { kill: string; ms: number };
+    expect(kill).toBe('ok');
+    expect(ms).toBeLessThan(3000);
+    const left = spawnSync(bin, ['exec', sandboxId, '--', 'sh', '-c', 'sleep 0.3; pgrep -c -x sleep || true'], {
+      encoding: 'utf8',
+    });
+    expect(left.stdout.trim()).toBe('0');
+  });
 });
