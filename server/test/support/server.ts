@@ -1,5 +1,6 @@
 // Starts the real Dockside process (server/src/main.ts) on a free port with its own data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -67,6 +68,8 @@ export async function startServer(
       DOCKSIDE_POOL_SIZE: '0',
       // Tests and benchmarks hold many sandboxes at once; the runtime refuses disks the host cannot hold.
       DOCKSIDE_SANDBOX_DISK: '2G',
+      // Not persisted: a server run as root must not leave root's files in a shared data dir.
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
       ...env,
     },
     ...as,
