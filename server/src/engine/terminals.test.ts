@@ -1,5 +1,5 @@
 // The terminal hub with a real pty and a real bash, run on the host instead of in a sandbox.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -55,7 +55,31 @@ async function ready(t: Terminal): Promise<void> {
   await until(() => t.scrollback.text().includes('\x1b]633;A'));
 }
 
+/** Descriptors of this process open on a pty master, and whether each is close-on-exec. */
+function ptyMasters(): { fd: string; cloexec: boolean }[] {
+  return readdirSync('/proc/self/fd')
+    .filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === '/dev/ptmx';
+      } catch {
+        return false;
+      }
+    })
+    .map((fd) => {
+      const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+      return { fd, cloexec: (flags & 0o2000000) !== 0 };
+    });
+}
+
 describe('terminals', () => {
+  it("opens every terminal's master close-on-exec, so no later child (another terminal) inherits it", async () => {
+    await hub.open('sb-1', 80, 24);
+    await hub.open('sb-2', 80, 24);
+    const masters = ptyMasters();
+    expect(masters.length).toBeGreaterThanOrEqual(2);
+    expect(masters.filter((m) => !m.cloexec)).toEqual([]);
+  });
+
   it('reports each command and its exit status through shell integration', async () => {
     const t = await hub.open('sb-1', 80, 24);
     const v = viewer();

@@ -1,7 +1,7 @@
 // Terminals: node-pty running bash inside a sandbox, kept alive across browser reloads, with a scrollback
 // ring buffer and flow control (the pty is paused while its attached browser is behind).
 import { randomBytes } from 'node:crypto';
-import { fcntlSync } from 'fs-ext';
+import { createRequire } from 'node:module';
 import * as pty from 'node-pty';
 import { FILE_EXIT, type Runtime } from './runtime';
 import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, type CommandEvent } from './shellIntegration';
@@ -177,6 +177,11 @@ export class Terminal {
  * node-pty leaves its master open across exec: every process the server starts later (another learner's
  * terminal among them) would inherit it. Nothing forks between spawn() and here, on this one thread.
  */
+// fs-ext ships no types; this is the one call the server makes.
+const { fcntlSync } = createRequire(import.meta.url)('fs-ext') as {
+  fcntlSync: (fd: number, cmd: 'setfd', flags: number) => number;
+};
+
 function closeOnExec(proc: pty.IPty): void {
   const fd = (proc as unknown as { _fd?: number })._fd;
   if (typeof fd !== 'number') throw new Error('node-pty no longer exposes its master descriptor');
