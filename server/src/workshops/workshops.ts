@@ -384,9 +384,13 @@ export class Workshops {
   }
 }
 
-/** A CSV cell, quoted when needed, and never a formula a spreadsheet would run. */
+/**
+ * A CSV cell, quoted when needed, and never a formula a spreadsheet would run: a cell that starts with
+ * = + - @, a tab or a CR gets a leading '. A `;` or a tab is quoted too: a spreadsheet set to split on
+ * them (Excel in many European locales uses `;`) would otherwise start a new cell there, after the '.
+ */
 export function csvCell(v: unknown): string {
   let s = String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",;\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
