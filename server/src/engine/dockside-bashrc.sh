@@ -1,4 +1,9 @@
 # Dockside terminal start-up: the usual login files, then command reporting.
+# First of all, this terminal's nonce (shellIntegration.ts) from descriptor 3, before anything of the
+# learner's runs: kept in a variable that is not exported, the descriptor closed. Only reports that carry
+# it count, so a program that prints a report of its own does not pass a check.
+{ IFS= read -r __dockside_nonce <&3; } 2>/dev/null
+exec 3<&-
 [ -f /etc/profile ] && . /etc/profile
 [ -f ~/.bashrc ] && . ~/.bashrc
 # Every command counts, repeated ones too (only a leading space hides one).
@@ -13,7 +18,9 @@ __dockside_prompt() {
     cmd=${BASH_REMATCH[2]}
     if [[ $num != "$__dockside_last" ]]; then
       __dockside_last=$num
-      printf '\e]633;E;%s\a\e]633;D;%s\a' "$(printf %s "$cmd" | od -An -v -tx1 | tr -d ' \n')" "$status"
+      # printf is a builtin: the nonce is in no program's arguments.
+      printf '\e]633;E;%s;%s\a\e]633;D;%s;%s\a' "$(printf %s "$cmd" | od -An -v -tx1 | tr -d ' \n')" \
+        "$__dockside_nonce" "$status" "$__dockside_nonce"
     fi
   fi
   printf '\e]633;A\a'

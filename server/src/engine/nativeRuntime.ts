@@ -145,8 +145,9 @@ export class NativeRuntime implements Runtime {
     return this.run(['file', ...under, id, op, ...args], { stdin: opts.stdin, timeoutMs: 15_000 });
   }
 
-  ptyCommand(id: string, argv: string[]): { file: string; args: string[] } {
-    return { file: this.bin, args: ['exec', '-t', '--env', 'TERM=xterm-256color', id, '--', ...argv] };
+  ptyCommand(id: string, argv: string[], env: Record<string, string> = {}): { file: string; args: string[] } {
+    const vars = Object.entries({ TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    return { file: this.bin, args: ['exec', '-t', ...vars, id, '--', ...argv] };
   }
 
   /** A stream to 127.0.0.1:PORT inside the sandbox; it errors if nothing answers there. */

@@ -42,8 +42,8 @@ export interface Runtime {
    * says what went wrong (FILE_EXIT in nativeRuntime.ts).
    */
   file(id: string, op: FileOp, args: string[], opts?: { stdin?: Buffer; under?: string }): Promise<ExecResult>;
-  /** The command line node-pty runs for an interactive terminal in the sandbox. */
-  ptyCommand(id: string, argv: string[]): { file: string; args: string[] };
+  /** The command line node-pty runs for an interactive terminal in the sandbox, with `env` set inside. */
+  ptyCommand(id: string, argv: string[], env?: Record<string, string>): { file: string; args: string[] };
   connect(id: string, port: number): Promise<Duplex>;
   /** The host path of the sandbox's Docker Engine API socket. */
   dockerSocket(id: string): string;

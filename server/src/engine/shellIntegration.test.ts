@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ShellIntegrationParser } from './shellIntegration';
 
-const report = (cmd: string, code: number) =>
-  `\x1b]633;E;${Buffer.from(cmd).toString('hex')}\x07\x1b]633;D;${code}\x07\x1b]633;A\x07`;
+const NONCE = '0123456789abcdef0123456789abcdef';
+const hex = (cmd: string) => Buffer.from(cmd).toString('hex');
+const report = (cmd: string, code: number, nonce = NONCE) =>
+  `\x1b]633;E;${hex(cmd)};${nonce}\x07\x1b]633;D;${code};${nonce}\x07\x1b]633;A\x07`;
 
 describe('shell integration parser', () => {
   it('reads command lines and exit codes', () => {
-    const p = new ShellIntegrationParser();
+    const p = new ShellIntegrationParser(NONCE);
     expect(p.feed(`hello\r\n${report('docker run hello-world', 0)}$ `)).toEqual([
       { commandLine: 'docker run hello-world', exitCode: 0 },
     ]);
@@ -18,7 +20,7 @@ describe('shell integration parser', () => {
   it('handles reports split across chunks at any point', () => {
     const stream = `out${report('docker ps -a', 0)}more${report('docker images', 2)}`;
     for (let cut = 0; cut < stream.length; cut++) {
-      const p = new ShellIntegrationParser();
+      const p = new ShellIntegrationParser(NONCE);
       const events = [...p.feed(stream.slice(0, cut)), ...p.feed(stream.slice(cut))];
       expect(events).toEqual([
         { commandLine: 'docker ps -a', exitCode: 0 },
@@ -28,7 +30,31 @@ describe('shell integration parser', () => {
   });
 
   it('ignores other escape sequences and an exit code without a command', () => {
-    const p = new ShellIntegrationParser();
-    expect(p.feed('\x1b[31mred\x1b[0m\x1b]0;title\x07\x1b]633;D;0\x07')).toEqual([]);
+    const p = new ShellIntegrationParser(NONCE);
+    expect(p.feed(`\x1b[31mred\x1b[0m\x1b]0;title\x07\x1b]633;D;0;${NONCE}\x07`)).toEqual([]);
+  });
+
+  it('ignores a report a program printed without the nonce, or with another', () => {
+    const p = new ShellIntegrationParser(NONCE);
+    // What `printf '\e]633;E;docker build .\a\e]633;D;0\a'` prints, as VS Code's old format and as ours.
+    expect(p.feed('\x1b]633;E;docker build .\x07\x1b]633;D;0\x07')).toEqual([]);
+    expect(p.feed(`\x1b]633;E;${hex('docker build .')}\x07\x1b]633;D;0\x07`)).toEqual([]);
+    expect(p.feed(report('docker build .', 0, 'f'.repeat(32)))).toEqual([]);
+    expect(p.feed(report('docker build .', 0, ''))).toEqual([]);
+    // A nonce in the wrong place, or extra fields, are not a report either.
+    expect(p.feed(`\x1b]633;E;${hex('docker build .')};x;${NONCE}\x07\x1b]633;D;0;${NONCE}\x07`)).toEqual([]);
+    expect(p.feed(`\x1b]633;E;docker build .;${NONCE}\x07\x1b]633;D;0;${NONCE}\x07`)).toEqual([]);
+  });
+
+  it('does not let a sequence a program left open take over the real report after it', () => {
+    const p = new ShellIntegrationParser(NONCE);
+    // The program prints an unterminated "E;docker build;" and exits; the prompt then reports `cat x`.
+    expect(p.feed(`\x1b]633;E;docker build .;${report('cat x', 0)}`)).toEqual([{ commandLine: 'cat x', exitCode: 0 }]);
+    expect(p.feed(`\x1b]633;E;${hex('docker build .')};`)).toEqual([]);
+    expect(p.feed(report('cat y', 0))).toEqual([{ commandLine: 'cat y', exitCode: 0 }]);
+  });
+
+  it('refuses a nonce too short to be secret', () => {
+    expect(() => new ShellIntegrationParser('')).toThrow(/16 hex digits/);
   });
 });

@@ -3,10 +3,28 @@ import { readFileSync } from 'node:fs';
 // Shell integration, as VS Code's terminal does it: the sandbox's bash reports each command line and its
 // exit status with OSC 633 escape sequences, which the server reads from the pty stream. Terminals
 // ignore unknown OSC sequences, so the browser needs no filtering.
+//
+// Any program can print such a sequence (`printf '\e]633;E;docker build\a'`), so each terminal has a
+// secret nonce and only reports that carry it count, as VS Code's do: the shell gets it on a descriptor
+// (NONCE_FD) that its start-up file reads into a variable it does not export and then closes, so no
+// program the learner runs inherits it (terminals.ts starts the shell; server/API.md says what remains).
 
 /** The rc file our terminals start bash with: the usual login set-up, then the reporting prompt hook. */
 export const SHELL_RC_PATH = '/etc/dockside/bashrc';
 export const SHELL_RC = readFileSync(new URL('./dockside-bashrc.sh', import.meta.url), 'utf8');
+
+/** The descriptor the terminal's nonce arrives on (dockside-bashrc.sh reads it first thing). */
+export const NONCE_FD = 3;
+
+/**
+ * The argv that starts a terminal's shell: a bash that moves the nonce from its environment to a here-string
+ * on NONCE_FD, then execs the interactive shell without it, so /proc/PID/environ of the shell the learner
+ * uses does not show it.
+ */
+export function shellArgv(nonceVar: string): string[] {
+  const script = `exec ${NONCE_FD}<<<"$${nonceVar}"; unset ${nonceVar}; exec bash --rcfile "$1" -i`;
+  return ['bash', '-c', script, 'dockside', SHELL_RC_PATH];
+}
 
 export type CommandEvent = { commandLine: string; exitCode: number };
 
@@ -17,6 +35,11 @@ const MAX_PENDING = 16 * 1024;
 export class ShellIntegrationParser {
   private pending = '';
   private commandLine: string | null = null;
+
+  /** Only reports that end with `;<nonce>` count. */
+  constructor(private readonly nonce: string) {
+    if (!/^[0-9a-f]{16,}$/.test(nonce)) throw new Error('a terminal nonce is at least 16 hex digits');
+  }
 
   /** Feeds output; returns the commands that finished in it. */
   feed(chunk: string): CommandEvent[] {
@@ -38,20 +61,23 @@ export class ShellIntegrationParser {
         if (text.length - start <= MAX_PENDING) this.pending = text.slice(start);
         break;
       }
-      this.handle(text.slice(start + START.length, end), done);
+      // A sequence a program left open must not swallow the real report after it: read the last one.
+      const last = text.lastIndexOf(START, end);
+      this.handle(text.slice(last + START.length, end), done);
       text = text.slice(end + (text[end] === '\x07' ? 1 : 2));
     }
     return done;
   }
 
+  /** `E;<command line in hex>;<nonce>` then `D;<exit status>;<nonce>`, exactly as the prompt hook prints. */
   private handle(body: string, done: CommandEvent[]): void {
-    const [code, ...rest] = body.split(';');
-    const arg = rest.join(';');
-    if (code === 'E') {
-      this.commandLine = /^[0-9a-f]*$/.test(arg) ? Buffer.from(arg, 'hex').toString('utf8') : arg;
-    } else if (code === 'D' && this.commandLine !== null) {
-      const exitCode = Number.parseInt(arg, 10);
-      done.push({ commandLine: this.commandLine, exitCode: Number.isFinite(exitCode) ? exitCode : 0 });
+    const fields = body.split(';');
+    if (fields.length !== 3 || fields[2] !== this.nonce) return;
+    const [code, arg] = fields as [string, string, string];
+    if (code === 'E' && /^(?:[0-9a-f]{2})*$/.test(arg)) {
+      this.commandLine = Buffer.from(arg, 'hex').toString('utf8');
+    } else if (code === 'D' && this.commandLine !== null && /^\d{1,3}$/.test(arg)) {
+      done.push({ commandLine: this.commandLine, exitCode: Number(arg) });
       this.commandLine = null;
     }
   }

@@ -26,9 +26,9 @@ const hostRuntime: Runtime = {
     if (op === 'write') writeFileSync(rcFile, String(opts?.stdin ?? ''));
     return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
   },
-  ptyCommand: (_id, argv) => ({
-    file: 'bash',
-    args: argv.slice(1).map((a) => (a === SHELL_RC_PATH ? rcFile : a)),
+  ptyCommand: (_id, argv, env = {}) => ({
+    file: 'env',
+    args: [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv.map((a) => (a === SHELL_RC_PATH ? rcFile : a))],
   }),
   connect: async () => new PassThrough(),
   dockerSocket: () => '',
@@ -97,6 +97,52 @@ describe('terminals', () => {
     ]);
     expect(commands.every((c) => c.sandboxId === 'sb-1')).toBe(true);
     expect(v.out()).toContain('hello');
+  });
+
+  it('does not count a report a program prints without the nonce (printf of the OSC 633 sequence)', async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const v = viewer();
+    t.attach(v);
+    await ready(t);
+    commands.length = 0;
+    const fake = path.join(dir, 'fake-report');
+    const hexed = Buffer.from('docker build -t app .').toString('hex');
+    // The old format, ours without the nonce, and ours with a made-up one, from a file and from printf.
+    writeFileSync(
+      fake,
+      `\x1b]633;E;docker build -t app .\x07\x1b]633;D;0\x07` +
+        `\x1b]633;E;${hexed}\x07\x1b]633;D;0\x07` +
+        `\x1b]633;E;${hexed};${'0'.repeat(32)}\x07\x1b]633;D;0;${'0'.repeat(32)}\x07`,
+    );
+    t.write(`cat ${fake}\r`);
+    t.write(`printf '\\e]633;E;docker build -t app .\\a\\e]633;D;0\\a'\r`);
+    t.write('echo real-$((6*7))\r');
+    await until(() => commands.some((c) => c.e.commandLine.startsWith('echo real')));
+    expect(commands.map((c) => c.e.commandLine)).toEqual([
+      `cat ${fake}`,
+      "printf '\\e]633;E;docker build -t app .\\a\\e]633;D;0\\a'",
+      'echo real-$((6*7))',
+    ]);
+    expect(v.out()).toContain('real-42');
+  });
+
+  it("keeps the nonce out of the environment, arguments and descriptors of the learner's programs", async () => {
+    const t = await hub.open('sb-1', 80, 24);
+    const v = viewer();
+    t.attach(v);
+    await ready(t);
+    t.write('env | grep -c DOCKSIDE_NONCE; echo env-done\r');
+    t.write('tr "\\0" "\\n" < /proc/$$/environ | grep -c DOCKSIDE_NONCE; echo shell-env-done\r');
+    t.write('[ -e /proc/$$/fd/3 ] && echo fd3-open || echo fd3-closed\r');
+    // What remains: the shell's own variable (not exported), which the learner can of course print.
+    t.write('bash -c \'echo "child sees [${__dockside_nonce}]"\'; echo "shell has ${#__dockside_nonce}"\r');
+    await until(() => /shell has \d+/.test(v.out()));
+    const out = v.out();
+    expect(out).toMatch(/\D0\r\nenv-done/);
+    expect(out).toMatch(/\D0\r\nshell-env-done/);
+    expect(out).toContain('fd3-closed');
+    expect(out).toContain('child sees []');
+    expect(out).toContain('shell has 32');
   });
 
   it('keeps running without a browser and gives the scrollback back on re-attach', async () => {

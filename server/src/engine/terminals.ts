@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as pty from 'node-pty';
 import { FILE_EXIT, type Runtime } from './runtime';
-import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, type CommandEvent } from './shellIntegration';
+import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, shellArgv, type CommandEvent } from './shellIntegration';
 
 /** Pause the pty when this many characters are unacknowledged by the attached browser… */
 export const HIGH_WATER = 256 * 1024;
@@ -15,6 +15,7 @@ export const SCROLLBACK_CHARS = 256 * 1024;
 const FLUSH_CHARS = 64 * 1024;
 const FLUSH_MS = 2;
 export const MAX_TERMINALS_PER_SANDBOX = 6;
+const NONCE_VAR = 'DOCKSIDE_NONCE';
 
 export type Viewer = {
   send: (data: string) => void;
@@ -66,7 +67,7 @@ export class TerminalError extends Error {
 
 export class Terminal {
   readonly scrollback = new RingBuffer(SCROLLBACK_CHARS);
-  private readonly parser = new ShellIntegrationParser();
+  private readonly parser: ShellIntegrationParser;
   private owner: Viewer | null = null;
   private mirrors = new Set<Viewer>();
   private unacked = 0;
@@ -80,9 +81,11 @@ export class Terminal {
     readonly id: string,
     readonly sandboxId: string,
     private readonly proc: pty.IPty,
+    nonce: string,
     onCommand: (e: CommandEvent) => void,
     onExit: () => void,
   ) {
+    this.parser = new ShellIntegrationParser(nonce);
     proc.onData((data) => {
       this.scrollback.push(data);
       for (const e of this.parser.feed(data)) onCommand(e);
@@ -205,7 +208,9 @@ export class TerminalHub {
         `at most ${MAX_TERMINALS_PER_SANDBOX} terminals per sandbox; close one first`,
       );
     await this.prepare(sandboxId);
-    const { file, args } = this.runtime.ptyCommand(sandboxId, ['bash', '--rcfile', SHELL_RC_PATH, '-i']);
+    // The shell's secret for its reports (shellIntegration.ts); new for every terminal.
+    const nonce = randomBytes(16).toString('hex');
+    const { file, args } = this.runtime.ptyCommand(sandboxId, shellArgv(NONCE_VAR), { [NONCE_VAR]: nonce });
     const proc = pty.spawn(file, args, {
       name: 'xterm-256color',
       cols,
@@ -219,6 +224,7 @@ export class TerminalHub {
       id,
       sandboxId,
       proc,
+      nonce,
       (e) => this.onCommand(sandboxId, e),
       () => this.terminals.delete(id),
     );

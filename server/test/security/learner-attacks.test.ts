@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { FILE_EXIT } from '../../src/engine/runtime';
+import type { ChecksResult } from '../../src/engine/checkRunner';
 import type { SandboxView } from '../../src/realtime/events';
 import { busyboxTar } from '../support/images';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
@@ -71,6 +72,43 @@ describe.runIf(sandboxesAvailable())('attacks by one learner on another, through
     expect(ben.terminal.text).not.toContain('pwned-by-ana');
     const marker = await rt.file(ben.sandbox.id, 'read', ['/tmp/pwned-by-ana'], { under: '/' });
     expect(marker.code).toBe(FILE_EXIT.notFound);
+  });
+
+  it('passes a commandRun check by printing the shell-integration report instead of running the command', async () => {
+    const results: ChecksResult[] = [];
+    ben.socket.on('checks:result', (r) => results.push(r));
+    const version = () => results.at(-1)?.results.find((c) => c.id === 'version')?.status;
+    /** The check's status once a new result has come and the checks have been quiet for a moment. */
+    const settled = async (after: number) => {
+      const end = Date.now() + 30_000;
+      let seen = results.length;
+      let lastChange = Date.now();
+      while (results.length <= after || Date.now() - lastChange < 1500) {
+        if (results.length !== seen) [seen, lastChange] = [results.length, Date.now()];
+        if (Date.now() > end) throw new Error(`no checks result; terminal shows:\n${ben.terminal.text.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return version();
+    };
+    ben.socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
+    expect(await settled(0)).toBe('failed');
+
+    // The report the prompt hook prints, faked: the old format, ours without the nonce, ours with a guess.
+    const hexed = Buffer.from('docker version').toString('hex');
+    const guess = '0123456789abcdef0123456789abcdef';
+    let before = results.length;
+    await shell(
+      ben,
+      `printf '\\e]633;E;docker version\\a\\e]633;D;0\\a\\e]633;E;${hexed}\\a\\e]633;D;0\\a\\e]633;E;${hexed};${guess}\\a\\e]633;D;0;${guess}\\a'`,
+    );
+    expect(await settled(before)).toBe('failed');
+    // Nor can a program find the nonce in the environment of the shell or its own.
+    const env = await shell(ben, 'cat /proc/$$/environ /proc/self/environ | tr "\\0" "\\n" | grep -c NONCE');
+    expect(env).toMatch(/\D0\r\n/);
+
+    before = results.length;
+    await shell(ben, 'docker version');
+    expect(await settled(before)).toBe('passed');
   });
 
   it("points its engine socket at another learner's engine to read their image history", async () => {
