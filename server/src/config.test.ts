@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseEnv, parseSize } from './config';
+import { DEFAULT_ADMISSION } from './engine/admission';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -21,6 +22,23 @@ describe('configuration', () => {
     expect(c.pool.size).toBe(2);
     expect(c.limits.memoryBytes).toBe(1024 ** 3);
     expect(c.keepSandboxes).toBe(false);
+  });
+
+  it('limits what one address may start, trusting no proxy unless told', () => {
+    expect(parseEnv({}).admission).toEqual(DEFAULT_ADMISSION);
+    expect(DEFAULT_ADMISSION.trustedProxies).toBe(0);
+    expect(
+      parseEnv({
+        DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '40',
+        DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100',
+        DOCKSIDE_NEW_LEARNERS_PER_HOUR: '300',
+        DOCKSIDE_TRUSTED_PROXIES: '1',
+      }).admission,
+    ).toEqual({ sandboxesPerAddress: 40, startsPerHour: 100, newLearnersPerHour: 300, trustedProxies: 1 });
+    expect(() => parseEnv({ DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '0' })).toThrowError(
+      new ConfigError('DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS="0" is invalid: expected a whole number ≥ 1'),
+    );
+    expect(() => parseEnv({ DOCKSIDE_TRUSTED_PROXIES: 'yes' })).toThrow(/^DOCKSIDE_TRUSTED_PROXIES="yes" is invalid/);
   });
 
   it('names the variable and what it allows in one line', () => {

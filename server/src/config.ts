@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { AdmissionOptions } from './engine/admission';
 
 const port = z.coerce
   .number({ message: 'a port number from 1 to 65535' })
@@ -40,6 +41,10 @@ const EnvSchema = z.object({
   DOCKSIDE_SANDBOX_CPUS: z.coerce.number().positive('a positive number of CPUs such as 1.0').default(1),
   DOCKSIDE_SANDBOX_DISK: byteSize.default(8 * 1024 ** 3),
   DOCKSIDE_KEEP_SANDBOXES: flag.default(false),
+  DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: count(1).default(5),
+  DOCKSIDE_SANDBOX_STARTS_PER_HOUR: count(1).default(20),
+  DOCKSIDE_NEW_LEARNERS_PER_HOUR: count(1).default(60),
+  DOCKSIDE_TRUSTED_PROXIES: count(0).max(10, 'a whole number from 0 to 10').default(0),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
 });
 
@@ -55,6 +60,8 @@ export type Config = {
   pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
   limits: { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
   keepSandboxes: boolean;
+  /** What one client address (or workshop learner) may start; see admission.ts. */
+  admission: AdmissionOptions;
   dev: boolean;
 };
 
@@ -101,6 +108,12 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
       diskBytes: e.DOCKSIDE_SANDBOX_DISK,
     },
     keepSandboxes: e.DOCKSIDE_KEEP_SANDBOXES,
+    admission: {
+      sandboxesPerAddress: e.DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS,
+      startsPerHour: e.DOCKSIDE_SANDBOX_STARTS_PER_HOUR,
+      newLearnersPerHour: e.DOCKSIDE_NEW_LEARNERS_PER_HOUR,
+      trustedProxies: e.DOCKSIDE_TRUSTED_PROXIES,
+    },
     dev: e.NODE_ENV === 'development',
   };
 }

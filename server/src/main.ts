@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       warnBeforeMs: 5 * 60_000,
       limits: config.limits,
       keepOnShutdown: config.keepSandboxes,
+      admission: config.admission,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },

@@ -99,6 +99,11 @@ const messages = {
     queued: (pos: number, secs: number) =>
       `The machine is full — you are number ${pos} in the queue (about ${secs} s).`,
     startFailed: (msg: string) => `Your sandbox could not start: ${msg}`,
+    // A limit per network (server/src/engine/admission.ts); `wait` from waitTime().
+    rateLimited: (wait: string) => `Too many sandboxes were started or reset from your network. Try again in ${wait}.`,
+    addressLimit: (wait: string) =>
+      `Your network already has as many sandboxes as it may. Close one, join your class's workshop with its code, or try again in ${wait}.`,
+    waitTime: (secs: number) => (secs < 120 ? `${secs} s` : `${Math.ceil(secs / 60)} min`),
     retry: 'Try again',
     offline: 'Connection lost — reconnecting… your terminal continues where it was.',
     expired: 'Your sandbox has ended. Start a new one — your progress is kept.',
@@ -192,6 +197,11 @@ const messages = {
     portLink: (port: number) => `포트 ${port}`,
     queued: (pos: number, secs: number) => `자리가 모두 찼습니다 — 대기 순서 ${pos}번입니다 (약 ${secs}초).`,
     startFailed: (msg: string) => `샌드박스를 시작하지 못했습니다: ${msg}`,
+    rateLimited: (wait: string) =>
+      `같은 네트워크에서 샌드박스를 너무 자주 시작하거나 초기화했습니다. ${wait} 후에 다시 시도하세요.`,
+    addressLimit: (wait: string) =>
+      `이 네트워크에서 쓸 수 있는 샌드박스가 모두 사용 중입니다. 하나를 닫거나, 수업의 워크숍 코드로 참여하거나, ${wait} 후에 다시 시도하세요.`,
+    waitTime: (secs: number) => (secs < 120 ? `${secs}초` : `${Math.ceil(secs / 60)}분`),
     retry: '다시 시도',
     offline: '연결이 끊겼습니다 — 다시 연결하는 중… 터미널은 하던 곳에서 이어집니다.',
     expired: '샌드박스가 종료되었습니다. 새로 시작하세요 — 진행 상황은 유지됩니다.',
@@ -210,6 +220,14 @@ export type Messages = (typeof messages)[Locale];
 
 export function t(locale: Locale): Messages {
   return messages[locale];
+}
+
+/** What the lesson page says for a refusal by a limit (`rate_limited`, `address_limit`), else null. */
+export function limitMessage(m: Messages, code: string, retryAfter: unknown): string | null {
+  const wait = m.waitTime(typeof retryAfter === 'number' && retryAfter > 0 ? Math.ceil(retryAfter) : 60);
+  if (code === 'rate_limited') return m.rateLimited(wait);
+  if (code === 'address_limit') return m.addressLimit(wait);
+  return null;
 }
 
 /** The cookie's choice if any, else the best match in Accept-Language, else English. */

@@ -6,10 +6,11 @@ import type { Db } from '../db/client';
 import { LayerAnalyzer, LayerCache } from '../layers/analyzer';
 import type { SandboxView } from '../realtime/events';
 import { CheckRunner, type ChecksResult, type StepCheck } from './checkRunner';
+import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from './admission';
 import type { CheckSpec } from './checks';
 import type { Clock } from './clock';
 import { WorkspaceFiles } from './files';
-import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions } from './manager';
+import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
 import { ProgressStore } from './progress';
 import type { CommandEvent } from './shellIntegration';
 import type { Runtime } from './runtime';
@@ -34,8 +35,13 @@ export function stepChecksFrom(lessons: () => Lesson[]) {
   };
 }
 
+export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddress'> & {
+  admission?: AdmissionOptions;
+};
+
 export class Engine {
   readonly manager: SandboxManager;
+  readonly admission: Admission;
   readonly terminals: TerminalHub;
   readonly files: WorkspaceFiles;
   readonly progress: ProgressStore;
@@ -47,12 +53,14 @@ export class Engine {
     readonly db: Db,
     readonly runtime: Runtime,
     clock: Clock,
-    options: Omit<ManagerOptions, 'seatLimit'>,
+    { admission = DEFAULT_ADMISSION, ...options }: EngineOptions,
     readonly lessons: () => Lesson[],
     layerCacheDir: string,
   ) {
+    this.admission = new Admission(db, admission, () => clock.now());
     this.manager = new SandboxManager(db, runtime, clock, {
       ...options,
+      sandboxesPerAddress: admission.sandboxesPerAddress,
       seatLimit: async (workshopId) => (await db.workshop.findUnique({ where: { id: workshopId } }))?.seatLimit ?? null,
     });
     this.progress = new ProgressStore(db);
@@ -90,14 +98,36 @@ export class Engine {
       );
   }
 
-  /** The learner's sandbox, in their workshop when they are enrolled in one that is open. */
-  async ensureSandbox(learnerId: string): Promise<EnsureResult> {
+  /**
+   * Where a learner's sandbox belongs, the same for every way one starts (first start, reconnect, reset by
+   * the learner or their instructor, the queue): in their latest open workshop, counted against its
+   * seats, else self-paced, counted against their address. `client` is the learner asking; null is their
+   * instructor, whose resets no budget counts.
+   */
+  private async placement(learnerId: string, client: Client | null): Promise<Placement> {
     const enrollment = await this.db.enrollment.findFirst({
       where: { learnerId, workshop: { state: 'open' } },
       orderBy: { joinedAt: 'desc' },
     });
-    const result = await this.manager.ensure(learnerId, enrollment?.workshopId ?? null);
+    const workshopId = enrollment?.workshopId ?? null;
+    return {
+      workshopId,
+      address: client?.address ?? null,
+      charge: this.admission.startCharge(learnerId, workshopId, client),
+    };
+  }
+
+  /** The learner's sandbox (their first real action writes their row); AdmissionError past a limit. */
+  async ensureSandbox(learnerId: string, client: Client | null): Promise<EnsureResult> {
+    await this.admission.learner(learnerId, client);
+    const result = await this.manager.ensure(learnerId, await this.placement(learnerId, client));
     return 'sandbox' in result ? { sandbox: await this.withPorts(result.sandbox) } : result;
+  }
+
+  /** Destroys the learner's sandbox and starts a fresh one, placed as any start is. */
+  async resetSandbox(learnerId: string, client: Client | null): Promise<EnsureResult> {
+    await this.admission.learner(learnerId, client);
+    return this.manager.reset(learnerId, await this.placement(learnerId, client));
   }
 
   /** A sandbox view with the ports its containers publish right now. */

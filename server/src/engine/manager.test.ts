@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, migrate, type Db } from '../db/client';
 import { FakeClock } from './clock';
-import { SandboxManager, type ManagerEvent, type ManagerOptions } from './manager';
+import { AdmissionError } from './admission';
+import { SandboxManager, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
 import type { Runtime, RuntimeSandbox } from './runtime';
 
 /** A runtime that records calls and keeps its sandboxes in a map (the real one is tested in test/). */
@@ -250,9 +251,111 @@ describe('capacity', () => {
     await db.workshop.create({
       data: { id: 'ws1', title: 'W', joinCode: 'ABC', lessonIds: '[]', seatLimit: 1, ownerId: 'i1' },
     });
-    expect('sandbox' in (await m.ensure('ana', 'ws1'))).toBe(true);
-    expect(await m.ensure('ben', 'ws1')).toMatchObject({ queued: { position: 1 } });
+    expect('sandbox' in (await m.ensure('ana', { workshopId: 'ws1', address: null }))).toBe(true);
+    expect(await m.ensure('ben', { workshopId: 'ws1', address: null })).toMatchObject({ queued: { position: 1 } });
     expect('sandbox' in (await m.ensure('cho'))).toBe(true); // self-paced learners are not held back
+  });
+});
+
+describe('one seat policy', () => {
+  const ws = async (id: string, seatLimit: number) => {
+    seats.set(id, seatLimit);
+    await db.instructor.upsert({
+      where: { id: 'i1' },
+      create: { id: 'i1', email: 'i@x', passwordHash: 'x' },
+      update: {},
+    });
+    await db.workshop.create({ data: { id, title: 'W', joinCode: id, lessonIds: '[]', seatLimit, ownerId: 'i1' } });
+  };
+  const fromAddress = (address: string): Placement => ({ workshopId: null, address });
+
+  it('one learner asking many times at once while the room is full waits once, and gets one sandbox', async () => {
+    await ws('ws1', 1);
+    const m = manager();
+    await m.ensure('ana', { workshopId: 'ws1', address: null });
+    const asks = await Promise.all(
+      Array.from({ length: 5 }, () => m.ensure('ben', { workshopId: 'ws1', address: null })),
+    );
+    expect(asks.every((r) => 'queued' in r && r.queued.position === 1)).toBe(true);
+    await m.ensure('cho', { workshopId: 'ws1', address: null });
+    await m.release('ana');
+    await settle();
+    // Ben got the seat once; Cho still waits for the next one.
+    expect(m.sandboxes().filter((s) => s.ownerId === 'ben')).toHaveLength(1);
+    expect(m.sandboxes().filter((s) => s.workshopId === 'ws1')).toHaveLength(1);
+    expect(eventsFor('cho', 'queue').at(-1)).toMatchObject({ position: 1 });
+  });
+
+  it('several resets and starts at once never take more than the seats', async () => {
+    await ws('ws1', 2);
+    const m = manager({ maxSandboxes: 10 });
+    const inWs = { workshopId: 'ws1', address: null };
+    await Promise.all([
+      ...['ana', 'ben', 'cho'].flatMap((who) => [m.ensure(who, inWs), m.reset(who, inWs), m.reset(who, inWs)]),
+      m.ensure('dan', inWs),
+    ]);
+    await settle();
+    const held = m.sandboxes().filter((s) => s.workshopId === 'ws1');
+    expect(held.length).toBeLessThanOrEqual(2);
+    expect(new Set(held.map((s) => s.ownerId)).size).toBe(held.length);
+    for (const who of ['ana', 'ben', 'cho', 'dan'])
+      expect(m.sandboxes().filter((s) => s.ownerId === who).length).toBeLessThanOrEqual(1);
+  });
+
+  it('a few clients cannot hold every sandbox: an address gets its share, then address_limit with when to retry', async () => {
+    const m = manager({ maxSandboxes: 10, sandboxesPerAddress: 2 });
+    await m.ensure('ana', fromAddress('203.0.113.7'));
+    await m.ensure('ben', fromAddress('203.0.113.7'));
+    const refused = await m.ensure('cho', fromAddress('203.0.113.7')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AdmissionError);
+    expect(refused).toMatchObject({ code: 'address_limit', retryAfter: 30 * 60 });
+    expect((refused as Error).message).toMatch(/^2 sandboxes are already running for your network; close one/);
+    // Another address, and learners in a workshop behind the same one, are not held back.
+    expect('sandbox' in (await m.ensure('cho', fromAddress('198.51.100.1')))).toBe(true);
+    await ws('ws1', 5);
+    expect('sandbox' in (await m.ensure('dan', { workshopId: 'ws1', address: '203.0.113.7' }))).toBe(true);
+    // Its learners' own sandboxes stay theirs; a reset does not need another share.
+    expect('sandbox' in (await m.ensure('ana', fromAddress('203.0.113.7')))).toBe(true);
+    expect('sandbox' in (await m.reset('ana', fromAddress('203.0.113.7')))).toBe(true);
+  });
+
+  it('counts an address waiting in the queue, so it cannot fill the queue either', async () => {
+    const m = manager({ maxSandboxes: 1, sandboxesPerAddress: 2 });
+    await m.ensure('ana', fromAddress('198.51.100.1'));
+    expect(await m.ensure('ben', fromAddress('203.0.113.7'))).toMatchObject({ queued: { position: 1 } });
+    expect(await m.ensure('cho', fromAddress('203.0.113.7'))).toMatchObject({ queued: { position: 2 } });
+    await expect(m.ensure('dan', fromAddress('203.0.113.7'))).rejects.toMatchObject({ code: 'address_limit' });
+  });
+
+  it('charges a start only when one happens, and a refused reset leaves the sandbox as it was', async () => {
+    const m = manager();
+    let budget = 2;
+    const charge = () => {
+      if (budget-- <= 0) throw new AdmissionError('rate_limited', 'spent', 60);
+    };
+    const first = await m.ensure('ana', { workshopId: null, address: 'a', charge });
+    for (let i = 0; i < 5; i++) await m.ensure('ana', { workshopId: null, address: 'a', charge }); // reconnects
+    await m.reset('ana', { workshopId: null, address: 'a', charge });
+    const kept = m.viewFor('ana')!.id;
+    expect(kept).not.toBe('sandbox' in first && first.sandbox.id);
+    await expect(m.reset('ana', { workshopId: null, address: 'a', charge })).rejects.toMatchObject({
+      code: 'rate_limited',
+      retryAfter: 60,
+    });
+    expect(m.viewFor('ana')?.id).toBe(kept);
+    expect(runtime.destroyed).toHaveLength(1);
+  });
+
+  it('a running sandbox follows its learner into the workshop they joined, and counts against its seats', async () => {
+    await ws('ws1', 1);
+    const m = manager();
+    const own = await m.ensure('ana', fromAddress('a'));
+    await m.ensure('ana', { workshopId: 'ws1', address: 'a' });
+    expect(m.sandboxes().find((s) => s.ownerId === 'ana')?.workshopId).toBe('ws1');
+    await settle();
+    const row = await db.sandbox.findUniqueOrThrow({ where: { id: 'sandbox' in own ? own.sandbox.id : '' } });
+    expect(row.workshopId).toBe('ws1');
+    expect(await m.ensure('ben', { workshopId: 'ws1', address: 'b' })).toMatchObject({ queued: { position: 1 } });
   });
 });
 

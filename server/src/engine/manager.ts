@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { SandboxPhase, SandboxView } from '../realtime/events';
+import { AdmissionError } from './admission';
 import type { Clock, TimerHandle } from './clock';
 import type { Runtime, SandboxLimits } from './runtime';
 
@@ -18,6 +19,8 @@ export type ManagerOptions = {
   keepOnShutdown: boolean;
   /** Seats of a workshop, or null when it has no limit of its own. */
   seatLimit: (workshopId: string) => Promise<number | null>;
+  /** Self-paced sandboxes at once from one client address (waiting in the queue counts); none if unset. */
+  sandboxesPerAddress?: number;
   /**
    * Starts every sandbox id this manager makes. Several servers may share one data dir (a test run
    * beside `npm start`); at start each destroys only the orphans with its own prefix.
@@ -25,6 +28,8 @@ export type ManagerOptions = {
   idPrefix?: string;
   /** The largest id range; ranges are 1..maxRange (range 0 would map to host root). */
   maxRange?: number;
+  /** The address of a port's preview (its own origin, see http/origins.ts). */
+  previewUrl?: (sandboxId: string, port: number) => string;
 };
 
 export type ManagerEvent =
@@ -40,6 +45,8 @@ type Entry = {
   range: number;
   ownerId: string | null;
   workshopId: string | null;
+  /** The client address it was started for (in memory only: re-adopted sandboxes have none). */
+  address: string | null;
   phase: SandboxPhase;
   createdAt: number;
   assignedAt: number | null;
@@ -50,9 +57,19 @@ type Entry = {
   warnedIdle?: boolean;
 };
 
-type Waiter = { learnerId: string; workshopId: string | null; since: number };
+type Waiter = { learnerId: string; workshopId: string | null; address: string | null; since: number };
 
 export type EnsureResult = { sandbox: SandboxView } | { queued: { position: number; estimateSeconds: number } };
+
+/**
+ * Where a learner's sandbox belongs and who asked, for the one seat policy every start goes through:
+ * a workshop's sandboxes count against its seats, a self-paced one against its address, all of them
+ * against the machine. `charge` counts the start against the asker's budget (admission.ts) and throws
+ * when it is spent; it is called only when a start really happens.
+ */
+export type Placement = { workshopId: string | null; address: string | null; charge?: () => void };
+
+const SELF_PACED: Placement = { workshopId: null, address: null };
 
 export class CapacityError extends Error {}
 
@@ -74,7 +91,6 @@ export class SandboxManager {
     private readonly runtime: Runtime,
     private readonly clock: Clock,
     private readonly opts: ManagerOptions,
-    private readonly previewUrl: (sandboxId: string, port: number) => string = (id, port) => `/preview/${id}/${port}/`,
   ) {}
 
   /** Every event for a learner; the realtime layer forwards them to that learner's sockets. */
@@ -101,6 +117,7 @@ export class SandboxManager {
           range: row.idRange,
           ownerId: row.ownerId,
           workshopId: row.workshopId,
+          address: null,
           phase: 'ready',
           createdAt: row.createdAt.getTime(),
           assignedAt: row.assignedAt?.getTime() ?? null,
@@ -125,11 +142,15 @@ export class SandboxManager {
     return { adopted, orphans, lost };
   }
 
-  /** The learner's sandbox: theirs already, one from the pool, a new one, or a place in the queue. */
-  async ensure(learnerId: string, workshopId: string | null = null): Promise<EnsureResult> {
+  /**
+   * The learner's sandbox: theirs already, one from the pool, a new one, or a place in the queue.
+   * Throws AdmissionError when the placement's address or budget allows no start.
+   */
+  async ensure(learnerId: string, placement: Placement = SELF_PACED): Promise<EnsureResult> {
     const own = this.ownedBy(learnerId);
     if (own) {
       this.touch(own.id);
+      this.moveTo(own, placement);
       return { sandbox: this.view(own) };
     }
     const pending = this.starting.get(learnerId);
@@ -137,17 +158,55 @@ export class SandboxManager {
     const queued = this.queue.findIndex((w) => w.learnerId === learnerId);
     if (queued >= 0) return { queued: this.queuePosition(queued) };
 
+    const { workshopId, address } = placement;
     const seats = workshopId ? await this.opts.seatLimit(workshopId) : null;
-    // From here to the claim nothing awaits, so two learners can never take the same last seat.
-    if (this.ownedBy(learnerId) || this.starting.has(learnerId)) return this.ensure(learnerId, workshopId);
+    // From here to the claim nothing awaits, so two learners can never take the same last seat, and one
+    // learner asking twice at once (two tabs, a reset) neither starts twice nor waits twice in the queue.
+    if (this.ownedBy(learnerId) || this.starting.has(learnerId) || this.queue.some((w) => w.learnerId === learnerId))
+      return this.ensure(learnerId, placement);
+    this.admit(placement);
     if (!this.fits(workshopId, seats)) {
-      this.queue.push({ learnerId, workshopId, since: this.clock.now() });
+      this.queue.push({ learnerId, workshopId, address, since: this.clock.now() });
       const position = this.queuePosition(this.queue.length - 1);
       this.emit(learnerId, { type: 'queue', ...position });
       return { queued: position };
     }
-    const entry = await this.startFor(learnerId, workshopId);
+    const entry = await this.startFor(learnerId, workshopId, address);
     return { sandbox: this.view(entry) };
+  }
+
+  /**
+   * The limits of the asker (not of the machine, which queues): a self-paced address's sandboxes at once,
+   * then their budget of starts. Synchronous, with the claim right after it.
+   */
+  private admit({ workshopId, address, charge }: Placement): void {
+    const cap = this.opts.sandboxesPerAddress;
+    if (!workshopId && address !== null && cap !== undefined) {
+      const mine = [...this.entries.values()].filter((e) => e.workshopId === null && e.address === address);
+      const waiting = this.queue.filter((w) => w.workshopId === null && w.address === address).length;
+      if (mine.length + waiting >= cap) {
+        // When the first of them ends at the latest, unless it is kept busy.
+        const now = this.clock.now();
+        const ends = mine.map((e) =>
+          Math.min(e.lastActiveAt + this.opts.idleMs, (e.assignedAt ?? e.createdAt) + this.opts.lifetimeMs),
+        );
+        const retryAfter = Math.max(1, Math.ceil(((ends.length ? Math.min(...ends) : now + 60_000) - now) / 1000));
+        throw new AdmissionError(
+          'address_limit',
+          `${cap} sandboxes are already running for your network; close one, or join a workshop with a code`,
+          retryAfter,
+        );
+      }
+    }
+    charge?.();
+  }
+
+  /** A running sandbox follows its learner into (or out of) a workshop: it counts where they are now. */
+  private moveTo(entry: Entry, { workshopId, address }: Placement): void {
+    entry.address ??= address;
+    if (entry.workshopId === workshopId) return;
+    entry.workshopId = workshopId;
+    void this.db.sandbox.update({ where: { id: entry.id }, data: { workshopId } }).catch(() => {});
   }
 
   private fits(workshopId: string | null, seats: number | null): boolean {
@@ -160,19 +219,20 @@ export class SandboxManager {
   }
 
   /** Claims a warm sandbox or a slot for a new one synchronously, then finishes asynchronously. */
-  private startFor(learnerId: string, workshopId: string | null): Promise<Entry> {
+  private startFor(learnerId: string, workshopId: string | null, address: string | null): Promise<Entry> {
     const warm = this.poolEntry();
     let work: Promise<Entry>;
     if (warm) {
       this.prewarmTarget = Math.max(0, this.prewarmTarget - 1);
       warm.ownerId = learnerId;
       warm.workshopId = workshopId;
+      warm.address = address;
       work = this.assign(warm, learnerId, workshopId).then(() => {
         this.refill();
         return warm;
       });
     } else {
-      const entry = this.newEntry(workshopId);
+      const entry = this.newEntry(workshopId, address);
       work = this.createEntry(entry, learnerId).then(async () => {
         await this.assign(entry, learnerId, workshopId);
         return entry;
@@ -198,14 +258,15 @@ export class SandboxManager {
     this.emit(learnerId, { type: 'state', sandbox: this.view(entry) });
   }
 
-  /** A new entry, counted against capacity from this moment. */
-  private newEntry(workshopId: string | null): Entry {
+  /** A new entry, counted against capacity (and its workshop or address) from this moment. */
+  private newEntry(workshopId: string | null, address: string | null): Entry {
     const now = this.clock.now();
     const entry: Entry = {
       id: `${this.opts.idPrefix ?? 'sb-'}${randomBytes(6).toString('hex')}`,
       range: 0,
       ownerId: null,
       workshopId,
+      address,
       phase: 'allocating',
       createdAt: now,
       assignedAt: null,
@@ -351,7 +412,7 @@ export class SandboxManager {
       this.entries.size < this.opts.maxSandboxes &&
       this.queue.length === 0
     ) {
-      const entry = this.newEntry(null);
+      const entry = this.newEntry(null, null);
       void this.createEntry(entry, null).catch((err) =>
         console.error(`sandbox pool: could not create a warm sandbox: ${(err as Error).message}`),
       );
@@ -434,7 +495,7 @@ export class SandboxManager {
           continue;
         }
         this.queue.splice(i, 1);
-        this.startFor(waiter.learnerId, waiter.workshopId).catch(() => {});
+        this.startFor(waiter.learnerId, waiter.workshopId, waiter.address).catch(() => {});
       }
       this.queue.forEach((w, i) => this.emit(w.learnerId, { type: 'queue', ...this.queuePosition(i) }));
       this.refill();
@@ -453,12 +514,17 @@ export class SandboxManager {
     return { position: index + 1, estimateSeconds: Math.max(1, Math.ceil((freeAt - now + startMs) / 1000)) };
   }
 
-  /** Destroy and start fresh (the learner asked for it). */
-  async reset(learnerId: string): Promise<EnsureResult> {
+  /**
+   * Destroy and start fresh (the learner or their instructor asked), placed as a first start is: the
+   * caller resolves the placement (engine.ts), never the old sandbox, which a learner may not have.
+   */
+  async reset(learnerId: string, placement: Placement = SELF_PACED): Promise<EnsureResult> {
     const own = this.ownedBy(learnerId);
-    const workshopId = own?.workshopId ?? null;
-    if (own) await this.end(own, 'reset');
-    return this.ensure(learnerId, workshopId);
+    if (!own) return this.ensure(learnerId, placement);
+    // Charged before anything is destroyed: a refused reset leaves the sandbox as it was.
+    placement.charge?.();
+    await this.end(own, 'reset');
+    return this.ensure(learnerId, { ...placement, charge: undefined });
   }
 
   /** Ends a learner's sandbox (e.g. the workshop ended); their progress stays. */
@@ -499,7 +565,7 @@ export class SandboxManager {
       phase: entry.phase,
       expiresAt: new Date((entry.assignedAt ?? entry.createdAt) + this.opts.lifetimeMs).toISOString(),
       idleUntil: new Date(entry.lastActiveAt + this.opts.idleMs).toISOString(),
-      ports: ports.map((p) => ({ ...p, url: this.previewUrl(entry.id, p.port) })),
+      ports: ports.map((p) => ({ ...p, url: this.opts.previewUrl?.(entry.id, p.port) ?? '' })),
     };
   }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
+import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
@@ -53,8 +54,9 @@ const sessionRoutes: Route<ApiDeps>[] = [
   {
     method: 'PATCH',
     path: /^\/api\/me$/,
-    handle: async ({ learnerId, body }, { db }) => {
+    handle: async ({ learnerId, client, body }, { db, engine }) => {
       const { displayName } = parse(DisplayName, body);
+      await engine.admission.learner(learnerId, client);
       const learner = await db.learner.update({ where: { id: learnerId }, data: { displayName } });
       return { learnerId, displayName: learner.displayName };
     },
@@ -99,12 +101,10 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     if (candidates.length === 0) throw new HttpError(404, 'not_found', `no API at ${url.pathname}`);
     const route = candidates.find((r) => r.method === req.method);
     if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
+    // A session costs a cookie, not a row: the row is written on the learner's first real action
+    // (admission.ts), so a flood of cookieless requests writes nothing.
     const { learnerId, isNew } = deps.sessions.ensure(req, res);
-    await deps.db.learner.upsert({
-      where: { id: learnerId },
-      create: { id: learnerId },
-      update: { lastSeenAt: new Date() },
-    });
+    if (!isNew) await deps.db.learner.updateMany({ where: { id: learnerId }, data: { lastSeenAt: new Date() } });
     if (mutates(route.method)) {
       const token = req.headers['x-csrf-token'];
       if (isNew || !deps.sessions.checkCsrf(learnerId, Array.isArray(token) ? token[0] : token))
@@ -112,11 +112,14 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     }
     const body = mutates(route.method) ? await readJson(req, route.maxBody ?? DEFAULT_MAX_BODY) : undefined;
     const params = route.path.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const answer = await route.handle({ req, res, learnerId, body, params, query: url.searchParams }, deps);
+    const client = deps.engine.admission.client(req);
+    const answer = await route.handle({ req, res, learnerId, client, body, params, query: url.searchParams }, deps);
     if (answer instanceof RawBody) sendRaw(res, answer);
     else sendJson(res, 200, answer);
   } catch (err) {
     if (err instanceof HttpError) sendError(res, err);
+    else if (err instanceof AdmissionError)
+      sendError(res, new HttpError(429, err.code, err.message, { retryAfter: err.retryAfter }));
     else {
       console.error(`api: ${req.method} ${url.pathname}:`, err);
       sendError(res, new HttpError(500, 'internal', 'something went wrong on the server; try again'));

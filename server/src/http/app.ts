@@ -23,10 +23,8 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await handleApi(req, res, deps)) return;
     if (await handlePreview(req, res, deps.sessions, deps.engine)) return;
-    if (!req.url?.startsWith('/_next/')) {
-      const { learnerId, isNew } = deps.sessions.ensure(req, res);
-      if (isNew) await deps.db.learner.create({ data: { id: learnerId } });
-    }
+    // A page sets the session cookie; the learner's row waits for their first real action (admission.ts).
+    if (!req.url?.startsWith('/_next/')) deps.sessions.ensure(req, res);
     await deps.pages(req, res);
   }
 

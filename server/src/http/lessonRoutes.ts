@@ -100,10 +100,11 @@ export const lessonRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: new RegExp(`^/api/progress/${ID}/${ID}/solution$`),
-    handle: async ({ learnerId, params }, { lessons, engine }) => {
+    handle: async ({ learnerId, client, params }, { lessons, engine }) => {
       const lesson = findLesson(lessons(), params[0]!);
       const step = findStep(lesson, params[1]!);
       if (!step.solution) throw new HttpError(404, 'not_found', 'this step has no solution to show');
+      await engine.admission.learner(learnerId, client);
       const status = await engine.progress.set(learnerId, lesson.id, step.id, 'solved');
       return { solution: step.solution, status };
     },
@@ -111,9 +112,10 @@ export const lessonRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: new RegExp(`^/api/progress/${ID}/${ID}/skip$`),
-    handle: async ({ learnerId, params }, { lessons, engine }) => {
+    handle: async ({ learnerId, client, params }, { lessons, engine }) => {
       const lesson = findLesson(lessons(), params[0]!);
       const step = findStep(lesson, params[1]!);
+      await engine.admission.learner(learnerId, client);
       return { status: await engine.progress.set(learnerId, lesson.id, step.id, 'skipped') };
     },
   },

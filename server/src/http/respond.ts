@@ -23,6 +23,9 @@ export class HttpError extends Error {
 }
 
 export function sendError(res: ServerResponse, err: HttpError): void {
+  // A limit says when to come back, in the header as well as the body.
+  const retryAfter = (err.detail as { retryAfter?: unknown } | undefined)?.retryAfter;
+  if (err.status === 429 && typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }
 

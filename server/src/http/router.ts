@@ -1,12 +1,15 @@
 // A route table: method, path pattern, whether it changes state (then CSRF applies), and a body limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Client } from '../engine/admission';
 import { HttpError } from './respond';
 
 export type Ctx = {
   req: IncomingMessage;
   res: ServerResponse;
   learnerId: string;
+  /** Who is asking, as limits count them (admission.ts). */
+  client: Client;
   body: unknown;
   params: string[];
   query: URLSearchParams;

@@ -49,8 +49,8 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: /^\/api\/sandboxes\/current\/reset$/,
-    handle: async ({ learnerId }, { engine }) => {
-      const r = await engine.manager.reset(learnerId);
+    handle: async ({ learnerId, client }, { engine }) => {
+      const r = await engine.resetSandbox(learnerId, client);
       if ('queued' in r)
         throw new HttpError(503, 'queued', `the machine is full — you are number ${r.queued.position} in the queue`, r);
       return { sandbox: r.sandbox };

@@ -61,7 +61,7 @@ async function http<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const clientAddress = (ctx: Ctx) => ctx.req.socket.remoteAddress ?? 'unknown';
+const clientAddress = (ctx: Ctx) => ctx.client.address;
 
 async function instructor(ctx: Ctx, deps: ApiDeps): Promise<InstructorView> {
   const who = await deps.instructors.fromCookieHeader(ctx.req.headers.cookie);
@@ -70,7 +70,8 @@ async function instructor(ctx: Ctx, deps: ApiDeps): Promise<InstructorView> {
 }
 
 function limited(wait: number, what: string): void {
-  if (wait > 0) throw new HttpError(429, 'rate_limited', `too many ${what}; try again in ${wait} s`);
+  if (wait > 0)
+    throw new HttpError(429, 'rate_limited', `too many ${what}; try again in ${wait} s`, { retryAfter: wait });
 }
 
 export const workshopRoutes: Route<ApiDeps>[] = [

@@ -48,7 +48,9 @@ export interface ServerToClientEvents {
   toast: (t: { message: string; from?: string }) => void;
 }
 
-export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }) => void;
+/** A refused request's error; a limit (`rate_limited`, `address_limit`) says in how many seconds to try again. */
+export type AckError = { code: string; message: string; retryAfter?: number };
+export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
 
 export interface ClientToServerEvents {
   'session:whoami': (ack: (info: { learnerId: string }) => void) => void;

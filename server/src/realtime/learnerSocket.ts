@@ -1,10 +1,11 @@
 // A learner's socket: their sandbox, their terminals, the checks of the step they look at. Every event is
 // validated with zod and checked against the session's learner before it touches anything.
 import { z } from 'zod';
+import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
 import type { Viewer } from '../engine/terminals';
 import { TerminalError } from '../engine/terminals';
-import type { Ack } from './events';
+import type { Ack, AckError } from './events';
 import type { IoSocket } from './io';
 
 const SandboxId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
@@ -31,8 +32,11 @@ const schemas = {
 
 export const learnerRoom = (learnerId: string) => `learner:${learnerId}`;
 
-type Failure = { ok: false; error: { code: string; message: string } };
-const failure = (code: string, message: string): Failure => ({ ok: false, error: { code, message } });
+type Failure = { ok: false; error: AckError };
+const failure = (code: string, message: string, retryAfter?: number): Failure => ({
+  ok: false,
+  error: retryAfter === undefined ? { code, message } : { code, message, retryAfter },
+});
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T | Failure {
   const r = schema.safeParse(value);
@@ -44,6 +48,7 @@ const isFailure = (v: unknown): v is Failure => typeof v === 'object' && v !== n
 
 export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsDir: string): void {
   const learnerId = socket.data.learnerId;
+  const client = engine.admission.client(socket.request);
   void socket.join(learnerRoom(learnerId));
   const viewers = new Map<string, Viewer>(); // terminalId → this socket's viewer
 
@@ -64,12 +69,13 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
     const body = parse(schemas.ensure, req ?? {});
     if (isFailure(body)) return reply(ack, body);
     try {
-      const r = await engine.ensureSandbox(learnerId);
+      const r = await engine.ensureSandbox(learnerId, client);
       if ('queued' in r)
         return reply(ack, failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`));
       if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
       reply(ack, { ok: true, value: r.sandbox });
     } catch (err) {
+      if (err instanceof AdmissionError) return reply(ack, failure(err.code, err.message, err.retryAfter));
       reply(ack, failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`));
     }
   });

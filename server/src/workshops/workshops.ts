@@ -259,7 +259,12 @@ export class Workshops {
 
   async resetLearner(owner: InstructorView, id: string, learnerId: string): Promise<{ sandboxId: string | null }> {
     await this.enrolled(owner, id, learnerId);
-    const r = await this.engine.manager.reset(learnerId);
+    // The fresh sandbox is placed as any start is (in the learner's open workshop, within its seats), so a
+    // workshop that is not open has none to give.
+    const row = await this.owned(owner, id);
+    if (row.state !== 'open')
+      throw new WorkshopError(409, 'not_open', 'this workshop is not open; open its doors to reset sandboxes');
+    const r = await this.engine.resetSandbox(learnerId, null);
     return { sandboxId: 'sandbox' in r ? r.sandbox.id : null };
   }
 
@@ -293,6 +298,8 @@ export class Workshops {
     if (!already && (await this.db.enrollment.count({ where: { workshopId: row.id } })) >= row.seatLimit)
       throw new WorkshopError(409, 'full', `the workshop is full (${row.seatLimit} seats); ask the instructor`);
     if (!already) {
+      // A new learner's row is written here, with a right code and a free seat: the seats limit them.
+      await this.engine.admission.learner(learnerId, null, true);
       const mine = await this.db.enrollment.create({
         data: {
           id: randomBytes(9).toString('base64url'),

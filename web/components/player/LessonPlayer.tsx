@@ -5,8 +5,8 @@ import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale, Localized } from '@dockside/lessons';
-import { api } from '../../lib/api';
-import { t } from '../../lib/i18n';
+import { api, ApiError } from '../../lib/api';
+import { limitMessage, t } from '../../lib/i18n';
 import {
   isStepDone,
   openSocket,
@@ -92,6 +92,10 @@ export function LessonPlayer({
     };
   }, []);
 
+  // The page's language for messages made in callbacks that outlive a render.
+  const messages = useRef(m);
+  messages.current = m;
+
   const ensure = useCallback(() => {
     if (!socket) return;
     socket.emit('sandbox:ensure', { lessonId: lesson.id }, (r) => {
@@ -101,7 +105,11 @@ export function LessonPlayer({
       }
       if (r.error.code === 'queued')
         setUi((u) => (u.kind === 'queued' ? u : { kind: 'queued', position: 0, estimateSeconds: 0 }));
-      else setUi({ kind: 'failed', message: r.error.message });
+      else
+        setUi({
+          kind: 'failed',
+          message: limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message,
+        });
     });
   }, [socket, lesson.id]);
 
@@ -230,7 +238,11 @@ export function LessonPlayer({
       setUi({ kind: 'ready', sandbox });
       ensure();
     } catch (err) {
-      setUi({ kind: 'failed', message: (err as Error).message });
+      const limit =
+        err instanceof ApiError
+          ? limitMessage(m, err.code, (err.body as { retryAfter?: unknown } | undefined)?.retryAfter)
+          : null;
+      setUi({ kind: 'failed', message: limit ?? (err as Error).message });
     }
   };
 

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, migrate, type Db } from '../db/client';
+import { TokenBucket } from '../workshops/rateLimit';
+import { addressKey, Admission, AdmissionError, DEFAULT_ADMISSION } from './admission';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-admission-'));
+let db: Db;
+beforeAll(async () => {
+  const database = { provider: 'sqlite' as const, url: `file:${path.join(dir, 'db.sqlite')}` };
+  await migrate(database);
+  db = createDb(database);
+});
+afterAll(async () => {
+  await db?.$disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const request = (remoteAddress: string, forwardedFor?: string | string[]) =>
+  ({
+    socket: { remoteAddress },
+    headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+  }) as unknown as IncomingMessage;
+
+describe('client address', () => {
+  it('ignores X-Forwarded-For unless a proxy is trusted: a client cannot pick its own address', () => {
+    const a = new Admission(db, DEFAULT_ADMISSION);
+    expect(a.clientAddress(request('203.0.113.7', '198.51.100.1'))).toBe('203.0.113.7');
+  });
+
+  it('behind trusted proxies takes the address the outermost one saw, not what the client wrote', () => {
+    const one = new Admission(db, { ...DEFAULT_ADMISSION, trustedProxies: 1 });
+    // The client sent "X-Forwarded-For: 1.1.1.1"; the proxy appended the address it saw.
+    expect(one.clientAddress(request('10.0.0.2', '1.1.1.1, 203.0.113.7'))).toBe('203.0.113.7');
+    expect(one.clientAddress(request('10.0.0.2', ['1.1.1.1', '203.0.113.7']))).toBe('203.0.113.7');
+    expect(one.clientAddress(request('10.0.0.2'))).toBe('10.0.0.2');
+    const two = new Admission(db, { ...DEFAULT_ADMISSION, trustedProxies: 2 });
+    expect(two.clientAddress(request('10.0.0.3', '1.1.1.1, 203.0.113.7, 10.0.0.2'))).toBe('203.0.113.7');
+  });
+
+  it('counts IPv6 by its /64 and IPv4-mapped addresses as IPv4', () => {
+    expect(addressKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2::99')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('x'.repeat(500))).toHaveLength(100);
+  });
+});
+
+describe('learner rows', () => {
+  it('writes a learner row once, on the first real action', async () => {
+    const a = new Admission(db, DEFAULT_ADMISSION);
+    await Promise.all([a.learner('row-once', { address: 'a' }), a.learner('row-once', { address: 'a' })]);
+    await a.learner('row-once', { address: 'a' });
+    expect(await db.learner.count({ where: { id: 'row-once' } })).toBe(1);
+  });
+
+  it('refuses new self-paced learners from one address past the hourly budget, with when to retry', async () => {
+    let now = 0;
+    const a = new Admission(db, { ...DEFAULT_ADMISSION, newLearnersPerHour: 3 }, () => now);
+    for (let i = 0; i < 3; i++) await a.learner(`flood-${i}`, { address: '203.0.113.9' });
+    const refused = await a.learner('flood-3', { address: '203.0.113.9' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AdmissionError);
+    expect(refused).toMatchObject({ code: 'rate_limited', retryAfter: 20 * 60 });
+    expect((refused as Error).message).toBe('too many new learners from your network; try again in 20 min');
+    expect(await db.learner.count({ where: { id: 'flood-3' } })).toBe(0);
+    // Known learners, joins (seats limit those) and other addresses go on; the budget refills.
+    await a.learner('flood-0', { address: '203.0.113.9' });
+    await a.learner('joiner', { address: '203.0.113.9' }, true);
+    await a.learner('other', { address: '198.51.100.1' });
+    now += 20 * 60_000;
+    await a.learner('flood-3', { address: '203.0.113.9' });
+    expect(await db.learner.count({ where: { id: { startsWith: 'flood-' } } })).toBe(4);
+  });
+
+  it('charges starts to the address when self-paced, to the learner in a workshop, to no one for an instructor', () => {
+    const a = new Admission(db, { ...DEFAULT_ADMISSION, startsPerHour: 2 }, () => 0);
+    const client = { address: '203.0.113.9' };
+    a.startCharge('ana', null, client)!();
+    a.startCharge('ben', null, client)!();
+    expect(() => a.startCharge('cho', null, client)!()).toThrow(
+      /^too many sandboxes started or reset from your network; try again in 30 min$/,
+    );
+    // Workshop learners behind the same address each have their own budget.
+    for (const who of ['ana', 'ben', 'cho']) a.startCharge(who, 'ws1', client)!();
+    a.startCharge('ana', 'ws1', client)!();
+    expect(() => a.startCharge('ana', 'ws1', client)!()).toThrow(/you started or reset your sandbox too often/);
+    expect(a.startCharge('ana', 'ws1', null)).toBeUndefined();
+  });
+});
+
+describe('token bucket', () => {
+  it('refills steadily, says how long until the next one, and keeps its memory bounded', () => {
+    let now = 0;
+    const b = new TokenBucket(4, 60_000, () => now, 100);
+    for (let i = 0; i < 4; i++) expect(b.take('k')).toBe(0);
+    expect(b.take('k')).toBe(15);
+    now += 15_000;
+    expect(b.take('k')).toBe(0);
+    expect(b.take('k')).toBe(15);
+    for (let i = 0; i < 1000; i++) b.take(`spoofed-${i}`);
+    expect(b.size).toBeLessThanOrEqual(100);
+  });
+});
