@@ -1,5 +1,5 @@
-// What `npm test` needs beyond `npm start`: Chromium for the browser tests and a PostgreSQL server for
-// the PostgreSQL tests. Installed and started here so a fresh machine needs nothing done by hand.
+// What `npm test` needs beyond `npm start`: Chromium for the browser tests, a PostgreSQL server for
+// the PostgreSQL tests, and qemu with Debian's kernel for the host-portability VMs. Installed and started here so a fresh machine needs nothing done by hand.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { run, step, which } from './lib.mjs';
@@ -13,6 +13,9 @@ export function ensureTestServices() {
   // Korean text in the browser tests' screenshots needs a CJK font.
   if (!existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')) missing.push('fonts-noto-cjk');
   if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && !existsSync('/usr/lib/postgresql')) missing.push('postgresql');
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) missing.push('qemu-system-x86');
+  const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => /^vmlinuz-.*-amd64$/.test(f)) : [];
+  if (kernels.length === 0) missing.push('linux-image-amd64');
   if (missing.length && isRoot && which('apt-get')) {
     step(`Installing test dependencies: ${missing.join(' ')}`);
     run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {

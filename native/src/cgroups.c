@@ -26,6 +26,29 @@ static const char *const V2_CONTROLLERS[] = {"memory", "pids", "cpu", "cpuset", 
 
 bool cgroups_v1(void) { return path_exists(CG "/memory/memory.limit_in_bytes"); }
 
+void cgroups_check_host(void) {
+  if (cgroups_v1()) {
+    if (!path_exists(CG "/pids/pids.max") || !path_exists(CG "/cpu/cpu.cfs_quota_us"))
+      die("this host's cgroup v1 has no pids or cpu hierarchy at %s/pids and %s/cpu: sandboxes need memory, pids "
+          "and cpu limits",
+          CG, CG);
+    return;
+  }
+  cleanup_free char *controllers = read_file(CG "/cgroup.controllers");
+  if (!controllers)
+    die("no cgroup hierarchy at %s (neither v1 memory nor v2): mount one, as systemd does, to run sandboxes", CG);
+  for (int i = 0; i < 3; i++) {
+    cleanup_free char *word = xasprintf(" %s ", V2_CONTROLLERS[i]);
+    cleanup_free char *padded = xasprintf(" %s ", controllers);
+    for (char *c = padded; *c; c++)
+      if (*c == '\n') *c = ' ';
+    if (!strstr(padded, word))
+      die("this host's cgroup v2 root lacks the %s controller (%s/cgroup.controllers); sandboxes need memory, pids "
+          "and cpu",
+          V2_CONTROLLERS[i], CG);
+  }
+}
+
 static void write_cg(const char *dir, const char *file, const char *value, bool required) {
   cleanup_free char *path = xasprintf("%s/%s", dir, file);
   if (write_file_at(path, value) < 0 && required) die_with_error("write %s to %s", value, path);

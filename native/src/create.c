@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -125,6 +126,9 @@ static void setup_main(int report, const char *dir, const char *id, const state_
 static bool engine_answers(const char *sock_path) {
   cleanup_fd int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
+  /* A listener that never accepts (an engine that died, or hangs) must not hold us up. */
+  struct timeval tv = {.tv_sec = 1};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) return false;
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path);
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return false;
@@ -157,7 +161,18 @@ static int engine_socket(const char *dir) {
   return fd;
 }
 
+/* The kernel features sandboxes stand on; the newest is overlayfs over an idmapped lower layer (5.19). */
+static void check_kernel(void) {
+  struct utsname u;
+  if (uname(&u) < 0) die_with_error("uname");
+  int major = 0, minor = 0;
+  if (sscanf(u.release, "%d.%d", &major, &minor) != 2 || major < 5 || (major == 5 && minor < 19))
+    die("this host runs Linux %s; sandboxes need 5.19 or later (overlayfs over idmapped mounts)", u.release);
+}
+
 int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
+  check_kernel();
+  cgroups_check_host();
   cleanup_free char *base = xasprintf("%s/images/base/current/rootfs", data_dir());
   if (!path_exists(base)) die("the base image is missing: %s (run npm start to build it)", base);
   cleanup_free char *root = xasprintf("%s/sandboxes", data_dir());
@@ -189,6 +204,9 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits) {
     setup_main(report[1], dir, id, &st, base, engine_fd);
   }
   close(report[1]);
+  /* Only pid 1 keeps the listening socket: with ours closed, a dead engine refuses connections. */
+  close(engine_fd);
+  engine_fd = -1;
   pid_t init = 0;
   bool ok = sync_read(report[0], &init, sizeof init);
   int status;

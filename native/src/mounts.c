@@ -4,6 +4,7 @@
  * cgroups, a minimal /dev, /run and /tmp, and pivots into it. */
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -119,25 +120,71 @@ static void bind(const char *src, const char *dst, bool readonly) {
   if (readonly) do_mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
 }
 
+/* The controllers of a v1 cgroup mount's super options ("rw,cpu,cpuacct" -> "cpu,cpuacct"), or NULL for a
+ * hierarchy the sandbox does not get (named ones such as name=systemd, and controllers it has no cgroup in). */
+static char *v1_controllers(const char *super_opts) {
+  static const char *const known[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", NULL};
+  cleanup_free char *copy = strdup(super_opts);
+  if (!copy) die("out of memory");
+  char out[256] = "";
+  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    for (int i = 0; known[i]; i++)
+      if (!strcmp(tok, known[i]) && strlen(out) + strlen(tok) + 2 < sizeof out) {
+        if (*out) strcat(out, ",");
+        strcat(out, tok);
+      }
+  return *out ? strdup(out) : NULL;
+}
+
 static void mount_cgroups(const char *root, bool v1) {
   cleanup_free char *cg = xasprintf("%s/sys/fs/cgroup", root);
-  if (v1) {
-    /* Every v1 controller the host has, rooted at this sandbox's cgroup by the cgroup namespace, so
-     * the engine inside can set per-container limits. */
-    do_mount("tmpfs", cg, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
-    static const char *const ctrls[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", NULL};
-    for (int i = 0; ctrls[i]; i++) {
-      cleanup_free char *host = xasprintf("/sys/fs/cgroup/%s", ctrls[i]);
-      if (!path_exists(host)) continue;
-      cleanup_free char *dst = xasprintf("%s/%s", cg, ctrls[i]);
-      if (mkdir(dst, 0755) < 0 && errno != EEXIST) die_with_error("mkdir %s", dst);
-      do_mount("cgroup", dst, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctrls[i]);
-    }
-    cleanup_free char *cpu = xasprintf("%s/cpu,cpuacct", cg);
-    if (symlink("cpu", cpu) < 0 && errno != EEXIST) die_with_error("symlink %s", cpu);
+  if (!v1) {
+    do_mount("cgroup2", cg, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     return;
   }
-  do_mount("cgroup2", cg, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  /* Each v1 hierarchy as the host mounts it (one per controller here, "cpu,cpuacct" together where
+   * systemd mounted them), rooted at this sandbox's cgroup by the cgroup namespace, and the host's
+   * links between their names: the engine inside sets per-container limits in them. */
+  do_mount("tmpfs", cg, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) die_with_error("open /proc/self/mountinfo");
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    /* id parent major:minor root mountpoint options [optional...] - fstype source superoptions */
+    char mountpoint[512], fstype[64], super_opts[512];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*s %*s %*s %*s %511s", mountpoint) != 1 ||
+        sscanf(dash, " - %63s %*s %511s", fstype, super_opts) != 2 || strcmp(fstype, "cgroup") ||
+        strncmp(mountpoint, "/sys/fs/cgroup/", 15) || strchr(mountpoint + 15, '/'))
+      continue;
+    cleanup_free char *ctrls = v1_controllers(super_opts);
+    if (!ctrls) continue;
+    cleanup_free char *dst = xasprintf("%s/%s", cg, mountpoint + 15);
+    if (mkdir(dst, 0755) < 0) die_with_error("mkdir %s", dst);
+    do_mount("cgroup", dst, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctrls);
+  }
+  free(line);
+  fclose(f);
+  DIR *d = opendir("/sys/fs/cgroup");
+  if (!d) die_with_error("open /sys/fs/cgroup");
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_type != DT_LNK) continue;
+    cleanup_free char *host = xasprintf("/sys/fs/cgroup/%s", e->d_name);
+    char target[256];
+    ssize_t n = readlink(host, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    cleanup_free char *inside = xasprintf("%s/%s", cg, e->d_name);
+    cleanup_free char *resolved = xasprintf("%s/%s", cg, target);
+    if (!strchr(target, '/') && path_exists(resolved) && symlink(target, inside) < 0)
+      die_with_error("symlink %s", inside);
+  }
+  closedir(d);
+  /* Docker looks for the cpu controller under either name. */
+  cleanup_free char *cpu = xasprintf("%s/cpu", cg);
+  cleanup_free char *both = xasprintf("%s/cpu,cpuacct", cg);
+  if (path_exists(cpu) && !path_exists(both) && symlink("cpu", both) < 0) die_with_error("symlink %s", both);
 }
 
 /* What names the host or other learners, hidden as runc and crun hide it. These masks are the sandbox

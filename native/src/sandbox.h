@@ -38,6 +38,8 @@ long long proc_start_time(pid_t pid);
 void state_print_json(const state_t *st, bool running);
 
 /* cgroups.c */
+/* Exits with one line when this host's cgroups cannot hold a sandbox's limits. */
+void cgroups_check_host(void);
 void cgroups_create(const char *id, const limits_t *limits, uid_t owner);
 /* Moves a process in: the first one of a sandbox to its cgroup namespace's root, later ones (exec) to
  * where its processes live. */

@@ -1,0 +1,115 @@
+#!/bin/bash
+# pid 1 of a test VM (server/test/hosts/vm.ts): sets up the host the kernel command line names
+# (dockside.layout=v2: cgroup2 alone, delegated as systemd does it; v1: systemd's hybrid layout), runs
+# the runtime's checks on it and prints one line per check: "RESULT <name> ok|fail <detail>".
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+BB=/opt/dockside/busybox
+RT=/opt/dockside/dockside-sandbox
+export DOCKSIDE_DATA_DIR=/data/dockside
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+exec </dev/console >/dev/console 2>&1
+layout=$(sed -n 's/.*dockside\.layout=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+
+result() { echo "RESULT $1 $2 ${3:-}"; }
+finish() {
+  echo "DONE $layout"
+  sync
+  exec $BB poweroff -f
+}
+trap finish EXIT
+
+for m in loop overlay ext4 veth bridge br_netfilter nf_tables nft_chain_nat nft_compat nf_nat nf_conntrack \
+  xt_conntrack xt_MASQUERADE xt_addrtype xt_nat ip_tables iptable_nat iptable_filter ip6_tables; do
+  $BB modprobe "$m" 2>/dev/null
+done
+
+cg=/sys/fs/cgroup
+if [ "$layout" = v2 ]; then
+  mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $cg
+  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/cgroup.subtree_control; done
+  # As systemd runs a service: in its own leaf below system.slice.
+  mkdir -p $cg/system.slice/dockside.service
+  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/system.slice/cgroup.subtree_control; done
+  echo $$ >$cg/system.slice/dockside.service/cgroup.procs
+else
+  mount -t tmpfs -o mode=755 tmpfs $cg
+  for c in cpu,cpuacct cpuset blkio memory devices freezer pids; do
+    mkdir -p $cg/$c
+    mount -t cgroup -o $c cgroup $cg/$c
+  done
+  ln -s cpu,cpuacct $cg/cpu
+  ln -s cpu,cpuacct $cg/cpuacct
+  mkdir -p $cg/unified
+  mount -t cgroup2 cgroup2 $cg/unified
+fi
+result layout ok "$layout, kernel $(uname -r)"
+
+mount /dev/vdb /data
+# The base image is this VM's own root, as a sandbox base image: read-only, shared, idmapped.
+mkdir -p $DOCKSIDE_DATA_DIR/images/base/vm/rootfs
+mount --bind / $DOCKSIDE_DATA_DIR/images/base/vm/rootfs
+ln -sfn vm $DOCKSIDE_DATA_DIR/images/base/current
+
+limit_file() { if [ "$layout" = v2 ]; then echo "$cg/dockside/$1/$2"; else echo "$cg/$3/dockside/$1/$4"; fi; }
+in_sb() { $RT exec s1 -- bash -c "$1"; }
+
+start=$(date +%s%N)
+if out=$($RT create s1 --range 10 --memory 512M --pids 600 --cpus 1 --disk 2G 2>&1); then
+  result create ok "$((($(date +%s%N) - start) / 1000000)) ms"
+else
+  result create fail "$out"
+  exit
+fi
+
+warnings=$(in_sb 'docker info 2>&1 >/dev/null' | tr '\n' ' ')
+if in_sb 'docker info --format "{{.ServerVersion}} {{.CgroupVersion}} {{.MemoryLimit}} {{.PidsLimit}} {{.CPUCfsQuota}}"' | grep -q ' true true true$' &&
+  ! echo "$warnings" | grep -qi 'limit'; then
+  result docker-info ok "$(in_sb 'docker info --format "{{.ServerVersion}} cgroup v{{.CgroupVersion}}"')"
+else
+  result docker-info fail "$(in_sb 'docker info --format "{{json .}}"' | head -c 300) warnings: $warnings"
+fi
+
+tar -C /opt/dockside/bb -c . | $RT exec s1 -- docker import - bb >/dev/null
+path='f=/sys/fs/cgroup/memory.max; [ -e $f ] || f=/sys/fs/cgroup/memory/memory.limit_in_bytes; cat $f'
+seen=$(in_sb "docker run --rm --memory 64m bb sh -c '$path' 2>&1")
+[ "$seen" = 67108864 ] && result container-memory-file ok "$seen" || result container-memory-file fail "$seen"
+status=$(in_sb "docker run --rm --memory 64m bb sh -c 'head -c 200m /dev/zero | tail >/dev/null'; echo \$?" 2>&1 | tail -1)
+[ "$status" = 137 ] && result container-oom ok "exit $status" || result container-oom fail "exit $status"
+pids=$(in_sb "docker run --rm --pids-limit 20 bb sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max'" 2>&1)
+[ "$pids" = 20 ] && result container-pids ok "$pids" || result container-pids fail "$pids"
+cpu=$(in_sb "docker run --rm --cpus 0.5 bb sh -c 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us'" 2>&1)
+case "$cpu" in "50000 100000" | 50000) result container-cpu ok "$cpu" ;; *) result container-cpu fail "$cpu" ;; esac
+
+status=$(in_sb 'head -c 1000m /dev/zero | tail >/dev/null; echo $?' 2>&1 | tail -1)
+if [ "$status" = 137 ] && in_sb 'docker info --format "{{.ServerVersion}}"' >/dev/null 2>&1; then
+  result sandbox-oom ok "exit $status, engine still answers"
+else
+  result sandbox-oom fail "exit $status; $(in_sb 'docker info' 2>&1 | tail -2)"
+fi
+
+before=$(cat "$(limit_file s1 memory.max memory memory.limit_in_bytes)")
+if [ "$layout" = v2 ]; then target=/sys/fs/cgroup/memory.max; else target=/sys/fs/cgroup/memory/memory.limit_in_bytes; fi
+if in_sb "echo 8589934592 > $target" 2>/dev/null; then
+  result own-limits fail "the sandbox wrote $target"
+elif [ "$(cat "$(limit_file s1 memory.max memory memory.limit_in_bytes)")" = "$before" ]; then
+  result own-limits ok "refused, still $before"
+else
+  result own-limits fail "changed to $(cat "$(limit_file s1 memory.max memory memory.limit_in_bytes)")"
+fi
+
+loop=$(losetup -l -n -O NAME | head -1)
+$RT destroy s1
+left=""
+[ -e "$(dirname "$(limit_file s1 x memory x)")" ] && left="$left cgroup"
+grep -q /sandboxes/s1 /proc/self/mountinfo && left="$left mount"
+[ -n "$(losetup -l -n -O NAME)" ] && left="$left loop($loop)"
+[ -e $DOCKSIDE_DATA_DIR/sandboxes/s1 ] && left="$left state"
+ps -e -o uid= | awk '$1 >= 655360 && $1 < 720896' | grep -q . && left="$left processes"
+[ -z "$left" ] && result destroy ok "nothing left" || result destroy fail "left:$left"
