@@ -28,7 +28,7 @@ bool cgroups_v1(void) { return path_exists(CG "/memory/memory.limit_in_bytes"); 
 
 void cgroups_check_host(void) {
   if (cgroups_v1()) {
-    if (!path_exists(CG "/pids/pids.max") || !path_exists(CG "/cpu/cpu.cfs_quota_us"))
+    if (!path_exists(CG "/pids/cgroup.procs") || !path_exists(CG "/cpu/cgroup.procs"))
       die("this host's cgroup v1 has no pids or cpu hierarchy at %s/pids and %s/cpu: sandboxes need memory, pids "
           "and cpu limits",
           CG, CG);
