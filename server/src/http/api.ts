@@ -63,7 +63,8 @@ const sessionRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-const routes: Route<ApiDeps>[] = [
+/** Every REST route (test/security/malformed-input.test.ts drives each with bad input). */
+export const routes: Route<ApiDeps>[] = [
   ...sessionRoutes,
   ...lessonRoutes,
   ...sandboxRoutes,
@@ -98,9 +99,11 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
   if (!url.pathname.startsWith('/api/')) return false;
   try {
     const candidates = routes.filter((r) => r.path.test(url.pathname));
-    if (candidates.length === 0) throw new HttpError(404, 'not_found', `no API at ${url.pathname}`);
+    // The path is the client's to make as long as it likes; the message names its start.
+    const shown = url.pathname.length > 120 ? `${url.pathname.slice(0, 120)}…` : url.pathname;
+    if (candidates.length === 0) throw new HttpError(404, 'not_found', `no API at ${shown}`);
     const route = candidates.find((r) => r.method === req.method);
-    if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
+    if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${shown}`);
     // A session costs a cookie, not a row: the row is written on the learner's first real action
     // (admission.ts), so a flood of cookieless requests writes nothing.
     const { learnerId, isNew } = deps.sessions.ensure(req, res);

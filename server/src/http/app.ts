@@ -5,7 +5,7 @@ import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
 import { handleApi, type ApiDeps } from './api';
 import { handlePreview, handlePreviewUpgrade } from './preview';
-import { HttpError, sendError } from './respond';
+import { answerClientError, HttpError, sendError } from './respond';
 
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -19,6 +19,7 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
       else res.destroy();
     });
   });
+  server.on('clientError', answerClientError);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await handleApi(req, res, deps)) return;

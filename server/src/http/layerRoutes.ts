@@ -28,6 +28,11 @@ async function engineCall<T>(work: () => Promise<T>, what: string): Promise<T> {
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 404) throw new HttpError(404, 'not_found', `no ${what} in your engine`);
+    // A name the engine refuses (`Docker_Intro`: upper case) is the caller's to fix, not a fault here.
+    if (status === 400) {
+      const why = String((err as { json?: { message?: unknown } }).json?.message ?? 'a name it does not accept');
+      throw new HttpError(400, 'invalid_request', `your engine refused ${what}: ${why.split('\n')[0]!.slice(0, 200)}`);
+    }
     throw refused(err) ?? err;
   }
 }

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -27,6 +28,25 @@ export function sendError(res: ServerResponse, err: HttpError): void {
   const retryAfter = (err.detail as { retryAfter?: unknown } | undefined)?.retryAfter;
   if (err.status === 429 && typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
+}
+
+/**
+ * A request Node could not parse (headers over 16 KiB, not HTTP, too slow) answers like any other error,
+ * in JSON with a code, instead of Node's bare status line.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'too_large', 'the request line and headers are larger than 16 KiB; send less']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'timeout', 'the request took too long to arrive; try again']
+        : [400, 'bad_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A non-JSON answer (a CSV download). */

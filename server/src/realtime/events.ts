@@ -53,7 +53,7 @@ export type AckError = { code: string; message: string; retryAfter?: number };
 export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
 
 export interface ClientToServerEvents {
-  'session:whoami': (ack: (info: { learnerId: string }) => void) => void;
+  'session:whoami': (ack: Ack<{ learnerId: string }>) => void;
   /** Ask for this learner's sandbox (started or taken from the warm pool); progress follows as events. */
   'sandbox:ensure': (req: { lessonId?: string }, ack: Ack<SandboxView>) => void;
   /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */

@@ -1,5 +1,6 @@
 // The instructor namespace: a live dashboard per workshop and read-only terminal mirrors. Every request
-// is checked against the workshop's owner; learners cannot connect here at all.
+// is checked against the workshop's owner; learners cannot connect here at all. Requests are validated
+// and answered as the learner's are (requests.ts).
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine';
@@ -7,12 +8,8 @@ import type { Viewer } from '../engine/terminals';
 import type { InstructorAccounts } from '../workshops/accounts';
 import type { DashboardData } from '../workshops/dashboard';
 import type { Workshops } from '../workshops/workshops';
-import type {
-  Ack,
-  InstructorClientToServerEvents,
-  InstructorServerToClientEvents,
-  InstructorSocketData,
-} from './events';
+import { handleRequests, isFailure, parse, RequestError } from './requests';
+import type { InstructorClientToServerEvents, InstructorServerToClientEvents, InstructorSocketData } from './events';
 
 type Nsp = Namespace<
   InstructorClientToServerEvents,
@@ -24,6 +21,7 @@ type Nsp = Namespace<
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const WatchReq = z.object({ workshopId: Id });
 const MirrorReq = z.object({ workshopId: Id, learnerId: Id });
+const CloseReq = z.object({ learnerId: Id });
 const PUSH_INTERVAL_MS = 100;
 /** How often an open mirror looks for the learner's new terminals (a reset, another tab). */
 const MIRROR_FOLLOW_MS = 1000;
@@ -114,30 +112,12 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     const who = async () => {
       const found = await deps.instructors.fromCookieHeader(socket.request.headers.cookie);
       if (!found || found.id !== socket.data.instructorId)
-        throw Object.assign(new Error('your instructor session has ended; sign in again'), { code: 'signed_out' });
+        throw new RequestError('signed_out', 'your instructor session has ended; sign in again');
       return found;
     };
     const recheck = setInterval(() => {
       void who().catch(() => socket.disconnect(true));
     }, SESSION_RECHECK_MS);
-    const fail = <T>(ack: unknown, err: unknown) => {
-      if (typeof ack === 'function')
-        (ack as Ack<T>)({
-          ok: false,
-          error: { code: (err as { code?: string }).code ?? 'failed', message: (err as Error).message },
-        });
-    };
-
-    socket.on('dashboard:watch', async (req, ack) => {
-      try {
-        const { workshopId } = WatchReq.parse(req);
-        await deps.workshops.owned(await who(), workshopId);
-        await socket.join(workshopRoom(workshopId));
-        ack({ ok: true, value: await deps.dashboard.snapshot(workshopId) });
-      } catch (err) {
-        fail(ack, err);
-      }
-    });
 
     const closeMirror = (learnerId: string) => {
       const m = mirrors.get(learnerId);
@@ -170,11 +150,21 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
       return { added, removed };
     };
 
-    socket.on('mirror:open', async (req, ack) => {
-      try {
-        const { workshopId, learnerId } = MirrorReq.parse(req);
+    handleRequests<keyof InstructorClientToServerEvents>(socket, {
+      'dashboard:watch': async (req) => {
+        const body = parse(WatchReq, req);
+        if (isFailure(body)) return body;
+        await deps.workshops.owned(await who(), body.workshopId);
+        await socket.join(workshopRoom(body.workshopId));
+        return { ok: true, value: await deps.dashboard.snapshot(body.workshopId) };
+      },
+
+      'mirror:open': async (req) => {
+        const body = parse(MirrorReq, req);
+        if (isFailure(body)) return body;
+        const { workshopId, learnerId } = body;
         await deps.workshops.enrolled(await who(), workshopId, learnerId);
-        if (socket.disconnected) return; // gone while we checked: nothing to attach for
+        if (socket.disconnected) return undefined; // gone while we checked: nothing to attach for
         closeMirror(learnerId);
         const viewers = new Map<string, Viewer>();
         const { added } = sync(learnerId, viewers);
@@ -183,15 +173,15 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
           if (change.added.length || change.removed.length) socket.emit('mirror:terminals', { learnerId, ...change });
         }, MIRROR_FOLLOW_MS);
         mirrors.set(learnerId, { viewers, follow });
-        ack({ ok: true, value: { terminals: added } });
-      } catch (err) {
-        fail(ack, err);
-      }
-    });
+        return { ok: true, value: { terminals: added } };
+      },
 
-    socket.on('mirror:close', (req) => {
-      const parsed = z.object({ learnerId: Id }).safeParse(req);
-      if (parsed.success) closeMirror(parsed.data.learnerId);
+      'mirror:close': (req) => {
+        const body = parse(CloseReq, req);
+        if (isFailure(body)) return body;
+        closeMirror(body.learnerId);
+        return undefined;
+      },
     });
 
     socket.on('disconnect', () => {

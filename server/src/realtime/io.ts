@@ -27,9 +27,6 @@ export function attachRealtime(server: HttpServer, sessions: Sessions, engine: E
   });
   io.on('connection', (socket) => {
     socket.emit('session:ready', { learnerId: socket.data.learnerId });
-    socket.on('session:whoami', (ack) => {
-      if (typeof ack === 'function') ack({ learnerId: socket.data.learnerId });
-    });
     registerLearnerSocket(socket, engine, lessonsDir);
   });
 
