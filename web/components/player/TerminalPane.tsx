@@ -86,6 +86,7 @@ export default function TerminalPane({
     let id = terminalId;
     let atPrompt = false;
     let disposed = false;
+    let replaying = false;
 
     term.parser.registerOscHandler(633, (data) => {
       if (data === 'A') {
@@ -120,7 +121,14 @@ export default function TerminalPane({
         id = r.value.terminalId;
         el.dataset.terminalId = id;
         term.reset();
-        if (r.value.scrollback) term.write(r.value.scrollback);
+        if (r.value.scrollback) {
+          // xterm answers queries it parses (cursor position, device attributes); answers to old queries in
+          // the replay would be typed into the shell. Until the replay is parsed, only keystrokes go through.
+          replaying = true;
+          term.write(r.value.scrollback, () => {
+            replaying = false;
+          });
+        }
         if (fresh) callbacks.current.onOpened(id);
       });
 
@@ -142,6 +150,7 @@ export default function TerminalPane({
 
     const input = term.onData((data) => {
       if (!id) return;
+      if (replaying && data.startsWith('\x1b')) return;
       if (data.includes('\r')) atPrompt = false;
       socket.emit('terminal:input', { terminalId: id, data });
     });
