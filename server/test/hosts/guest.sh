@@ -15,7 +15,7 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 exec </dev/console >/dev/console 2>&1
-layout=$(sed -n 's/.*dockside\.layout=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+layout=$(sed -n 's/.*dockside\.layout=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 
 result() { echo "RESULT $1 $2 ${3:-}"; }
 finish() {
@@ -31,12 +31,12 @@ for m in loop overlay ext4 veth bridge br_netfilter nf_tables nft_chain_nat nft_
 done
 
 cg=/sys/fs/cgroup
-if [ "$layout" = v2 ]; then
+if [ "$layout" != v1 ]; then
   mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $cg
-  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/cgroup.subtree_control; done
+  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/cgroup.subtree_control 2>/dev/null; done
   # As systemd runs a service: in its own leaf below system.slice.
   mkdir -p $cg/system.slice/dockside.service
-  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/system.slice/cgroup.subtree_control; done
+  for c in cpuset cpu io memory pids; do echo "+$c" >$cg/system.slice/cgroup.subtree_control 2>/dev/null; done
   echo $$ >$cg/system.slice/dockside.service/cgroup.procs
 else
   mount -t tmpfs -o mode=755 tmpfs $cg
@@ -59,6 +59,19 @@ ln -sfn vm $DOCKSIDE_DATA_DIR/images/base/current
 
 limit_file() { if [ "$layout" = v2 ]; then echo "$cg/dockside/$1/$2"; else echo "$cg/$3/dockside/$1/$4"; fi; }
 in_sb() { $RT exec s1 -- bash -c "$1"; }
+
+# A host it cannot serve: cgroup v2 without the memory controller (cgroup_disable=memory).
+if [ "$layout" = v2-nomem ]; then
+  out=$($RT create s1 --range 10 --disk 1G 2>&1)
+  code=$?
+  if [ $code = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'lacks the memory controller'; then
+    result refuses ok "$out"
+  else
+    result refuses fail "exit $code: $out"
+  fi
+  [ -e $DOCKSIDE_DATA_DIR/sandboxes/s1 ] && result refuses-cleanly fail "left a sandbox dir" || result refuses-cleanly ok
+  exit
+fi
 
 start=$(date +%s%N)
 if out=$($RT create s1 --range 10 --memory 512M --pids 600 --cpus 1 --disk 2G 2>&1); then

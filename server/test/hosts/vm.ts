@@ -19,7 +19,7 @@ import {
 import path from 'node:path';
 import { NATIVE_BUILD_DIR } from '../../src/paths';
 
-export type Layout = 'v2' | 'v1';
+export type Layout = 'v2' | 'v1' | 'v2-nomem';
 export type CheckResult = { name: string; ok: boolean; detail: string };
 export type Boot = { layout: Layout; results: CheckResult[]; done: boolean; seconds: number; console: string };
 
@@ -99,6 +99,8 @@ const KERNEL_ARGS: Record<Layout, string> = {
   // As systemd sets up a pure cgroup v2 host: no v1 hierarchy at all.
   v2: 'systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all',
   v1: 'systemd.unified_cgroup_hierarchy=0',
+  // A host Dockside cannot serve: no memory controller at all.
+  'v2-nomem': 'systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all cgroup_disable=memory',
 };
 
 /** Boots one VM to the end of guest.sh (or the timeout) and returns its results. */
