@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,9 @@ const PORT = Number(process.env.E2E_PORT ?? 3199);
 const dataDir = process.env.E2E_DATA_DIR ?? '/var/lib/dockside';
 const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
 const root = path.resolve(import.meta.dirname, '..');
+// The first instructor's set-up code, given to the server (nothing kept in the shared data dir) and to the
+// tests: the workers inherit this process's environment, so they see the same one.
+process.env.E2E_SETUP_CODE ??= `E2E-${randomBytes(9).toString('hex').toUpperCase()}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -49,6 +53,7 @@ export default defineConfig({
       DATABASE_URL: `file:${path.join(dbDir, 'e2e.db')}`,
       DOCKSIDE_POOL_SIZE: '1',
       DOCKSIDE_SANDBOX_DISK: '2G',
+      DOCKSIDE_SETUP_CODE: process.env.E2E_SETUP_CODE,
     },
   },
 });

@@ -32,3 +32,47 @@ test('a reload after a program asked for the cursor position types no junk into 
   await expect(terminalText(page)).not.toContainText(';1R');
   await context.close();
 });
+
+test('an underscore is drawn in the terminal (x86_64 does not read "x86 64")', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Intro');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  await typeInTerminal(page, 'clear; echo x86_64\n');
+  const output = page.locator('#panel-term-1 .xterm-rows > div').filter({ hasText: /^\s*x86_64\s*$/ });
+  await expect(output).toHaveCount(1);
+  // The cell of the underscore: its character's box across, the whole row down.
+  const cell = await output.evaluate((row) => {
+    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent!.indexOf('_');
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + 1);
+      const glyph = range.getBoundingClientRect();
+      const box = row.getBoundingClientRect();
+      return { x: glyph.left, y: box.top, width: glyph.width, height: box.height };
+    }
+    throw new Error('no underscore in the row');
+  });
+  const png = await page.screenshot({ clip: cell });
+  // Dark pixels in the lower half of the cell, where `_` is drawn (the rest of the cell is background).
+  const dark = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const half = Math.floor(img.height / 2);
+    const { data } = ctx.getImageData(0, half, img.width, img.height - half);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i]! + data[i + 1]! + data[i + 2]! < 3 * 200) n++;
+    return n;
+  }, png.toString('base64'));
+  expect(dark).toBeGreaterThan(2);
+  await context.close();
+});

@@ -42,6 +42,7 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await teacher.getByLabel('Email').fill('teacher@example.com');
   await teacher.getByLabel('Name', { exact: true }).fill('Ms. Kim');
   await teacher.getByLabel('Password').fill(PASSWORD);
+  await teacher.getByLabel('Set-up code').fill(process.env.E2E_SETUP_CODE!);
   await teacher.getByRole('button', { name: 'Create an account' }).click();
   await expect(teacher.getByRole('heading', { name: 'Your workshops' })).toBeVisible();
   expect(await violations(teacher)).toEqual([]);

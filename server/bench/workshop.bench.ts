@@ -46,6 +46,7 @@ try {
   const signup = await call('/api/instructors/signup', {
     email: 'bench@example.com',
     password: 'correct horse battery',
+    setupCode: server.setupCode,
   });
   const cookie = `${teacher.cookie}; ${signup.headers.getSetCookie()[0]!.split(';')[0]}`;
   const workshop = (await (

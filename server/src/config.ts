@@ -32,6 +32,10 @@ const EnvSchema = z.object({
     .default('/var/lib/dockside'),
   DATABASE_URL: databaseUrl.optional(),
   SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  DOCKSIDE_SETUP_CODE: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,64}$/, '8 to 64 letters, digits or dashes')
+    .optional(),
   DOCKSIDE_POOL_SIZE: count(0).default(2),
   DOCKSIDE_MAX_SANDBOXES: count(1).default(40),
   DOCKSIDE_IDLE_MINUTES: minutes.default(30),
@@ -57,6 +61,8 @@ export type Config = {
   stateDir: string;
   database: { provider: 'sqlite' | 'postgresql'; url: string };
   sessionSecret: string;
+  /** The first instructor's set-up code, when given in the environment rather than kept in the state dir. */
+  setupCode?: string;
   pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
   limits: { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
   keepSandboxes: boolean;
@@ -95,6 +101,7 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
     stateDir,
     database: { provider: url.startsWith('file:') ? 'sqlite' : 'postgresql', url },
     sessionSecret: e.SESSION_SECRET,
+    setupCode: e.DOCKSIDE_SETUP_CODE,
     pool: {
       size: e.DOCKSIDE_POOL_SIZE,
       maxSandboxes: e.DOCKSIDE_MAX_SANDBOXES,

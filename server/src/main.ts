@@ -14,7 +14,7 @@ import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
-import { InstructorAccounts } from './workshops/accounts';
+import { InstructorAccounts, SETUP_CODE_FILE } from './workshops/accounts';
 import { DashboardData } from './workshops/dashboard';
 import { RateLimiter } from './workshops/rateLimit';
 import { Workshops } from './workshops/workshops';
@@ -97,11 +97,13 @@ async function main(): Promise<void> {
   const pages = await createPages(config.dev);
   const sessions = new Sessions(config.sessionSecret);
   const workshops = new Workshops(db, engine, lessons);
+  const instructors = new InstructorAccounts(db);
+  const setupCode = await instructors.prepareSetup(config.stateDir, config.setupCode);
   const { server, io } = createApp({
     db,
     sessions,
     engine,
-    instructors: new InstructorAccounts(db),
+    instructors,
     workshops,
     dashboard: new DashboardData(db, engine, lessons),
     // Sign-in attempts per address and per email; wrong join codes per address.
@@ -135,7 +137,14 @@ async function main(): Promise<void> {
   );
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    console.log(`dockside: serving on http://${shown}:${config.port}`);
+    const app = `http://${shown}:${config.port}`;
+    console.log(`dockside: serving on ${app}`);
+    // Like a notebook server's token: whoever can read the log (or the state dir) sets up the first admin.
+    if (setupCode)
+      console.log(
+        `dockside: no instructor account yet; create the first one (the admin) at ${app}/instructor?setup=${setupCode}` +
+          ` (set-up code ${setupCode}${config.setupCode ? '' : `, also in ${path.join(config.stateDir, SETUP_CODE_FILE)}`})`,
+      );
   });
 
   let closing = false;

@@ -25,6 +25,7 @@ const schemas = {
     name: z.string().trim().max(80).default(''),
     password: z.string().max(200),
     invitation: z.string().max(100).optional(),
+    setupCode: z.string().max(100).optional(),
   }),
   signIn: z.object({ email: Email, password: z.string().max(200) }),
   workshop: z.object({
@@ -106,6 +107,12 @@ export const workshopRoutes: Route<ApiDeps>[] = [
       await deps.instructors.endSession(ctx.req, ctx.res);
       return { signedOut: true };
     },
+  },
+  {
+    // Whether the next account is the first (it then needs the set-up code from the server's log).
+    method: 'GET',
+    path: /^\/api\/instructors\/setup$/,
+    handle: async (_ctx, deps) => ({ firstAccount: await deps.instructors.firstAccount() }),
   },
   {
     method: 'GET',

@@ -14,6 +14,8 @@ export type RunningServer = {
   /** The node process that serves (tsx runs it as a child of its own). */
   serverPid: () => number;
   output: () => string;
+  /** The first instructor's set-up code (given in the environment, so nothing is kept in the data dir). */
+  setupCode: string;
   stop: () => Promise<void>;
 };
 
@@ -38,6 +40,7 @@ export async function freePort(): Promise<number> {
 }
 
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+const SESSION_SECRET = randomBytes(32).toString('base64url');
 
 /** Runs main.ts to completion (for start-up failures): exit code and output. */
 export function runMain(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -58,6 +61,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const dataDir = env.DOCKSIDE_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dockside-server-'));
+  const setupCode = env.DOCKSIDE_SETUP_CODE ?? `TEST-${randomBytes(9).toString('hex').toUpperCase()}`;
   const child = spawn(TSX, ['server/src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
@@ -68,8 +72,13 @@ export async function startServer(
       DOCKSIDE_POOL_SIZE: '0',
       // Tests and benchmarks hold many sandboxes at once; the runtime refuses disks the host cannot hold.
       DOCKSIDE_SANDBOX_DISK: '2G',
-      // Not persisted: a server run as root must not leave root's files in a shared data dir.
+      // Their learners all come from 127.0.0.1; the tests of the limits set their own.
+      DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '1000',
+      DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100000',
+      DOCKSIDE_NEW_LEARNERS_PER_HOUR: '100000',
+      // Neither is persisted: a server run as root must not leave root's files in a shared data dir.
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      DOCKSIDE_SETUP_CODE: setupCode,
       ...env,
     },
     ...as,
@@ -95,6 +104,7 @@ export async function startServer(
     child,
     serverPid: () => nodeUnderTsx(child.pid!),
     output: () => out,
+    setupCode,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

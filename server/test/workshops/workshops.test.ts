@@ -117,6 +117,7 @@ describe.runIf(sandboxesAvailable()).each(databases)('workshops on $provider', (
       email: 'kim@example.com',
       name: 'Kim',
       password: PASSWORD,
+      setupCode: server.setupCode,
     });
     expect(first.status).toBe(200);
     expect(await first.json()).toMatchObject({ email: 'kim@example.com', isAdmin: true });

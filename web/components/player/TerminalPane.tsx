@@ -69,6 +69,8 @@ export default function TerminalPane({
       theme: THEME,
       fontFamily: "'DejaVu Sans Mono', 'Noto Sans Mono', Menlo, Consolas, monospace",
       fontSize: 14,
+      // At 1.0 the row is no taller than the font's ascent and descent, and DejaVu's `_` falls outside it.
+      lineHeight: 1.2,
       cursorBlink: true,
       scrollback: 5000,
       allowProposedApi: true,

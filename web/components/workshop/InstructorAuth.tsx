@@ -1,5 +1,6 @@
 'use client';
-// Instructor sign-in and sign-up (the first account becomes the admin; later ones need an invitation).
+// Instructor sign-in and sign-up (the first account becomes the admin and needs the set-up code from the
+// server's log, which its link there carries as ?setup=; later ones need an invitation).
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
@@ -11,13 +12,24 @@ export function InstructorAuth({ locale }: { locale: Locale }) {
   const m = workshopMessages(locale);
   const router = useRouter();
   const [mode, setMode] = useState<'signin' | 'signup'>('signin');
-  const [form, setForm] = useState({ email: '', name: '', password: '', invitation: '' });
+  const [form, setForm] = useState({ email: '', name: '', password: '', invitation: '', setupCode: '' });
+  const [firstAccount, setFirstAccount] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     void api('GET', '/api/instructors/me')
       .then(() => router.replace('/instructor/workshops'))
       .catch(() => undefined);
+    void api<{ firstAccount: boolean }>('GET', '/api/instructors/setup').then(
+      (s) => setFirstAccount(s.firstAccount),
+      () => undefined,
+    );
+    // The link the server printed: straight to creating the first account, its code filled in.
+    const code = new URLSearchParams(window.location.search).get('setup');
+    if (code) {
+      setForm((f) => ({ ...f, setupCode: code }));
+      setMode('signup');
+    }
   }, [router]);
 
   const submit = async (e: React.FormEvent) => {
@@ -31,7 +43,8 @@ export function InstructorAuth({ locale }: { locale: Locale }) {
           email: form.email,
           name: form.name,
           password: form.password,
-          ...(form.invitation ? { invitation: form.invitation.trim() } : {}),
+          ...(!firstAccount && form.invitation ? { invitation: form.invitation.trim() } : {}),
+          ...(firstAccount ? { setupCode: form.setupCode.trim() } : {}),
         });
       router.push('/instructor/workshops');
     } catch (err) {
@@ -75,7 +88,16 @@ export function InstructorAuth({ locale }: { locale: Locale }) {
             </span>
           )}
         </label>
-        {mode === 'signup' && (
+        {mode === 'signup' && firstAccount && (
+          <label>
+            {m.setupCode}
+            <input name="setupCode" required autoComplete="off" aria-describedby="setup-help" {...field('setupCode')} />
+            <span id="setup-help" className="muted small">
+              {m.setupHelp}
+            </span>
+          </label>
+        )}
+        {mode === 'signup' && !firstAccount && (
           <label>
             {m.invitation}
             <input name="invitation" autoComplete="off" {...field('invitation')} />

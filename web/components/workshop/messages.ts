@@ -18,7 +18,10 @@ const messages = {
     name: 'Name',
     password: 'Password',
     passwordHelp: 'At least 10 characters.',
-    invitation: 'Invitation code (from an admin; not needed for the very first account)',
+    invitation: 'Invitation code (from an admin)',
+    setupCode: 'Set-up code',
+    setupHelp:
+      'This is the first account: it becomes the admin. The server printed its set-up code in its log when it started (“create the first one … at …/instructor?setup=…”).',
     haveAccount: 'I have an account',
     needAccount: 'I need an account',
     workshops: 'Your workshops',
@@ -103,7 +106,10 @@ const messages = {
     name: '이름',
     password: '비밀번호',
     passwordHelp: '10자 이상.',
-    invitation: '초대 코드 (관리자에게 받음, 첫 계정은 필요 없음)',
+    invitation: '초대 코드 (관리자에게 받음)',
+    setupCode: '설정 코드',
+    setupHelp:
+      '첫 계정이며 관리자가 됩니다. 설정 코드는 서버가 시작할 때 로그에 출력했습니다 (“create the first one … at …/instructor?setup=…”).',
     haveAccount: '계정이 있습니다',
     needAccount: '계정이 필요합니다',
     workshops: '내 워크숍',
