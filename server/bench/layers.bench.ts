@@ -32,6 +32,7 @@ const server = await startServer({
   DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
   DOCKSIDE_POOL_SIZE: '0',
   DOCKSIDE_SANDBOX_MEMORY: '2G',
+  DOCKSIDE_SANDBOX_DISK: '8G', // the 1.1 GB image, its build context and the export's copy
 });
 const rows: [string, string, string][] = [];
 try {
