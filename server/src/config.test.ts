@@ -53,6 +53,34 @@ describe('configuration', () => {
     expect(() => parseEnv({ DOCKSIDE_KEEP_SANDBOXES: 'yes' })).toThrowError(/0 or 1/);
   });
 
+  it('serves previews on their own origin, *.preview.localhost on the same port unless told otherwise', () => {
+    expect(parseEnv({ PORT: '3199' }).previewOrigin).toEqual({
+      scheme: 'http',
+      suffix: 'preview.localhost',
+      port: 3199,
+    });
+    expect(parseEnv({ DOCKSIDE_PREVIEW_ORIGIN: 'https://*.Preview.Example.org' }).previewOrigin).toEqual({
+      scheme: 'https',
+      suffix: 'preview.example.org',
+      port: null,
+    });
+    expect(parseEnv({}).publicOrigin).toBeNull();
+    expect(parseEnv({ DOCKSIDE_PUBLIC_URL: 'https://dockside.example.org/' }).publicOrigin).toBe(
+      'https://dockside.example.org',
+    );
+    for (const bad of ['https://preview.example.org', 'https://*.example.org/path', 'ftp://*.example.org', '*.x.org'])
+      expect(() => parseEnv({ DOCKSIDE_PREVIEW_ORIGIN: bad })).toThrowError(
+        /^DOCKSIDE_PREVIEW_ORIGIN=.* is invalid: expected a wildcard origin such as https:\/\/\*\.preview\.example\.org/,
+      );
+    expect(() => parseEnv({ DOCKSIDE_PREVIEW_ORIGIN: 'http://*.preview.localhost:99999' })).toThrowError(
+      /a port number/,
+    );
+    expect(() => parseEnv({ DOCKSIDE_PUBLIC_URL: 'https://dockside.example.org/lessons' })).toThrowError(
+      /^DOCKSIDE_PUBLIC_URL=.* is invalid: expected the origin people open/,
+    );
+    expect(() => parseEnv({ DOCKSIDE_SETUP_CODE: 'short' })).toThrowError(/^DOCKSIDE_SETUP_CODE=/);
+  });
+
   it('recognises PostgreSQL URLs and sizes', () => {
     expect(parseEnv({ DATABASE_URL: 'postgres://u:p@h/db' }).database.provider).toBe('postgresql');
     expect(parseSize('512M')).toBe(512 * 1024 ** 2);

@@ -23,6 +23,10 @@ const databaseUrl = z
   .string()
   .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'a file:PATH (SQLite) or postgres://… URL');
 
+// A preview is served at <port>-<sandbox>.<suffix>: a wildcard origin, never the app's own.
+const PREVIEW_ORIGIN =
+  /^(https?):\/\/\*\.((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?::(\d{1,5}))?\/?$/i;
+
 const EnvSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
@@ -32,6 +36,17 @@ const EnvSchema = z.object({
     .default('/var/lib/dockside'),
   DATABASE_URL: databaseUrl.optional(),
   SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  DOCKSIDE_PUBLIC_URL: z
+    .string()
+    .refine(
+      (v) => /^https?:\/\/[^/?#\s@]+\/?$/i.test(v) && URL.canParse(v),
+      'the origin people open, such as https://dockside.example.org (no path)',
+    )
+    .optional(),
+  DOCKSIDE_PREVIEW_ORIGIN: z
+    .string()
+    .regex(PREVIEW_ORIGIN, 'a wildcard origin such as https://*.preview.example.org (one name per preview)')
+    .optional(),
   DOCKSIDE_SETUP_CODE: z
     .string()
     .regex(/^[A-Za-z0-9-]{8,64}$/, '8 to 64 letters, digits or dashes')
@@ -61,6 +76,10 @@ export type Config = {
   stateDir: string;
   database: { provider: 'sqlite' | 'postgresql'; url: string };
   sessionSecret: string;
+  /** The app's origin as browsers see it (DOCKSIDE_PUBLIC_URL); null: whatever Host a request names. */
+  publicOrigin: string | null;
+  /** Where previews are served: `<scheme>://<port>-<sandbox>.<suffix>[:<port>]`. */
+  previewOrigin: PreviewOrigin;
   /** The first instructor's set-up code, when given in the environment rather than kept in the state dir. */
   setupCode?: string;
   pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
@@ -70,6 +89,8 @@ export type Config = {
   admission: AdmissionOptions;
   dev: boolean;
 };
+
+export type PreviewOrigin = { scheme: 'http' | 'https'; suffix: string; port: number | null };
 
 export class ConfigError extends Error {}
 
@@ -94,6 +115,13 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
   const e = result.data;
   const stateDir = path.join(e.DOCKSIDE_DATA_DIR, 'server');
   const url = e.DATABASE_URL ?? `file:${path.join(stateDir, 'dockside.db')}`;
+  // Browsers resolve *.localhost to this machine, and the same server answers there.
+  const preview = PREVIEW_ORIGIN.exec(e.DOCKSIDE_PREVIEW_ORIGIN ?? `http://*.preview.localhost:${e.PORT}`)!;
+  const previewPort = preview[3] === undefined ? null : Number(preview[3]);
+  if (previewPort !== null && (previewPort < 1 || previewPort > 65535))
+    throw new ConfigError(
+      `DOCKSIDE_PREVIEW_ORIGIN=${JSON.stringify(e.DOCKSIDE_PREVIEW_ORIGIN)} is invalid: expected a port number from 1 to 65535`,
+    );
   return {
     port: e.PORT,
     host: e.HOST,
@@ -101,6 +129,12 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
     stateDir,
     database: { provider: url.startsWith('file:') ? 'sqlite' : 'postgresql', url },
     sessionSecret: e.SESSION_SECRET,
+    publicOrigin: e.DOCKSIDE_PUBLIC_URL ? new URL(e.DOCKSIDE_PUBLIC_URL).origin : null,
+    previewOrigin: {
+      scheme: preview[1]!.toLowerCase() as 'http' | 'https',
+      suffix: preview[2]!.toLowerCase(),
+      port: previewPort,
+    },
     setupCode: e.DOCKSIDE_SETUP_CODE,
     pool: {
       size: e.DOCKSIDE_POOL_SIZE,

@@ -7,7 +7,9 @@ import { systemClock } from './engine/clock';
 import { Engine } from './engine/engine';
 import { NativeRuntime } from './engine/nativeRuntime';
 import { createApp } from './http/app';
+import { Origins } from './http/origins';
 import { createPages } from './http/pages';
+import { PreviewAccess } from './http/previewAccess';
 import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
 import { REPO_ROOT } from './paths';
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = () => loadLessons(lessonsDir);
+  const origins = new Origins(config.previewOrigin, config.publicOrigin);
   const engine = new Engine(
     db,
     new NativeRuntime(config.dataDir),
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       limits: config.limits,
       keepOnShutdown: config.keepSandboxes,
       admission: config.admission,
+      previewUrl: origins.previewUrl,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },
@@ -110,6 +114,8 @@ async function main(): Promise<void> {
     limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(20, 10 * 60_000) },
     lessonsDir,
     pages: pages.handle,
+    dev: config.dev,
+    previews: { origins, access: new PreviewAccess(config.sessionSecret) },
     lessons,
     health: async () => {
       let database: { ok: boolean; provider: string; error?: string } = {
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
   );
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    const app = `http://${shown}:${config.port}`;
+    const app = config.publicOrigin ?? `http://${shown}:${config.port}`;
     console.log(`dockside: serving on ${app}`);
     // Like a notebook server's token: whoever can read the log (or the state dir) sets up the first admin.
     if (setupCode)

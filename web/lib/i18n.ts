@@ -96,6 +96,7 @@ const messages = {
     cancel: 'Cancel',
     ports: 'Open ports',
     portLink: (port: number) => `Port ${port}`,
+    previewFailed: (msg: string) => `The preview could not be opened: ${msg}`,
     queued: (pos: number, secs: number) =>
       `The machine is full — you are number ${pos} in the queue (about ${secs} s).`,
     startFailed: (msg: string) => `Your sandbox could not start: ${msg}`,
@@ -195,6 +196,7 @@ const messages = {
     cancel: '취소',
     ports: '열린 포트',
     portLink: (port: number) => `포트 ${port}`,
+    previewFailed: (msg: string) => `미리보기를 열지 못했습니다: ${msg}`,
     queued: (pos: number, secs: number) => `자리가 모두 찼습니다 — 대기 순서 ${pos}번입니다 (약 ${secs}초).`,
     startFailed: (msg: string) => `샌드박스를 시작하지 못했습니다: ${msg}`,
     rateLimited: (wait: string) =>

@@ -7,6 +7,9 @@ import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
+import type { Origins } from './origins';
+import type { PreviewAccess } from './previewAccess';
+import { previewRoutes } from './previewRoutes';
 import { HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
 import { mutates, parse, type Route } from './router';
 import { sandboxRoutes } from './sandboxRoutes';
@@ -27,6 +30,7 @@ export type ApiDeps = {
   workshops: Workshops;
   dashboard: DashboardData;
   limits: { signIn: RateLimiter; join: RateLimiter };
+  previews: { origins: Origins; access: PreviewAccess };
 };
 
 export type Health = {
@@ -68,6 +72,7 @@ export const routes: Route<ApiDeps>[] = [
   ...sessionRoutes,
   ...lessonRoutes,
   ...sandboxRoutes,
+  ...previewRoutes,
   ...layerRoutes,
   ...workshopRoutes,
 ];

@@ -1,17 +1,21 @@
 // One process, one port: the REST API, socket.io, port previews and the Next.js pages share one server.
+// The Host header says which origin a request is for: a port preview's (preview.ts) or the app's.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
 import { handleApi, type ApiDeps } from './api';
 import { handlePreview, handlePreviewUpgrade } from './preview';
 import { answerClientError, HttpError, sendError } from './respond';
+import { API_POLICY, setAppHeaders, setPagePolicy } from './securityHeaders';
 
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export type App = { server: Server; io: Io };
 
-export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: string }): App {
+export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: string; dev?: boolean }): App {
+  const previews = { ...deps.previews, engine: deps.engine };
   const server = createServer((req, res) => {
     void route(req, res).catch((err) => {
       console.error('http:', err);
@@ -22,17 +26,48 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
   server.on('clientError', answerClientError);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setAppHeaders(res);
+    const url = req.url ?? '/';
+    if (url.startsWith('/api/') || url === '/healthz' || url.startsWith('/healthz?')) {
+      res.setHeader('content-security-policy', API_POLICY);
+      // Another origin's page (a preview, another site) gets nothing from the API, whatever its cookies.
+      if (!deps.previews.origins.sameOrigin(req))
+        return sendError(res, new HttpError(403, 'cross_origin', 'the API answers the app’s own pages only'));
+    }
     if (await handleApi(req, res, deps)) return;
-    if (await handlePreview(req, res, deps.sessions, deps.engine)) return;
     // A page sets the session cookie; the learner's row waits for their first real action (admission.ts).
     if (!req.url?.startsWith('/_next/')) deps.sessions.ensure(req, res);
+    setPagePolicy(req, res, deps.dev ?? false);
     await deps.pages(req, res);
   }
 
-  server.on('upgrade', (req, socket, head) => {
-    void handlePreviewUpgrade(req, socket, head, deps.sessions, deps.engine).catch(() => socket.destroy());
+  const io = attachRealtime(server, deps.sessions, deps.engine, deps.lessonsDir, (req) =>
+    deps.previews.origins.sameOrigin(req),
+  );
+  // socket.io (attached above) answers /socket.io/ on any host; on a preview's host that path, like every
+  // other, is the learner's. So the Host decides first, for requests and for upgrades.
+  const appListeners = {
+    request: server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[],
+    upgrade: server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[],
+  };
+  server.removeAllListeners('request');
+  server.removeAllListeners('upgrade');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (deps.previews.origins.previewTarget(req) === undefined)
+      return appListeners.request.forEach((l) => l.call(server, req, res));
+    void handlePreview(req, res, previews).catch((err) => {
+      console.error('preview:', err);
+      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'something went wrong on the server'));
+      else res.destroy();
+    });
   });
-  const io = attachRealtime(server, deps.sessions, deps.engine, deps.lessonsDir);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (deps.previews.origins.previewTarget(req) !== undefined)
+      return void handlePreviewUpgrade(req, socket, head, previews).catch(() => socket.destroy());
+    if (!req.url?.startsWith('/socket.io/'))
+      return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    appListeners.upgrade.forEach((l) => l.call(server, req, socket, head));
+  });
   const instructors = attachInstructorRealtime(io, deps);
   deps.workshops.subscribe((e) => {
     if (e.type === 'notify') io.to(learnerRoom(e.learnerId)).emit('toast', { message: e.message, from: e.from });

@@ -1,35 +1,80 @@
-// Port preview: /preview/:sandbox/:port/… reaches a web server in the learner's sandbox (HTTP and
-// websockets) through the runtime's `connect`, for the sandbox's owner only. Dockside's own cookies are
-// never passed to the learner's server, and it cannot set them.
+// Port preview: http://<port>-<sandbox>.<preview suffix>/… reaches a web server in the learner's sandbox
+// (HTTP and websockets) through the runtime's `connect`, for the sandbox's owner only. Each preview is
+// its own origin, apart from the app's: a learner's page there cannot read the app's answers, use its
+// cookies or register a service worker over it. The owner opens it with a one-time link from the app
+// (previewAccess.ts); Dockside's own cookies never reach the learner's server, and nothing the learner's
+// server answers can set cookies, widen a service worker's scope or otherwise reach beyond its preview.
 import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine';
-import { sendError, HttpError } from './respond';
-import type { Sessions } from './session';
+import type { Origins, PreviewTarget } from './origins';
+import { COOKIE_MS, PREVIEW_COOKIE, type Grant, type Locale, type PreviewAccess, type Refusal } from './previewAccess';
+import { localeFrom, sendPreviewProblem, type PreviewProblem } from './previewPage';
 
-const PREVIEW = /^\/preview\/([a-z0-9][a-z0-9-]{0,39})\/(\d{1,5})(\/[^?#]*)?$/;
+export type PreviewDeps = { origins: Origins; access: PreviewAccess; engine: Engine };
+
+/** Where the owner's one-time link lands on the preview's host; the learner's server never sees it. */
+export const OPEN_PATH = '/__dockside/open';
 const OWN_COOKIE = /^dockside_/;
+/**
+ * Answer headers of the learner's server that would reach past its own preview: cookies (a Domain
+ * attribute reaches the app's host), a wider service worker scope, clearing the site's data, HSTS and
+ * alternative services for the host, reporting set-ups.
+ */
+const STRIPPED = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'service-worker-allowed',
+  'clear-site-data',
+  'strict-transport-security',
+  'alt-svc',
+  'nel',
+  'report-to',
+  'reporting-endpoints',
+  'public-key-pins',
+  'public-key-pins-report-only',
+]);
 
-type Target = { sandboxId: string; port: number; path: string };
+const REFUSED: Record<Refusal, PreviewProblem> = {
+  missing: 'closed',
+  elsewhere: 'closed',
+  forged: 'forged',
+  expired: 'expired',
+  used: 'expired',
+};
 
-function target(req: IncomingMessage): Target | null | undefined {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const m = PREVIEW.exec(url.pathname);
-  if (!url.pathname.startsWith('/preview/')) return undefined;
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  return { sandboxId: m[1]!, port, path: (m[3] ?? '/') + url.search };
+type Allowed = { ok: true; grant: Grant } | { ok: false; problem: PreviewProblem; locale: Locale };
+
+/** The sandbox's owner, still, is the one the capability was given to. */
+function owner(t: PreviewTarget, grant: Grant, engine: Engine): Allowed {
+  const ownerId = engine.manager.ownerOf(t.sandboxId);
+  if (ownerId === undefined) return { ok: false, problem: 'not_running', locale: grant.locale };
+  if (ownerId !== grant.learnerId) return { ok: false, problem: 'not_yours', locale: grant.locale };
+  engine.manager.touch(t.sandboxId);
+  return { ok: true, grant };
 }
 
-function authorise(req: IncomingMessage, t: Target, sessions: Sessions, engine: Engine): HttpError | null {
-  const learnerId = sessions.fromRequest(req);
-  const owner = engine.manager.ownerOf(t.sandboxId);
-  if (owner === undefined) return new HttpError(404, 'not_found', `sandbox ${t.sandboxId} is not running`);
-  if (!learnerId || owner !== learnerId)
-    return new HttpError(403, 'forbidden', 'this preview belongs to another learner');
-  engine.manager.touch(t.sandboxId);
-  return null;
+/**
+ * The preview cookie that opens this host. Every one sent counts, not just the first: a page on another
+ * preview host can set one for all of them (Domain=<suffix>), which must not hide this host's own.
+ */
+function grantFromCookies(req: IncomingMessage, t: PreviewTarget, access: PreviewAccess): Grant | Refusal {
+  let refusal: Refusal = 'missing';
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== PREVIEW_COOKIE) continue;
+    const grant = access.fromCookie(part.slice(eq + 1).trim(), t);
+    if (typeof grant !== 'string') return grant;
+    if (refusal === 'missing' || refusal === 'elsewhere') refusal = grant;
+  }
+  return refusal;
+}
+
+function allowed(req: IncomingMessage, t: PreviewTarget, deps: PreviewDeps): Allowed {
+  const grant = grantFromCookies(req, t, deps.access);
+  if (typeof grant === 'string')
+    return { ok: false, problem: REFUSED[grant], locale: localeFrom(req.headers['accept-language']) };
+  return owner(t, grant, deps.engine);
 }
 
 function upstreamHeaders(headers: IncomingHttpHeaders, port: number): IncomingHttpHeaders {
@@ -43,98 +88,137 @@ function upstreamHeaders(headers: IncomingHttpHeaders, port: number): IncomingHt
   return out;
 }
 
-function unreachable(t: Target): HttpError {
-  return new HttpError(
-    502,
-    'nothing_listening',
-    `nothing answers on port ${t.port} in your sandbox; start a container with -p ${t.port}:… and try again`,
-  );
+function problem(res: ServerResponse, deps: PreviewDeps, t: PreviewTarget | null, p: PreviewProblem, locale: Locale) {
+  sendPreviewProblem(res, p, { locale, port: t?.port ?? 0, appUrl: deps.origins.app });
 }
 
-/** Handles /preview/*; returns false for other paths. */
-export async function handlePreview(
-  req: IncomingMessage,
-  res: ServerResponse,
-  sessions: Sessions,
-  engine: Engine,
-): Promise<boolean> {
-  const t = target(req);
+/** The owner's link: its capability becomes this preview host's cookie, then the clean address. */
+function redeem(req: IncomingMessage, res: ServerResponse, t: PreviewTarget, deps: PreviewDeps): void {
+  const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+  const grant = deps.access.redeem(token, t);
+  if (typeof grant === 'string')
+    return problem(
+      res,
+      deps,
+      t,
+      REFUSED[grant],
+      deps.access.localeOf(token) ?? localeFrom(req.headers['accept-language']),
+    );
+  const ok = owner(t, grant, deps.engine);
+  if (!ok.ok) return problem(res, deps, t, ok.problem, ok.locale);
+  // Host-only (no Domain): no other preview, nor the app, ever receives it.
+  const secure = deps.origins.previewSecure ? '; Secure' : '';
+  res.writeHead(303, {
+    location: '/',
+    'set-cookie': `${PREVIEW_COOKIE}=${deps.access.cookie(t, grant)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${COOKIE_MS / 1000}${secure}`,
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end();
+}
+
+/** Handles requests for a preview host; returns false for the app's. */
+export async function handlePreview(req: IncomingMessage, res: ServerResponse, deps: PreviewDeps): Promise<boolean> {
+  const t = deps.origins.previewTarget(req);
   if (t === undefined) return false;
   if (t === null) {
-    sendError(res, new HttpError(400, 'bad_preview', 'a preview address looks like /preview/SANDBOX/PORT/'));
+    problem(res, deps, null, 'unknown', localeFrom(req.headers['accept-language']));
     return true;
   }
-  const denied = authorise(req, t, sessions, engine);
-  if (denied) {
-    sendError(res, denied);
+  if (new URL(req.url ?? '/', 'http://x').pathname === OPEN_PATH) {
+    redeem(req, res, t, deps);
     return true;
   }
-  if (!new URL(req.url ?? '/', 'http://x').pathname.match(/^\/preview\/[^/]+\/\d+\//)) {
-    res.writeHead(308, { location: `/preview/${t.sandboxId}/${t.port}/` });
-    res.end();
+  const ok = allowed(req, t, deps);
+  if (!ok.ok) {
+    problem(res, deps, t, ok.problem, ok.locale);
+    return true;
+  }
+  // A service worker would outlive the visit in this browser (a shared lab computer); previews get none.
+  if (req.headers['service-worker'] === 'script') {
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end('service workers are not available in port previews\n');
     return true;
   }
   let socket: Duplex;
   try {
-    socket = await engine.runtime.connect(t.sandboxId, t.port);
+    socket = await deps.engine.runtime.connect(t.sandboxId, t.port);
   } catch {
-    sendError(res, unreachable(t));
+    problem(res, deps, t, 'nothing_listening', ok.grant.locale);
     return true;
   }
   const upstream = request({
     createConnection: () => socket as never,
     method: req.method,
-    path: t.path,
+    path: req.url ?? '/',
     headers: upstreamHeaders(req.headers, t.port),
   });
   upstream.on('response', (r) => {
-    const headers = { ...r.headers };
-    const setCookie = (headers['set-cookie'] ?? []).filter((c) => !OWN_COOKIE.test(c.trim()));
-    if (setCookie.length) headers['set-cookie'] = setCookie;
-    else delete headers['set-cookie'];
+    const headers = Object.fromEntries(Object.entries(r.headers).filter(([name]) => !STRIPPED.has(name)));
     res.writeHead(r.statusCode ?? 502, headers);
     r.pipe(res);
   });
   upstream.on('error', () => {
-    if (!res.headersSent) sendError(res, unreachable(t));
+    if (!res.headersSent) problem(res, deps, t, 'nothing_listening', ok.grant.locale);
     else res.destroy();
   });
   req.pipe(upstream);
   return true;
 }
 
-/** Websocket upgrades under /preview; returns false for other paths (socket.io handles its own). */
+/** Websocket upgrades on a preview host; returns false for the app's (socket.io handles its own). */
 export async function handlePreviewUpgrade(
   req: IncomingMessage,
   client: Duplex,
   head: Buffer,
-  sessions: Sessions,
-  engine: Engine,
+  deps: PreviewDeps,
 ): Promise<boolean> {
-  const t = target(req);
+  const t = deps.origins.previewTarget(req);
   if (t === undefined) return false;
   const refuse = (status: number, text: string) => {
     client.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   };
-  if (t === null) return (refuse(400, 'Bad Request'), true);
-  const denied = authorise(req, t, sessions, engine);
-  if (denied) return (refuse(denied.status, denied.status === 403 ? 'Forbidden' : 'Not Found'), true);
+  if (t === null) return (refuse(404, 'Not Found'), true);
+  const ok = allowed(req, t, deps);
+  if (!ok.ok) return (ok.problem === 'not_running' ? refuse(404, 'Not Found') : refuse(403, 'Forbidden'), true);
   let upstream: Duplex;
   try {
-    upstream = await engine.runtime.connect(t.sandboxId, t.port);
+    upstream = await deps.engine.runtime.connect(t.sandboxId, t.port);
   } catch {
     return (refuse(502, 'Bad Gateway'), true);
   }
   const headers = upstreamHeaders(req.headers, t.port);
   const lines = Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}: ${x}`));
-  upstream.write(`${req.method} ${t.path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+  upstream.write(`${req.method} ${req.url ?? '/'} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
   if (head.length) upstream.write(head);
-  upstream.pipe(client).pipe(upstream);
   const close = () => {
     upstream.destroy();
     client.destroy();
   };
   upstream.on('error', close);
   client.on('error', close);
+  // The learner's answer to the handshake is headers too (a browser takes cookies from it): filtered as
+  // an HTTP answer is, then the connection is theirs.
+  let answer = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    answer = Buffer.concat([answer, chunk]);
+    const end = answer.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (answer.length > MAX_HANDSHAKE) close();
+      return;
+    }
+    upstream.off('data', onData);
+    const kept = answer
+      .subarray(0, end)
+      .toString('latin1')
+      .split('\r\n')
+      .filter((line, i) => i === 0 || !STRIPPED.has(line.slice(0, line.indexOf(':')).trim().toLowerCase()));
+    client.write(Buffer.concat([Buffer.from(kept.join('\r\n') + '\r\n\r\n', 'latin1'), answer.subarray(end + 4)]));
+    upstream.pipe(client).pipe(upstream);
+  };
+  upstream.on('data', onData);
   return true;
 }
+
+/** The most a learner's server may send before its handshake answer's headers end. */
+const MAX_HANDSHAKE = 64 * 1024;

@@ -145,7 +145,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
       const w = await http(() => deps.workshops.get(who, ctx.params[0]!));
-      const joinUrl = `http://${ctx.req.headers.host ?? 'localhost'}/join/${w.joinCode}`;
+      const joinUrl = `${deps.previews.origins.appOrigin(ctx.req)}/join/${w.joinCode}`;
       const qrSvg = await QRCode.toString(joinUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
       return { ...w, joinUrl, qrSvg };
     },

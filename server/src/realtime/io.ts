@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Engine } from '../engine/engine';
 import type { ManagerEvent } from '../engine/manager';
@@ -9,13 +9,25 @@ import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. */
-export function attachRealtime(server: HttpServer, sessions: Sessions, engine: Engine, lessonsDir: string): Io {
+/**
+ * socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. Only the
+ * app's own pages may connect (`sameOrigin`), to either namespace: a page of another origin — a port
+ * preview, another site — would otherwise use the learner's or instructor's cookie through it.
+ */
+export function attachRealtime(
+  server: HttpServer,
+  sessions: Sessions,
+  engine: Engine,
+  lessonsDir: string,
+  sameOrigin: (req: IncomingMessage) => boolean,
+): Io {
   const io: Io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
     maxHttpBufferSize: 128 * 1024,
     cors: { origin: false },
+    allowRequest: (req, done) =>
+      sameOrigin(req) ? done(null, true) : done('cross-origin connections are refused: open the app itself', false),
     // Other upgrades (port previews) are handled by the HTTP layer.
     destroyUpgrade: false,
   });

@@ -8,6 +8,7 @@ import type { SandboxView } from '../../src/realtime/events';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { busyboxTar } from '../support/images';
+import { openPreview, previewFetch } from '../support/preview';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
 
@@ -180,8 +181,10 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
           })
         ).status,
       ).toBe(403);
-      expect((await ben.fetch(`/preview/${sandbox.id}/8080/`)).status).toBe(403);
-      expect((await fetch(`${server.url}/preview/${sandbox.id}/8080/`)).status).toBe(403);
+      const preview = `http://8080-${sandbox.id}.preview.localhost:${new URL(server.url).port}/`;
+      expect((await previewFetch(server.url, preview, { cookie: ben.cookie })).status).toBe(403);
+      expect((await previewFetch(server.url, preview)).status).toBe(403);
+      expect((await ben.fetch(`/api/sandboxes/${sandbox.id}/previews/8080`, { method: 'POST' })).status).toBe(403);
     } finally {
       benSocket.close();
     }
@@ -195,16 +198,16 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     terminal.type('docker run -d --name site -p 8080:80 bb httpd -f -p 80 -h /www && echo site-$((4+4))\r');
     await terminal.waitFor('site-8');
     const current = (await (await ana.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView };
-    expect(current.sandbox.ports).toEqual([{ port: 8080, container: 'site', url: `/preview/${sandbox.id}/8080/` }]);
-    const page = await ana.fetch(`/preview/${sandbox.id}/8080/`);
+    const url = `http://8080-${sandbox.id}.preview.localhost:${new URL(server.url).port}/`;
+    expect(current.sandbox.ports).toEqual([{ port: 8080, container: 'site', url }]);
+    const page = await previewFetch(server.url, url, { cookie: (await openPreview(ana, sandbox.id, 8080)).cookie });
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('hello from a sandbox');
-    expect((await ana.fetch(`/preview/${sandbox.id}/8080`, { redirect: 'manual' })).status).toBe(308);
-    const nothing = await ana.fetch(`/preview/${sandbox.id}/9999/`);
+    expect(page.body).toContain('hello from a sandbox');
+    const nothing = await previewFetch(server.url, url.replace('8080-', '9999-'), {
+      cookie: (await openPreview(ana, sandbox.id, 9999)).cookie,
+    });
     expect(nothing.status).toBe(502);
-    expect(((await nothing.json()) as { error: { message: string } }).error.message).toMatch(
-      /nothing answers on port 9999/,
-    );
+    expect(nothing.body).toMatch(/Nothing answers on port 9999 in your sandbox/);
   });
 
   it('comes back on the same sandbox after a server restart, containers still running', async () => {

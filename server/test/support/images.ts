@@ -28,6 +28,8 @@ export function busyboxTar(): Buffer {
     'rm',
     'seq',
     'true',
+    'nc',
+    'tr',
   ])
     symlinkSync('busybox', path.join(root, 'bin', applet));
   execFileSync('sh', ['-c', `echo '<h1>hello from a sandbox</h1>' > ${root}/www/index.html`]);

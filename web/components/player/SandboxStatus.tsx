@@ -1,6 +1,9 @@
 'use client';
 // The sandbox in the header: starting (with progress), ready, idle warning, time left, open ports, reset.
+// A port's preview is another origin: its link first asks the app for a one-time capability (the preview
+// has no other way to know this learner), then opens the preview with it in a new tab.
 import { useEffect, useRef, useState } from 'react';
+import { api } from '../../lib/api';
 import type { Messages } from '../../lib/i18n';
 import type { SandboxView } from '../../lib/socket';
 
@@ -42,6 +45,7 @@ export function SandboxStatus({
   onReset: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const [previewError, setPreviewError] = useState<string | null>(null);
   const now = useNow(ui.kind === 'ready');
   const left = ui.kind === 'ready' ? Date.parse(ui.sandbox.expiresAt) - now : 0;
 
@@ -74,10 +78,29 @@ export function SandboxStatus({
         <span className="ports">
           {m.ports}:{' '}
           {ui.sandbox.ports.map((p) => (
-            <a key={`${p.container}:${p.port}`} href={p.url} target="_blank" rel="noreferrer" title={p.container}>
+            <a
+              key={`${p.container}:${p.port}`}
+              href={p.url}
+              target="_blank"
+              rel="noreferrer"
+              title={p.container}
+              onClick={(e) => {
+                e.preventDefault();
+                setPreviewError(null);
+                void api<{ url: string }>('POST', `/api/sandboxes/${ui.sandbox.id}/previews/${p.port}`).then(
+                  ({ url }) => window.open(url, '_blank', 'noopener,noreferrer'),
+                  (err: unknown) => setPreviewError(m.previewFailed((err as Error).message)),
+                );
+              }}
+            >
               {m.portLink(p.port)}
             </a>
           ))}
+        </span>
+      )}
+      {previewError && (
+        <span className="idle-warning" role="alert">
+          {previewError}
         </span>
       )}
       {ui.kind === 'ready' && (
