@@ -4,6 +4,7 @@
 import Docker from 'dockerode';
 import { CheckSpec } from '@dockside/lessons';
 import { FILE_EXIT, type Runtime } from './runtime';
+import { commandsRan } from './commandLine';
 import type { CommandEvent } from './shellIntegration';
 
 export { CheckSpec };
@@ -162,10 +163,12 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
     }
 
     case 'commandRun': {
+      // Any simple command of a list or pipeline counts; one whose status the shell did not report passes
+      // an exit-status check (the step's other checks see what it did).
       const re = new RegExp(spec.pattern);
-      const ran = ctx.commands.filter((c) => re.test(c.commandLine));
+      const ran = ctx.commands.flatMap((c) => commandsRan(c.commandLine, c.exitCode)).filter((c) => re.test(c.command));
       if (ran.length === 0) return fail('Run the command shown in this step.', '이 단계의 명령을 실행해 보세요.');
-      if (spec.exitCode !== undefined && !ran.some((c) => c.exitCode === spec.exitCode))
+      if (spec.exitCode !== undefined && !ran.some((c) => c.exitCode === spec.exitCode || c.exitCode === null))
         return fail(
           `The command ran but ended with status ${ran.at(-1)!.exitCode}; read its output and try again.`,
           `명령이 상태 ${ran.at(-1)!.exitCode}로 끝났습니다. 출력을 읽고 다시 시도해 보세요.`,
