@@ -53,6 +53,10 @@ export default defineConfig({
       DATABASE_URL: `file:${path.join(dbDir, 'e2e.db')}`,
       DOCKSIDE_POOL_SIZE: '1',
       DOCKSIDE_SANDBOX_DISK: '2G',
+      // Every test's browser is a new learner from 127.0.0.1.
+      DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '1000',
+      DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100000',
+      DOCKSIDE_NEW_LEARNERS_PER_HOUR: '100000',
       DOCKSIDE_SETUP_CODE: process.env.E2E_SETUP_CODE,
     },
   },
