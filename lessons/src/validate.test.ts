@@ -64,6 +64,31 @@ describe('lesson validation', () => {
     ]);
   });
 
+  it('reports a check message or hint in English only, emphasis shown as typed and a tab named in English', () => {
+    const l = example();
+    edit(path.join(l, 'lesson.json'), (t) =>
+      t
+        .replace('"ko": "명령을 터미널에 붙여 넣으세요."', '"ko": "Copy the command into the terminal."')
+        .replace(
+          /"checks": \[\n/,
+          `"checks": [\n        { "id": "built", "kind": "shell", "script": "test -f x || { echo 'FAIL: build the image lean too'; exit 1; }", "title": { "en": "Built", "ko": "빌드했습니다" } },\n`,
+        ),
+    );
+    edit(
+      path.join(l, 'steps', '01-say-hello.ko.md'),
+      (t) => `${t}\n모든 단계에 **\`Using cache\`**가 보입니다. **Editor** 탭을 여세요.\n`,
+    );
+    const problems = validateLesson(l, images).map((p) => `${path.basename(p.file)}:${p.line}: ${p.message}`);
+    expect(problems).toEqual([
+      '01-say-hello.ko.md:7: emphasis marks that would show as typed (** or __)',
+      '01-say-hello.ko.md:7: a tab named in English; the Korean tabs read 터미널, 편집기, 레이어',
+      expect.stringMatching(
+        /^lesson\.json:\d+: check "built": a FAIL: message without a FAIL ko: line in Korean after it$/,
+      ),
+      expect.stringMatching(/^lesson\.json:\d+: hint 1 not in Korean$/),
+    ]);
+  });
+
   it('gives every step and check text in both languages', () => {
     for (const lesson of loadLessons())
       for (const step of lesson.steps) {

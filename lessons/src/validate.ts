@@ -3,7 +3,10 @@
 // commands that differ between the two languages.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LessonManifest, LOCALES } from './schema';
+import remarkGfm from 'remark-gfm';
+import remarkParse from 'remark-parse';
+import { unified } from 'unified';
+import { LessonManifest, LOCALES, type Localized } from './schema';
 
 export type Problem = { file: string; line: number; message: string };
 
@@ -26,6 +29,36 @@ export function lineOf(text: string, data: unknown, keys: (string | number)[]): 
     }
   }
   return text.slice(0, offset).split('\n').length;
+}
+
+// Parsed as the lesson player renders it (react-markdown with remark-gfm).
+const markdown = unified().use(remarkParse).use(remarkGfm);
+type MdNode = { type: string; value?: string; children?: MdNode[]; position?: { start: { line: number } } };
+
+/**
+ * Lines where emphasis marks would show as typed: `**` or `__` left in plain text. CommonMark does not
+ * close `**` between punctuation and a letter, as in Korean `**\`Using cache\`**가`.
+ */
+export function literalEmphasis(md: string): number[] {
+  const lines: number[] = [];
+  const walk = (node: MdNode) => {
+    if (node.type === 'text' && /\*\*|__/.test(node.value ?? '')) lines.push(node.position?.start.line ?? 1);
+    node.children?.forEach(walk);
+  };
+  walk(markdown.runSync(markdown.parse(md)) as MdNode);
+  return [...new Set(lines)];
+}
+
+const HANGUL = /[\uac00-\ud7a3]/;
+/** Korean text with no Korean in it (a copy of the English, or an English message); code alone is both. */
+const untranslated = (text: Localized) => !HANGUL.test(text.ko) && /[A-Za-z]/.test(text.ko.replace(/`[^`]*`/g, ''));
+
+/** A shell check's messages: every `FAIL: <English>` line needs a `FAIL ko: <Korean>` after it. */
+export function failWithoutKorean(script: string): boolean {
+  return script
+    .split('FAIL:')
+    .slice(1)
+    .some((after) => !HANGUL.test(after.split('FAIL ko:')[1] ?? ''));
 }
 
 const codeBlocks = (md: string) => [...md.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
@@ -90,6 +123,18 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
       }
       const body = readFileSync(md, 'utf8');
       bodies[locale] = body;
+      for (const line of literalEmphasis(body))
+        problems.push({ file: md, line, message: 'emphasis marks that would show as typed (** or __)' });
+      // The Korean page labels its tabs 터미널, 편집기, 레이어.
+      if (locale === 'ko')
+        body.split('\n').forEach((lineText, n) => {
+          if (/\b(Terminal|Editor|Layers)\b\**\s*탭/.test(lineText))
+            problems.push({
+              file: md,
+              line: n + 1,
+              message: 'a tab named in English; the Korean tabs read 터미널, 편집기, 레이어',
+            });
+        });
       body.split('\n').forEach((lineText, n) => {
         for (const m of lineText.matchAll(/\]\(([^)\s]+)\)/g)) {
           const target = m[1]!;
@@ -99,6 +144,27 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
         }
       });
     }
+    const where = (keys: (string | number)[]) => lineOf(text, data, ['steps', i, ...keys]);
+    step.checks.forEach((check, c) => {
+      if (untranslated(check.title))
+        problems.push({
+          file,
+          line: where(['checks', c, 'title']),
+          message: `check "${check.id}": title not in Korean`,
+        });
+      if (check.kind === 'shell' && failWithoutKorean(check.script))
+        problems.push({
+          file,
+          line: where(['checks', c, 'script']),
+          message: `check "${check.id}": a FAIL: message without a FAIL ko: line in Korean after it`,
+        });
+    });
+    step.hints.forEach((hint, h) => {
+      if (untranslated(hint))
+        problems.push({ file, line: where(['hints', h]), message: `hint ${h + 1} not in Korean` });
+    });
+    if (step.solution && untranslated(step.solution))
+      problems.push({ file, line: where(['solution']), message: 'solution not in Korean' });
     if (
       bodies.en !== undefined &&
       bodies.ko !== undefined &&

@@ -179,12 +179,17 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
     case 'shell': {
       const r = await ctx.runtime.exec(ctx.sandboxId, ['sh', '-c', spec.script], { timeoutMs: 20_000 });
       if (r.code === 0) return pass;
-      const line = r.stdout
-        .toString('utf8')
-        .split('\n')
-        .find((l) => l.startsWith('FAIL:'));
-      const message = line?.slice(5).trim() || `the check script exited with ${r.code}`;
-      return fail(message, message);
+      // A script says what is missing with `FAIL: <English>` and `FAIL ko: <Korean>` lines.
+      const lines = r.stdout.toString('utf8').split('\n');
+      const said = (prefix: string) =>
+        lines
+          .find((l) => l.startsWith(prefix))
+          ?.slice(prefix.length)
+          .trim();
+      const en = said('FAIL:');
+      if (!en)
+        return fail(`The check script ended with status ${r.code}.`, `확인 스크립트가 상태 ${r.code}로 끝났습니다.`);
+      return fail(en, said('FAIL ko:') || en);
     }
   }
 }

@@ -130,6 +130,13 @@ describe.runIf(sandboxesAvailable())('checks on a real engine', () => {
       passed: false,
       hint: { en: 'write a README first', ko: 'write a README first' },
     });
+    // A check message in both languages: the learner reading Korean gets the Korean line.
+    expect(
+      await check({
+        kind: 'shell',
+        script: "echo 'FAIL: Write a README first.'; echo 'FAIL ko: 먼저 README를 쓰세요.'; exit 1",
+      }),
+    ).toEqual({ passed: false, hint: { en: 'Write a README first.', ko: '먼저 README를 쓰세요.' } });
   });
 
   it('re-runs by itself when the engine changes, and stores the passed step', async () => {
