@@ -1,5 +1,6 @@
 // The errors a learner can meet, each with its message and its way forward: a dropped connection,
-// a full machine (queue position), and a sandbox that reached its lifetime (start again, progress kept).
+// a full machine (queue position), a sandbox that reached its lifetime (start again, progress kept), and
+// a network past its limits (when to try again).
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -101,6 +102,50 @@ test('a full machine queues the learner with their position; an ended sandbox st
     await expect(ana.locator('article.step')).toHaveAttribute('data-status', 'passed');
     await ana.reload();
     await expect(ana.getByText('1 of 13 steps done')).toBeVisible();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('one network past its limits is told on the lesson page when to try again, in its language', async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-limits-'));
+  const server = await startServer({
+    DOCKSIDE_DATA_DIR: process.env.E2E_DATA_DIR ?? '/var/lib/dockside',
+    DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+    DOCKSIDE_POOL_SIZE: '0',
+    DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '1',
+    DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '2',
+  });
+  try {
+    const ana = await (await browser.newContext({ locale: 'en-US' })).newPage();
+    await ana.goto(`${server.url}/lessons/Docker_Intro`);
+    await expect(ready(ana)).toBeVisible({ timeout: 60_000 });
+
+    // A second learner from the same address: the address has its one self-paced sandbox.
+    const ben = await (await browser.newContext({ locale: 'ko-KR' })).newPage();
+    await ben.goto(`${server.url}/lessons/Docker_Intro`);
+    await expect(
+      ben.getByRole('alert').filter({ hasText: '이 네트워크에서 쓸 수 있는 샌드박스가 모두 사용 중입니다' }),
+    ).toBeVisible();
+    await expect(ben.getByRole('alert').filter({ hasText: /\d+분 후에 다시 시도하세요/ })).toBeVisible();
+
+    // Ana resets once (her second start), then once too often: told when, and her sandbox stays.
+    const reset = async () => {
+      await ana.getByRole('button', { name: 'Reset sandbox' }).click();
+      await ana.getByRole('button', { name: 'Yes, reset' }).click();
+    };
+    await reset();
+    await expect(ready(ana)).toBeVisible({ timeout: 60_000 });
+    await reset();
+    await expect(
+      ana.getByRole('alert').filter({ hasText: 'Too many sandboxes were started or reset from your network' }),
+    ).toBeVisible();
+    await expect(ana.getByRole('alert').filter({ hasText: /Try again in \d+ min\./ })).toBeVisible();
+    await ana.getByRole('button', { name: 'Try again' }).click();
+    await expect(ready(ana)).toBeVisible({ timeout: 60_000 });
   } finally {
     await server.stop();
   }
