@@ -103,7 +103,7 @@ const messages = {
     // A limit per network (server/src/engine/admission.ts); `wait` from waitTime().
     rateLimited: (wait: string) => `Too many sandboxes were started or reset from your network. Try again in ${wait}.`,
     addressLimit: (wait: string) =>
-      `Your network already has as many sandboxes as it may. Close one, join your class's workshop with its code, or try again in ${wait}.`,
+      `Your network already has as many sandboxes as it may. Join your class's workshop with its code, or try again in ${wait}.`,
     waitTime: (secs: number) => (secs < 120 ? `${secs} s` : `${Math.ceil(secs / 60)} min`),
     retry: 'Try again',
     offline: 'Connection lost — reconnecting… your terminal continues where it was.',
@@ -202,7 +202,7 @@ const messages = {
     rateLimited: (wait: string) =>
       `같은 네트워크에서 샌드박스를 너무 자주 시작하거나 초기화했습니다. ${wait} 후에 다시 시도하세요.`,
     addressLimit: (wait: string) =>
-      `이 네트워크에서 쓸 수 있는 샌드박스가 모두 사용 중입니다. 하나를 닫거나, 수업의 워크숍 코드로 참여하거나, ${wait} 후에 다시 시도하세요.`,
+      `이 네트워크에서 쓸 수 있는 샌드박스가 모두 사용 중입니다. 수업의 워크숍 코드로 참여하거나, ${wait} 후에 다시 시도하세요.`,
     waitTime: (secs: number) => (secs < 120 ? `${secs}초` : `${Math.ceil(secs / 60)}분`),
     retry: '다시 시도',
     offline: '연결이 끊겼습니다 — 다시 연결하는 중… 터미널은 하던 곳에서 이어집니다.',

@@ -193,7 +193,7 @@ export class SandboxManager {
         const retryAfter = Math.max(1, Math.ceil(((ends.length ? Math.min(...ends) : now + 60_000) - now) / 1000));
         throw new AdmissionError(
           'address_limit',
-          `${cap} sandboxes are already running for your network; close one, or join a workshop with a code`,
+          `${cap} sandboxes are already running for your network; try again when one ends, or join your class's workshop with its code`,
           retryAfter,
         );
       }

@@ -160,7 +160,7 @@ describe.runIf(sandboxesAvailable())('a few clients against the capacity of a fr
     expect(third).toMatchObject({ ok: false, error: { code: 'address_limit' } });
     if (third.ok) return;
     expect((third.error as { retryAfter?: number }).retryAfter).toBeGreaterThan(0);
-    expect(third.error.message).toMatch(/^2 sandboxes are already running for your network; close one/);
+    expect(third.error.message).toMatch(/^2 sandboxes are already running for your network; try again when one ends/);
     const reset = await c!.call('POST', '/api/sandboxes/current/reset');
     expect(reset.status).toBe(429);
     expect(Number(reset.headers.get('retry-after'))).toBeGreaterThan(0);
