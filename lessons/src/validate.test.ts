@@ -64,7 +64,7 @@ describe('lesson validation', () => {
     ]);
   });
 
-  it('reports a check message or hint in English only, emphasis shown as typed and a tab named in English', () => {
+  it('reports a check message or hint in English only or not a sentence, emphasis shown as typed and a tab named in English', () => {
     const l = example();
     edit(path.join(l, 'lesson.json'), (t) =>
       t
@@ -82,6 +82,7 @@ describe('lesson validation', () => {
     expect(problems).toEqual([
       '01-say-hello.ko.md:7: emphasis marks that would show as typed (** or __)',
       '01-say-hello.ko.md:7: a tab named in English; the Korean tabs read 터미널, 편집기, 레이어',
+      expect.stringMatching(/^lesson\.json:\d+: check "built": a FAIL: message is a sentence/),
       expect.stringMatching(
         /^lesson\.json:\d+: check "built": a FAIL: message without a FAIL ko: line in Korean after it$/,
       ),

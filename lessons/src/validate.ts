@@ -152,6 +152,13 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
           line: where(['checks', c, 'title']),
           message: `check "${check.id}": title not in Korean`,
         });
+      // One style for every check message: a sentence, as the server's own are.
+      if (check.kind === 'shell' && /FAIL: (?![A-Z`\\])|FAIL: [^'"]*[^.'"]['"]/.test(check.script))
+        problems.push({
+          file,
+          line: where(['checks', c, 'script']),
+          message: `check "${check.id}": a FAIL: message is a sentence (a capital or \`code\` first, a full stop last)`,
+        });
       if (check.kind === 'shell' && failWithoutKorean(check.script))
         problems.push({
           file,

@@ -177,7 +177,7 @@ export class CheckRunner {
             ? { id, status: 'passed' as const }
             : { id, status: 'failed' as const, hint: outcome.hint };
         } catch (err) {
-          const message = `could not check yet: ${(err as Error).message}`;
+          const message = `Could not check yet: ${(err as Error).message}`;
           return {
             id,
             status: 'failed' as const,

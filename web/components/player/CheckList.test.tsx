@@ -43,6 +43,20 @@ describe('CheckList', () => {
     expect(screen.queryByText('Run it with docker run')).toBeNull();
   });
 
+  it('shows the names and commands of a check message as code, not backticks', () => {
+    const results = [
+      {
+        id: 'built',
+        status: 'failed' as const,
+        hint: { en: 'There is no image `hello-world` yet.', ko: '아직 `hello-world` 이미지가 없습니다.' },
+      },
+    ];
+    const { container } = render(<CheckList checks={checks} results={results} locale="en" m={t('en')} />);
+    const hint = container.querySelector('.check-hint')!;
+    expect(hint.textContent).toBe('There is no image hello-world yet.');
+    expect([...hint.querySelectorAll('code')].map((c) => c.textContent)).toEqual(['hello-world']);
+  });
+
   it('does not show a hint for a passed check', () => {
     render(
       <CheckList

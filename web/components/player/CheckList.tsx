@@ -6,6 +6,15 @@ import type { CheckResultView } from '../../lib/socket';
 
 const ICON = { pending: '○', passed: '✓', failed: '✗' } as const;
 
+/** Check text marks commands and names with backticks, as the lesson text does: shown as code. */
+function WithCode({ text }: { text: string }) {
+  return text
+    .split(/(`[^`]+`)/)
+    .map((part, i) =>
+      part.length > 2 && part.startsWith('`') && part.endsWith('`') ? <code key={i}>{part.slice(1, -1)}</code> : part,
+    );
+}
+
 export function CheckList({
   checks,
   results,
@@ -30,9 +39,15 @@ export function CheckList({
               <span className="check-icon" aria-hidden="true">
                 {ICON[status]}
               </span>
-              <span className="check-title">{check.title[locale]}</span>
+              <span className="check-title">
+                <WithCode text={check.title[locale]} />
+              </span>
               <span className="visually-hidden"> — {m.checkStatus[status]}</span>
-              {status === 'failed' && result?.hint && <p className="check-hint">{result.hint[locale]}</p>}
+              {status === 'failed' && result?.hint && (
+                <p className="check-hint">
+                  <WithCode text={result.hint[locale]} />
+                </p>
+              )}
             </li>
           );
         })}
