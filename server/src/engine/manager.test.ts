@@ -309,7 +309,9 @@ describe('one seat policy', () => {
     const refused = await m.ensure('cho', fromAddress('203.0.113.7')).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AdmissionError);
     expect(refused).toMatchObject({ code: 'address_limit', retryAfter: 30 * 60 });
-    expect((refused as Error).message).toMatch(/^2 sandboxes are already running for your network; try again when one ends/);
+    expect((refused as Error).message).toMatch(
+      /^2 sandboxes are already running for your network; try again when one ends/,
+    );
     // Another address, and learners in a workshop behind the same one, are not held back.
     expect('sandbox' in (await m.ensure('cho', fromAddress('198.51.100.1')))).toBe(true);
     await ws('ws1', 5);
