@@ -76,8 +76,9 @@ export async function startServer(
       DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '1000',
       DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100000',
       DOCKSIDE_NEW_LEARNERS_PER_HOUR: '100000',
-      // Neither is persisted: a server run as root must not leave root's files in a shared data dir.
-      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      // Neither is persisted: a server run as root must not leave root's files in a shared data dir. The
+      // secret is this process's, so a server restarted by a test keeps its learners' sessions.
+      SESSION_SECRET,
       DOCKSIDE_SETUP_CODE: setupCode,
       ...env,
     },
