@@ -76,3 +76,24 @@ test('an underscore is drawn in the terminal (x86_64 does not read "x86 64")', a
   expect(dark).toBeGreaterThan(2);
   await context.close();
 });
+
+test('after exit the terminal says Enter opens a new shell, and Enter does, in the same tab', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Intro');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  const first = await page.getByTestId('terminal').getAttribute('data-terminal-id');
+  await typeInTerminal(page, 'exit\n');
+  await expect(terminalText(page)).toContainText('The shell has ended. Press Enter for a new one.');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('terminal')).not.toHaveAttribute('data-terminal-id', first!);
+  await expect(page.getByRole('tab', { name: /^Terminal/ })).toHaveCount(1);
+  await typeInTerminal(page, 'echo "again-$((40+2))"\n');
+  await expect(terminalText(page)).toContainText('again-42');
+  // The new shell is the tab's terminal now: a reload comes back to it.
+  const second = await page.getByTestId('terminal').getAttribute('data-terminal-id');
+  await page.reload();
+  await expect(page.getByTestId('terminal')).toHaveAttribute('data-terminal-id', second!);
+  await expect(terminalText(page)).toContainText('again-42');
+  await context.close();
+});

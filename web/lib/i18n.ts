@@ -60,6 +60,7 @@ const messages = {
     closeTerminal: (n: number) => `Close terminal ${n}`,
     terminalLabel: (n: number) =>
       `Terminal ${n}. Press Escape at the prompt, or Shift+Escape anytime, to leave the terminal.`,
+    terminalExited: 'The shell has ended. Press Enter for a new one.',
     editor: 'Editor',
     layers: 'Layers',
     loading: 'Loading…',
@@ -160,6 +161,7 @@ const messages = {
     newTerminal: '새 터미널',
     closeTerminal: (n: number) => `터미널 ${n} 닫기`,
     terminalLabel: (n: number) => `터미널 ${n}. 프롬프트에서 Esc, 또는 언제든 Shift+Esc를 누르면 터미널에서 나갑니다.`,
+    terminalExited: '셸이 끝났습니다. Enter를 누르면 새 셸이 열립니다.',
     editor: '편집기',
     layers: '레이어',
     loading: '불러오는 중…',

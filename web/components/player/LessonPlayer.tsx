@@ -461,6 +461,7 @@ export function LessonPlayer({
                 sandboxId={sandboxId}
                 terminalId={slot.id}
                 label={m.terminalLabel(i + 1)}
+                exitedText={m.terminalExited}
                 active={tab === `term:${slot.key}`}
                 onOpened={(id) =>
                   setTerms((all) => {

@@ -40,6 +40,8 @@ export type TerminalPaneProps = {
   /** An existing terminal to re-attach to; a new one is opened when absent or gone. */
   terminalId?: string;
   label: string;
+  /** Shown when the shell ends: Enter then opens a new one in the same tab. */
+  exitedText: string;
   active: boolean;
   onOpened: (terminalId: string) => void;
   onError: (message: string) => void;
@@ -52,6 +54,7 @@ export default function TerminalPane({
   sandboxId,
   terminalId,
   label,
+  exitedText,
   active,
   onOpened,
   onError,
@@ -60,8 +63,8 @@ export default function TerminalPane({
   const host = useRef<HTMLDivElement>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const termRef = useRef<Terminal | null>(null);
-  const callbacks = useRef({ onOpened, onError, onLeave });
-  callbacks.current = { onOpened, onError, onLeave };
+  const callbacks = useRef({ onOpened, onError, onLeave, exitedText });
+  callbacks.current = { onOpened, onError, onLeave, exitedText };
 
   useEffect(() => {
     const el = host.current!;
@@ -89,6 +92,7 @@ export default function TerminalPane({
     let atPrompt = false;
     let disposed = false;
     let replaying = false;
+    let exited = false;
 
     term.parser.registerOscHandler(633, (data) => {
       if (data === 'A') {
@@ -141,7 +145,8 @@ export default function TerminalPane({
     };
     const onExit = (e: { terminalId: string }) => {
       if (e.terminalId !== id) return;
-      term.write('\r\n\x1b[2m[process exited]\x1b[0m\r\n');
+      exited = true;
+      term.write(`\r\n\x1b[2m${callbacks.current.exitedText}\x1b[0m\r\n`);
     };
     // A reconnect re-attaches to the same terminal: the server sends its scrollback again.
     const onConnect = () => open();
@@ -152,6 +157,15 @@ export default function TerminalPane({
 
     const input = term.onData((data) => {
       if (!id) return;
+      if (exited) {
+        // Nothing reads a finished shell: Enter starts a new one here, anything else is dropped.
+        if (data.includes('\r')) {
+          exited = false;
+          id = undefined;
+          open();
+        }
+        return;
+      }
       if (replaying && data.startsWith('\x1b')) return;
       if (data.includes('\r')) atPrompt = false;
       socket.emit('terminal:input', { terminalId: id, data });
