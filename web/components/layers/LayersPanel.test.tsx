@@ -101,3 +101,60 @@ describe('Layers tab, when the server stopped reading an image', () => {
     );
   });
 });
+
+describe('Layers tab, when the image shown changes', () => {
+  const img = (name: string, layers: number, created: number) => ({
+    id: `sha256:${name.padEnd(64, '0')}`,
+    tags: [`${name}:latest`],
+    size: 10,
+    created,
+    diffIds: Array.from({ length: layers }, (_, i) => `sha256:${name}${i}`),
+  });
+  const myapp = img('myapp', 7, 3);
+  const three = img('three', 3, 2);
+  const one = img('one', 1, 1);
+  const answers = (images: unknown[]): Record<string, [number, unknown]> => ({
+    images: [200, { images, containers: [] }],
+    layers: [200, { rows: [], diffIds: [] }],
+    analysis: [200, { rows: [], diffIds: [], totalBytes: 0, wastedBytes: 0, efficiency: 1, layers: [] }],
+    files: [200, { files: [] }],
+  });
+
+  it('a lesson link to an image with three layers after layer 4 of myapp asks for a layer, not "loading"', async () => {
+    server(answers([myapp, three, one]));
+    const props = { apiBase: '/api/sandboxes/sb', locale: 'en' as const, subscribe: () => () => {} };
+    const { rerender } = render(<LayersPanel {...props} focus={{ image: 'myapp', layer: 4 }} />);
+    expect(await screen.findByRole('heading', { name: 'Files of layer 4' })).toBeTruthy();
+    rerender(<LayersPanel {...props} focus={{ image: 'three' }} />);
+    expect(await screen.findByText('Choose a layer to see its files.')).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Files of layer 4' })).toBeNull();
+  });
+
+  it('a rebuilt image with fewer layers drops the chosen layer; choosing another image drops the comparison', async () => {
+    server(answers([myapp, three, one]));
+    let engineChanged = () => {};
+    render(
+      <LayersPanel
+        apiBase="/api/sandboxes/sb"
+        locale="en"
+        focus={{ image: 'myapp', layer: 5 }}
+        subscribe={(onChange) => {
+          engineChanged = onChange;
+          return () => {};
+        }}
+      />,
+    );
+    expect(await screen.findByRole('heading', { name: 'Files of layer 5' })).toBeTruthy();
+    fireEvent.change(screen.getByRole('combobox'), { target: { value: one.id } });
+    expect(await screen.findByText('They share 0 layers (7 and 1 in all).')).toBeTruthy();
+
+    // myapp is rebuilt with three layers: there is no layer 5 in it any more.
+    server(answers([{ ...img('myapp', 3, 4), id: `sha256:${'f'.repeat(64)}` }, three, one]));
+    engineChanged();
+    expect(await screen.findByText('Choose a layer to see its files.')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: /^three/ }));
+    await waitFor(() => expect(screen.queryByText(/^They share/)).toBeNull());
+    expect((screen.getByRole('combobox') as HTMLSelectElement).value).toBe('');
+  });
+});

@@ -39,7 +39,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
   const [selectedRef, setSelectedRef] = useState<string | null>(null);
   const [compareRef, setCompareRef] = useState<string | null>(null);
   const [details, setDetails] = useState<Record<string, Detail>>({});
-  const [selection, setSelection] = useState<Selection>(null);
+  const [chosen, setSelection] = useState<Selection>(null);
   const [mode, setMode] = useState<'changes' | 'upto'>('changes');
   const [loaded, setLoaded] = useState<{ url: string; rows: FileRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -60,6 +60,18 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
   );
   const selected = resolve(selectedRef) ?? images?.[0];
   const compared = resolve(compareRef);
+  // A choice that does not exist in the image shown now (layer 4 of an image with three, a removed
+  // container) is no choice: the file panel asks for one instead of loading forever.
+  const selection =
+    chosen?.kind === 'layer'
+      ? selected && chosen.layer < selected.diffIds.length
+        ? chosen
+        : null
+      : chosen?.kind === 'container'
+        ? containers.some((c) => c.id === chosen.id)
+          ? chosen
+          : null
+        : null;
 
   const loadImages = useCallback(async () => {
     try {
@@ -81,8 +93,10 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
 
   useEffect(() => {
     if (!focus?.image) return;
+    // A lesson link shows its image afresh: no comparison or layer of the one before.
     setSelectedRef(focus.image);
-    if (focus.layer !== undefined) setSelection({ kind: 'layer', layer: focus.layer });
+    setCompareRef(null);
+    setSelection(focus.layer !== undefined ? { kind: 'layer', layer: focus.layer } : null);
   }, [focus]);
 
   // The instant view first (history and layer ids), then the figures that need the layers' files.
@@ -227,6 +241,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
                   data-image={nameOf(img)}
                   onClick={() => {
                     setSelectedRef(img.tags[0] ?? img.id);
+                    setCompareRef(null);
                     setSelection(null);
                     setFound(null);
                   }}
