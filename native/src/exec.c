@@ -93,7 +93,12 @@ int cmd_exec(int argc, char **argv) {
       for (const char *c = kv; c < eq; c++)
         if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
           die_with_code(EXIT_USAGE, "--env: invalid name in %.40s", kv);
-      envs[a.nenv++] = kv;
+      /* A copy, and the value blanked where it was: the child that enters the sandbox shares these
+       * arguments, and a sandbox can read its /proc/PID/cmdline (a terminal's nonce travels here). */
+      char *copy = strdup(kv);
+      if (!copy) die("out of memory");
+      memset((char *)eq + 1, '*', strlen(eq + 1));
+      envs[a.nenv++] = copy;
     } else if (opt[0] == '-') die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
     else break;
   }

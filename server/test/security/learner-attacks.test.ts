@@ -105,6 +105,9 @@ describe.runIf(sandboxesAvailable())('attacks by one learner on another, through
     // Nor can a program find the nonce in the environment of the shell or its own.
     const env = await shell(ben, 'cat /proc/$$/environ /proc/self/environ | tr "\\0" "\\n" | grep -c NONCE');
     expect(env).toMatch(/\D0\r\n/);
+    // Nor in the command line of any process the learner can see (the runtime's, which brought it).
+    const argv = await shell(ben, 'cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n" | grep -c "NONCE=[0-9a-f]"');
+    expect(argv).toMatch(/\D0\r\n/);
 
     before = results.length;
     await shell(ben, 'docker version');
