@@ -58,6 +58,15 @@ export default function EditorPane({ sandboxId, m, active }: EditorPaneProps) {
       const path = currentRef.current;
       const file = path ? files.current.get(path) : undefined;
       if (!path || !file) return;
+      // A text file ends with a newline, as editors and POSIX tools expect (`cat` would leave the next
+      // prompt on its last line otherwise).
+      const text = file.model.getValue();
+      if (text && !text.endsWith('\n'))
+        file.model.pushEditOperations(
+          [],
+          [{ range: file.model.getFullModelRange().collapseToEnd(), text: '\n' }],
+          () => null,
+        );
       const version = file.model.getAlternativeVersionId();
       try {
         const { etag } = await api<{ etag: string }>('PUT', `/api/sandboxes/${sandboxId}/file${pathQuery(path)}`, {

@@ -68,6 +68,10 @@ export function LessonPlayer({
   }, [tab]);
   const [layersFocus, setLayersFocus] = useState<{ image?: string; layer?: number } | null>(null);
   const stepHeading = useRef<HTMLHeadingElement>(null);
+  const lessonPane = useRef<HTMLDivElement>(null);
+  // The step the server remembers is taken once, on arrival; after that the learner's own choice stands
+  // (a language switch refreshes the page's props and must not move them back).
+  const stepSettled = useRef(Boolean(initialStepId));
   const termCounter = useRef(1);
   const step = lesson.steps[stepIndex]!;
   const sandboxId = ui.kind === 'ready' ? ui.sandbox.id : null;
@@ -175,13 +179,14 @@ export function LessonPlayer({
     )
       .then((p) => {
         setStatuses((s) => ({ ...Object.fromEntries(Object.entries(p.steps).map(([k, v]) => [k, v.status])), ...s }));
-        if (!initialStepId)
-          setStepIndex(
-            Math.max(
-              0,
-              lesson.steps.findIndex((s) => s.id === p.currentStepId),
-            ),
-          );
+        if (stepSettled.current) return;
+        stepSettled.current = true;
+        setStepIndex(
+          Math.max(
+            0,
+            lesson.steps.findIndex((s) => s.id === p.currentStepId),
+          ),
+        );
       })
       .catch(() => undefined);
   }, [lesson, initialStepId]);
@@ -190,7 +195,8 @@ export function LessonPlayer({
   useEffect(() => {
     const url = new URL(window.location.href);
     url.searchParams.set('step', step.id);
-    window.history.replaceState(window.history.state, '', url);
+    // Without Next's own state, so its router takes the URL over: a refresh (the language switch) keeps it.
+    window.history.replaceState(null, '', url);
   }, [step.id]);
   useEffect(() => {
     if (socket && sandboxId && online) socket.emit('lesson:focus', { lessonId: lesson.id, stepId: step.id });
@@ -225,8 +231,11 @@ export function LessonPlayer({
   };
 
   const go = (index: number) => {
+    stepSettled.current = true;
     setStepIndex(Math.min(lesson.steps.length - 1, Math.max(0, index)));
-    requestAnimationFrame(() => stepHeading.current?.focus());
+    // A new step starts at its top, as a new page would.
+    lessonPane.current?.scrollTo({ top: 0 });
+    requestAnimationFrame(() => stepHeading.current?.focus({ preventScroll: true }));
   };
 
   const reset = async () => {
@@ -291,7 +300,7 @@ export function LessonPlayer({
   };
 
   const left = (
-    <div className="lesson-pane">
+    <div className="lesson-pane" ref={lessonPane}>
       <div className="lesson-progress">
         <span>{m.stepOf(stepIndex + 1, lesson.steps.length)}</span>
         <progress max={lesson.steps.length} value={doneCount} aria-label={m.lessonProgress}>

@@ -1,0 +1,62 @@
+// Small things a newcomer hits in the lesson player: the step they are on, where a new step starts, and
+// files the editor saves.
+import { expect, test, type Page } from '@playwright/test';
+import { loadLessons } from '@dockside/lessons';
+
+const intro = loadLessons().find((l) => l.id === 'Docker_Intro')!;
+const terminalText = (page: Page) => page.locator('#panel-term-1 .xterm-rows');
+const ready = (page: Page) => page.locator('[data-testid=terminal][data-ready=true]');
+
+test('switching language keeps the step the learner is on', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Intro');
+  await expect(page.getByRole('heading', { level: 2, name: intro.steps[0]!.title.en })).toBeVisible();
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  for (const step of intro.steps.slice(1, 4)) {
+    await page.getByRole('button', { name: /^Next/ }).click();
+    await expect(page.getByRole('heading', { level: 2, name: step.title.en })).toBeVisible();
+  }
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(page.getByRole('heading', { level: 2, name: intro.steps[3]!.title.ko })).toBeVisible();
+  await page.waitForTimeout(1000);
+  await expect(page.getByRole('heading', { level: 2, name: intro.steps[3]!.title.ko })).toBeVisible();
+  expect(new URL(page.url()).searchParams.get('step')).toBe(intro.steps[3]!.id);
+  await context.close();
+});
+
+test('Next starts the new step at its top', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`/lessons/Docker_Intro?step=${intro.steps[0]!.id}`);
+  const pane = page.locator('.lesson-pane');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  for (const step of intro.steps.slice(1, 4)) {
+    // Next is at the end of the step: reaching it scrolls the pane down.
+    await page.getByRole('button', { name: /^Next/ }).click();
+    await expect(page.getByRole('heading', { level: 2, name: step.title.en })).toBeFocused();
+    await expect.poll(() => pane.evaluate((el) => el.scrollTop)).toBe(0);
+  }
+  await context.close();
+});
+
+test('a file saved in the editor ends with a newline, so the next prompt is not glued to cat', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Layers');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('tab', { name: 'Editor' }).click();
+  await page.getByRole('button', { name: 'app.py', exact: true }).click();
+  const editor = page.locator('.monaco-editor .view-lines');
+  await expect(editor).not.toBeEmpty();
+  await editor.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.insertText('print("hi")');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await page.getByRole('tab', { name: 'Terminal 1' }).click();
+  await page.locator('#panel-term-1 textarea').focus();
+  await page.keyboard.type('echo "lines-$(wc -l < /workspace/app.py)"\n');
+  await expect(terminalText(page)).toContainText('lines-1');
+  await context.close();
+});
