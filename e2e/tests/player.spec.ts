@@ -60,3 +60,22 @@ test('a file saved in the editor ends with a newline, so the next prompt is not 
   await expect(terminalText(page)).toContainText('lines-1');
   await context.close();
 });
+
+test('checks wait as pending until the learner tries something, then say what is missing', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`/lessons/Docker_Intro?step=${intro.steps[0]!.id}`);
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  const check = page.locator('article.step [data-check-id]').first();
+  // The step's checks ran when it opened; nothing was tried yet, so nothing is red.
+  await page.waitForTimeout(2000);
+  await expect(check).toHaveAttribute('data-status', 'pending');
+  await expect(page.locator('.check-hint')).toHaveCount(0);
+  await page.locator('#panel-term-1 textarea').focus();
+  await page.keyboard.type('docker versio\n');
+  await expect(check).toHaveAttribute('data-status', 'failed');
+  await expect(page.locator('.check-hint')).toHaveText('Run the command shown in this step.');
+  await page.keyboard.type('docker version\n');
+  await expect(check).toHaveAttribute('data-status', 'passed');
+  await context.close();
+});

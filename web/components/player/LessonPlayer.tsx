@@ -56,6 +56,9 @@ export function LessonPlayer({
   );
   const [statuses, setStatuses] = useState<Record<string, StepStatus>>({});
   const [results, setResults] = useState<Record<string, CheckResultView[]>>({});
+  // Results per step since it was opened: the first comes from opening it, before the learner tried
+  // anything, and shows what is not done yet as pending rather than a red "not yet".
+  const [resultsSinceOpen, setResultsSinceOpen] = useState<Record<string, number>>({});
   const [hints, setHints] = useState<Record<string, Localized[]>>({});
   const [solutions, setSolutions] = useState<Record<string, Localized>>({});
   const [terms, setTerms] = useState<TermSlot[]>([]);
@@ -155,6 +158,7 @@ export function LessonPlayer({
       'checks:result': (r) => {
         if (r.lessonId !== lesson.id) return;
         setResults((all) => ({ ...all, [r.stepId]: r.results }));
+        setResultsSinceOpen((all) => ({ ...all, [r.stepId]: (all[r.stepId] ?? 0) + 1 }));
         setStatuses((all) => ({ ...all, [r.stepId]: r.stepStatus }));
       },
       toast: (msg) => {
@@ -192,6 +196,9 @@ export function LessonPlayer({
   }, [lesson, initialStepId]);
 
   // The step in the address bar (a reload comes back to it) and its checks running on the server.
+  useEffect(() => {
+    setResultsSinceOpen((all) => ({ ...all, [step.id]: 0 }));
+  }, [step.id]);
   useEffect(() => {
     const url = new URL(window.location.href);
     url.searchParams.set('step', step.id);
@@ -341,7 +348,16 @@ export function LessonPlayer({
             setTab('layers');
           }}
         />
-        <CheckList checks={step.checks} results={results[step.id]} locale={locale} m={m} />
+        <CheckList
+          checks={step.checks}
+          results={
+            (resultsSinceOpen[step.id] ?? 0) > 1
+              ? results[step.id]
+              : results[step.id]?.map((r) => (r.status === 'failed' ? { id: r.id, status: 'pending' as const } : r))
+          }
+          locale={locale}
+          m={m}
+        />
         {stepStatus === 'passed' && (
           <p className="step-done" role="status">
             {m.stepDone}
