@@ -79,3 +79,26 @@ test('checks wait as pending until the learner tries something, then say what is
   await expect(check).toHaveAttribute('data-status', 'passed');
   await context.close();
 });
+
+test('Run and Copy sit beside a long code line, not over its end', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Layers?step=layer-ids');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  const block = page.locator('.code-block').filter({ hasText: '.RootFS.Layers' }).first();
+  await expect(block).toBeVisible();
+  const code = (await block.locator('pre').boundingBox())!;
+  const actions = (await block.locator('.code-actions').boundingBox())!;
+  // The code's scrolling box ends where the buttons begin: no part of a line is drawn under them.
+  expect(code.x + code.width).toBeLessThanOrEqual(actions.x + 0.5);
+  // And the line can be scrolled to its last character.
+  const end = await block.locator('pre').evaluate((pre) => {
+    pre.scrollLeft = pre.scrollWidth;
+    const range = document.createRange();
+    range.selectNodeContents(pre.querySelector('code')!);
+    const rects = [...range.getClientRects()];
+    return { textRight: Math.max(...rects.map((r) => r.right)), boxRight: pre.getBoundingClientRect().right };
+  });
+  expect(end.textRight).toBeLessThanOrEqual(end.boxRight);
+  await context.close();
+});
