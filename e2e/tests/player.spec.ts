@@ -102,3 +102,18 @@ test('Run and Copy sit beside a long code line, not over its end', async ({ brow
   expect(end.textRight).toBeLessThanOrEqual(end.boxRight);
   await context.close();
 });
+
+test('published-port links are in port order', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Intro');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  await page.locator('#panel-term-1 textarea').focus();
+  // 8080 first: the engine lists the newest container first.
+  await page.keyboard.type('docker run -d -p 8080:80 nginx && docker run -d -p 9000:80 nginx && echo "two-$((1+1))"\n');
+  await expect(terminalText(page)).toContainText('two-2', { timeout: 120_000 });
+  const links = page.locator('.ports a');
+  await expect(links).toHaveCount(2, { timeout: 30_000 });
+  await expect(links).toHaveText(['Port 8080', 'Port 9000']);
+  await context.close();
+});

@@ -77,25 +77,28 @@ export function SandboxStatus({
       {ui.kind === 'ready' && ui.sandbox.ports.length > 0 && (
         <span className="ports">
           {m.ports}:{' '}
-          {ui.sandbox.ports.map((p) => (
-            <a
-              key={`${p.container}:${p.port}`}
-              href={p.url}
-              target="_blank"
-              rel="noreferrer"
-              title={p.container}
-              onClick={(e) => {
-                e.preventDefault();
-                setPreviewError(null);
-                void api<{ url: string }>('POST', `/api/sandboxes/${ui.sandbox.id}/previews/${p.port}`).then(
-                  ({ url }) => window.open(url, '_blank', 'noopener,noreferrer'),
-                  (err: unknown) => setPreviewError(m.previewFailed((err as Error).message)),
-                );
-              }}
-            >
-              {m.portLink(p.port)}
-            </a>
-          ))}
+          {[...ui.sandbox.ports]
+            // In port order (the engine lists the newest container first), so a port stays where it was.
+            .sort((a, b) => a.port - b.port || a.container.localeCompare(b.container))
+            .map((p) => (
+              <a
+                key={`${p.container}:${p.port}`}
+                href={p.url}
+                target="_blank"
+                rel="noreferrer"
+                title={p.container}
+                onClick={(e) => {
+                  e.preventDefault();
+                  setPreviewError(null);
+                  void api<{ url: string }>('POST', `/api/sandboxes/${ui.sandbox.id}/previews/${p.port}`).then(
+                    ({ url }) => window.open(url, '_blank', 'noopener,noreferrer'),
+                    (err: unknown) => setPreviewError(m.previewFailed((err as Error).message)),
+                  );
+                }}
+              >
+                {m.portLink(p.port)}
+              </a>
+            ))}
         </span>
       )}
       {previewError && (
