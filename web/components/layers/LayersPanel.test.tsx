@@ -145,7 +145,7 @@ describe('Layers tab, when the image shown changes', () => {
       />,
     );
     expect(await screen.findByRole('heading', { name: 'Files of layer 5' })).toBeTruthy();
-    fireEvent.change(screen.getByRole('combobox'), { target: { value: one.id } });
+    fireEvent.change(screen.getByRole('combobox', { name: /Compare with/ }), { target: { value: one.id } });
     expect(await screen.findByText('They share 0 layers (7 and 1 in all).')).toBeTruthy();
 
     // myapp is rebuilt with three layers: there is no layer 5 in it any more.
@@ -155,6 +155,6 @@ describe('Layers tab, when the image shown changes', () => {
 
     fireEvent.click(screen.getByRole('button', { name: /^three/ }));
     await waitFor(() => expect(screen.queryByText(/^They share/)).toBeNull());
-    expect((screen.getByRole('combobox') as HTMLSelectElement).value).toBe('');
+    expect((screen.getByRole('combobox', { name: /Compare with/ }) as HTMLSelectElement).value).toBe('');
   });
 });
