@@ -30,3 +30,15 @@ test('Korean words are not broken across lines on the home cards', async ({ brow
   expect(broken.split).toEqual([]);
   await context.close();
 });
+
+test('the terminal welcomes a Korean learner in Korean', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'ko-KR' });
+  const page = await context.newPage();
+  await page.goto('/lessons/Docker_Intro');
+  await expect(page.locator('[data-testid=terminal][data-ready=true]')).toBeVisible({ timeout: 60_000 });
+  const terminal = page.locator('#panel-term-1 .xterm-rows');
+  await expect(terminal).toContainText('Docker Engine이 따로 있는 나만의 머신');
+  await expect(terminal).toContainText('파일은 /workspace에 있습니다');
+  await expect(terminal).not.toContainText('Welcome to your Dockside sandbox');
+  await context.close();
+});

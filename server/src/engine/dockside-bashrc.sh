@@ -4,6 +4,15 @@
 # it count, so a program that prints a report of its own does not pass a check.
 { IFS= read -r __dockside_nonce <&3; } 2>/dev/null
 exec 3<&-
+# The welcome banner in the learner's language: /etc/profile.d/dockside.sh shows the English /etc/motd
+# only while DOCKSIDE_MOTD_SHOWN is unset.
+if [ "$DOCKSIDE_LANG" = ko ] && [ -z "$DOCKSIDE_MOTD_SHOWN" ]; then
+  printf '%s\n' '' \
+    '  Dockside 샌드박스입니다. Docker Engine이 따로 있는 나만의 머신입니다.' \
+    '  이렇게 시작해 보세요:  docker version    docker run hello-world    docker images' \
+    '  파일은 /workspace에 있습니다 (편집기에서도 보입니다).' ''
+  export DOCKSIDE_MOTD_SHOWN=1
+fi
 [ -f /etc/profile ] && . /etc/profile
 [ -f ~/.bashrc ] && . ~/.bashrc
 # Every command counts, repeated ones too (only a leading space hides one).

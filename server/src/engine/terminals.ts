@@ -201,7 +201,8 @@ export class TerminalHub {
     private readonly onCommand: (sandboxId: string, e: CommandEvent) => void,
   ) {}
 
-  async open(sandboxId: string, cols: number, rows: number): Promise<Terminal> {
+  /** `locale` picks the welcome banner's language (dockside-bashrc.sh reads DOCKSIDE_LANG). */
+  async open(sandboxId: string, cols: number, rows: number, locale?: 'en' | 'ko'): Promise<Terminal> {
     if (this.forSandbox(sandboxId).length >= MAX_TERMINALS_PER_SANDBOX)
       throw new TerminalError(
         'too_many',
@@ -210,7 +211,10 @@ export class TerminalHub {
     await this.prepare(sandboxId);
     // The shell's secret for its reports (shellIntegration.ts); new for every terminal.
     const nonce = randomBytes(16).toString('hex');
-    const { file, args } = this.runtime.ptyCommand(sandboxId, shellArgv(NONCE_VAR), { [NONCE_VAR]: nonce });
+    const { file, args } = this.runtime.ptyCommand(sandboxId, shellArgv(NONCE_VAR), {
+      [NONCE_VAR]: nonce,
+      ...(locale ? { DOCKSIDE_LANG: locale } : {}),
+    });
     const proc = pty.spawn(file, args, {
       name: 'xterm-256color',
       cols,

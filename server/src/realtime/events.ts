@@ -58,7 +58,8 @@ export interface ClientToServerEvents {
   'sandbox:ensure': (req: { lessonId?: string }, ack: Ack<SandboxView>) => void;
   /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
   'terminal:open': (
-    req: { sandboxId: string; terminalId?: string; cols: number; rows: number },
+    /** `locale`: the language of a new shell's welcome banner. */
+    req: { sandboxId: string; terminalId?: string; cols: number; rows: number; locale?: 'en' | 'ko' },
     ack: Ack<{ terminalId: string; scrollback: string }>,
   ) => void;
   'terminal:input': (req: { terminalId: string; data: string }) => void;

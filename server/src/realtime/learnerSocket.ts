@@ -16,7 +16,12 @@ const MAX_INPUT = 64 * 1024;
 
 const schemas = {
   ensure: z.object({ lessonId: z.string().max(100).optional() }),
-  open: z.object({ sandboxId: SandboxId, terminalId: TerminalId.optional(), ...Size }),
+  open: z.object({
+    sandboxId: SandboxId,
+    terminalId: TerminalId.optional(),
+    ...Size,
+    locale: z.enum(['en', 'ko']).optional(),
+  }),
   input: z.object({ terminalId: TerminalId, data: z.string().max(MAX_INPUT) }),
   resize: z.object({ terminalId: TerminalId, ...Size }),
   ack: z.object({
@@ -77,7 +82,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         if (body.terminalId && !terminal && engine.terminals.get(body.terminalId))
           return failure('forbidden', 'this terminal is not yours');
         try {
-          terminal ??= await engine.terminals.open(body.sandboxId, body.cols, body.rows);
+          terminal ??= await engine.terminals.open(body.sandboxId, body.cols, body.rows, body.locale);
         } catch (err) {
           if (err instanceof TerminalError) throw err;
           return failure('terminal_failed', `the terminal could not start (${(err as Error).message})`);

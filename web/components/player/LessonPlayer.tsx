@@ -487,6 +487,7 @@ export function LessonPlayer({
                 terminalId={slot.id}
                 label={m.terminalLabel(i + 1)}
                 exitedText={m.terminalExited}
+                locale={locale}
                 active={tab === `term:${slot.key}`}
                 onOpened={(id) =>
                   setTerms((all) => {

@@ -7,6 +7,7 @@ import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import '@xterm/xterm/css/xterm.css';
+import type { Locale } from '@dockside/lessons';
 import type { DocksideSocket } from '../../lib/socket';
 
 // Light, like the page; ANSI colours darkened so each passes 4.5:1 on the background.
@@ -42,6 +43,8 @@ export type TerminalPaneProps = {
   label: string;
   /** Shown when the shell ends: Enter then opens a new one in the same tab. */
   exitedText: string;
+  /** The language of a new shell's welcome banner. */
+  locale: Locale;
   active: boolean;
   onOpened: (terminalId: string) => void;
   onError: (message: string) => void;
@@ -55,6 +58,7 @@ export default function TerminalPane({
   terminalId,
   label,
   exitedText,
+  locale,
   active,
   onOpened,
   onError,
@@ -63,8 +67,8 @@ export default function TerminalPane({
   const host = useRef<HTMLDivElement>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const termRef = useRef<Terminal | null>(null);
-  const callbacks = useRef({ onOpened, onError, onLeave, exitedText });
-  callbacks.current = { onOpened, onError, onLeave, exitedText };
+  const callbacks = useRef({ onOpened, onError, onLeave, exitedText, locale });
+  callbacks.current = { onOpened, onError, onLeave, exitedText, locale };
 
   useEffect(() => {
     const el = host.current!;
@@ -120,23 +124,27 @@ export default function TerminalPane({
     });
 
     const open = () =>
-      socket.emit('terminal:open', { sandboxId, terminalId: id, cols: term.cols, rows: term.rows }, (r) => {
-        if (disposed) return;
-        if (!r.ok) return callbacks.current.onError(r.error.message);
-        const fresh = id !== r.value.terminalId;
-        id = r.value.terminalId;
-        el.dataset.terminalId = id;
-        term.reset();
-        if (r.value.scrollback) {
-          // xterm answers queries it parses (cursor position, device attributes); answers to old queries in
-          // the replay would be typed into the shell. Until the replay is parsed, only keystrokes go through.
-          replaying = true;
-          term.write(r.value.scrollback, () => {
-            replaying = false;
-          });
-        }
-        if (fresh) callbacks.current.onOpened(id);
-      });
+      socket.emit(
+        'terminal:open',
+        { sandboxId, terminalId: id, cols: term.cols, rows: term.rows, locale: callbacks.current.locale },
+        (r) => {
+          if (disposed) return;
+          if (!r.ok) return callbacks.current.onError(r.error.message);
+          const fresh = id !== r.value.terminalId;
+          id = r.value.terminalId;
+          el.dataset.terminalId = id;
+          term.reset();
+          if (r.value.scrollback) {
+            // xterm answers queries it parses (cursor position, device attributes); answers to old queries in
+            // the replay would be typed into the shell. Until the replay is parsed, only keystrokes go through.
+            replaying = true;
+            term.write(r.value.scrollback, () => {
+              replaying = false;
+            });
+          }
+          if (fresh) callbacks.current.onOpened(id);
+        },
+      );
 
     const onOutput = (o: { terminalId: string; data: string }) => {
       if (o.terminalId !== id) return;
