@@ -41,7 +41,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('instructor accounts', () => {
+// Each sign-up and sign-in hashes with scrypt (N=2^17): seconds on a loaded 2-core machine.
+describe('instructor accounts', { timeout: 30_000 }, () => {
   it('keeps a session 12 hours, stores only its hash, and forgets it when it expires', async () => {
     const kim = await accounts.signUp({ email: ' Kim@Example.com ', name: 'Kim', password: PASSWORD, setupCode });
     expect(kim).toMatchObject({ email: 'kim@example.com', isAdmin: true });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { RateLimiter } from './rateLimit';
 
-describe('instructor passwords', () => {
+describe('instructor passwords', { timeout: 30_000 }, () => {
   it('refuses short, repetitive or email-based passwords', () => {
     expect(passwordProblem('short', 'kim@example.com')).toMatch(/10 characters/);
     expect(passwordProblem('aaaaaaaaaaaa', 'kim@example.com')).toMatch(/different/);
