@@ -41,9 +41,7 @@ void disk_check_space(const char *new_id, uint64_t size) {
   DIR *d = opendir(root);
   for (struct dirent *e; d && (e = readdir(d));) {
     state_t other;
-    /* A stopped sandbox's disk grows no more (its blocks already count against the free space). */
-    if (e->d_name[0] == '.' || !valid_id(e->d_name) || !strcmp(e->d_name, new_id) || !state_load(e->d_name, &other) ||
-        !state_running(&other))
+    if (e->d_name[0] == '.' || !valid_id(e->d_name) || !strcmp(e->d_name, new_id) || !state_load(e->d_name, &other))
       continue;
     promised += growth_left(e->d_name, other.limits.disk_bytes);
   }
