@@ -8,8 +8,11 @@ import { parse, type Ctx, type Route } from './router';
 import { ownSandbox } from './sandboxRoutes';
 
 const SB = '([a-z0-9][a-z0-9-]{0,39})';
-// Image references as Docker accepts them (name[:tag] or an id), container names or ids.
-const REF = '([A-Za-z0-9][A-Za-z0-9._/:@-]{0,255})';
+// Image references as Docker spells them (name[:tag][@digest] or an id): components joined by single
+// slashes, none empty. A path the engine would redirect (`a//b`, `a/`) is no reference.
+const IMAGE = '([A-Za-z0-9][A-Za-z0-9._:@-]{0,127}(?:/[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}){0,7})';
+// Container names and ids, as `docker run --name` accepts them.
+const CONTAINER = '([A-Za-z0-9][A-Za-z0-9_.-]{0,127})';
 
 /**
  * What the learner's engine sent that the Layers view refused: too much (422, with the limit for the
@@ -28,8 +31,9 @@ async function engineCall<T>(work: () => Promise<T>, what: string): Promise<T> {
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 404) throw new HttpError(404, 'not_found', `no ${what} in your engine`);
-    // A name the engine refuses (`Docker_Intro`: upper case) is the caller's to fix, not a fault here.
-    if (status === 400) {
+    // A name the engine refuses (`Docker_Intro`: upper case) or redirects is the caller's to fix, not a
+    // fault here.
+    if (status !== undefined && status >= 300 && status < 500) {
       const why = String((err as { json?: { message?: unknown } }).json?.message ?? 'a name it does not accept');
       throw new HttpError(400, 'invalid_request', `your engine refused ${what}: ${why.split('\n')[0]!.slice(0, 200)}`);
     }
@@ -95,7 +99,7 @@ export function layerRoutesUnder(
     },
     {
       method: 'GET',
-      path: new RegExp(`^${prefix}/images/${REF}/layers$`),
+      path: new RegExp(`^${prefix}/images/${IMAGE}/layers$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
         return engineCall(() => deps.engine.layers.instant(docker, at(ctx, 0)!), `image ${at(ctx, 0)}`);
@@ -103,7 +107,7 @@ export function layerRoutesUnder(
     },
     {
       method: 'GET',
-      path: new RegExp(`^${prefix}/images/${REF}/analysis$`),
+      path: new RegExp(`^${prefix}/images/${IMAGE}/analysis$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
         return engineCall(() => deps.engine.layers.full(docker, at(ctx, 0)!), `image ${at(ctx, 0)}`);
@@ -111,7 +115,7 @@ export function layerRoutesUnder(
     },
     {
       method: 'GET',
-      path: new RegExp(`^${prefix}/images/${REF}/layers/(\\d{1,4})/files$`),
+      path: new RegExp(`^${prefix}/images/${IMAGE}/layers/(\\d{1,4})/files$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
         const { mode } = parse(FilesQuery, Object.fromEntries(ctx.query));
@@ -132,7 +136,7 @@ export function layerRoutesUnder(
     },
     {
       method: 'GET',
-      path: new RegExp(`^${prefix}/images/${REF}/paths$`),
+      path: new RegExp(`^${prefix}/images/${IMAGE}/paths$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
         const { path } = parse(PathQuery, Object.fromEntries(ctx.query));
@@ -145,7 +149,7 @@ export function layerRoutesUnder(
     },
     {
       method: 'GET',
-      path: new RegExp(`^${prefix}/containers/${REF}/changes$`),
+      path: new RegExp(`^${prefix}/containers/${CONTAINER}/changes$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
         return engineCall(() => deps.engine.layers.container(docker, at(ctx, 0)!), `container ${at(ctx, 0)}`);
