@@ -15,7 +15,10 @@ class FakeRuntime implements Runtime {
   created: { id: string; range: number }[] = [];
   destroyed: string[] = [];
   failNext = false;
+  /** When set, creates wait for it (a slow engine start). */
+  gate: Promise<void> | null = null;
   async create(id: string, range: number) {
+    if (this.gate) await this.gate;
     if (this.failNext) {
       this.failNext = false;
       throw new Error('engine did not answer');
@@ -153,6 +156,21 @@ describe('warm pool', () => {
     expect(eventsFor('ana', 'error')[0]).toMatchObject({ code: 'sandbox_failed' });
     expect(await db.sandbox.count()).toBe(0);
     expect('sandbox' in (await m.ensure('ana'))).toBe(true);
+  });
+});
+
+describe('shutdown', () => {
+  it('leaves no sandbox behind that was still starting when the server stopped', async () => {
+    let open = () => {};
+    runtime.gate = new Promise((r) => (open = r));
+    const m = manager({ poolSize: 1 });
+    await m.start();
+    await settle();
+    const stopping = m.shutdown();
+    open();
+    await stopping;
+    expect(runtime.created).toHaveLength(1);
+    expect([...runtime.live.keys()]).toEqual([]);
   });
 });
 

@@ -83,6 +83,7 @@ export class SandboxManager {
   /** Id ranges the runtime refused because something on this host has those ids. */
   private hostRanges = new Set<number>();
   private closed = false;
+  private inFlight = new Set<Promise<void>>();
   private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
 
@@ -277,8 +278,19 @@ export class SandboxManager {
     return entry;
   }
 
-  /** Creates the sandbox of a new entry (for a learner, or the pool when null), streaming progress. */
-  private async createEntry(entry: Entry, learnerId: string | null): Promise<void> {
+  /**
+   * Creates the sandbox of a new entry (for a learner, or the pool when null), streaming progress.
+   * Shutdown waits for every start still running, so none outlives the server.
+   */
+  private createEntry(entry: Entry, learnerId: string | null): Promise<void> {
+    const start = this.startEntry(entry, learnerId);
+    this.inFlight.add(start);
+    const forget = () => this.inFlight.delete(start);
+    start.then(forget, forget);
+    return start;
+  }
+
+  private async startEntry(entry: Entry, learnerId: string | null): Promise<void> {
     const started = this.clock.now();
     const { id } = entry;
     this.emit(learnerId, { type: 'progress', phase: 'allocating', percent: 5, message: 'allocating' });
@@ -304,7 +316,12 @@ export class SandboxManager {
       this.clock.clearTimeout(ticker?.());
     }
     this.createTimes = [...this.createTimes.slice(-19), this.clock.now() - started];
-    if (!this.entries.has(id)) return; // ended (shut down) while starting
+    if (!this.entries.has(id)) {
+      // Ended (shut down, reset) while starting: its destroy found nothing yet, so it goes now.
+      await this.runtime.destroy(id).catch(() => {});
+      await this.db.sandbox.delete({ where: { id } }).catch(() => {});
+      return;
+    }
     entry.phase = 'ready';
     await this.db.sandbox.update({ where: { id }, data: { state: 'ready' } });
   }
@@ -543,6 +560,7 @@ export class SandboxManager {
     }
     if (this.opts.keepOnShutdown) return;
     await Promise.all([...this.entries.values()].map((e) => this.end(e, 'shutdown')));
+    await Promise.allSettled([...this.inFlight]);
   }
 
   ownedBy(learnerId: string): Entry | undefined {
