@@ -5,7 +5,7 @@
 // (previewAccess.ts); Dockside's own cookies never reach the learner's server, and nothing the learner's
 // server answers can set cookies, widen a service worker's scope or otherwise reach beyond its preview.
 import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine';
 import type { Origins, PreviewTarget } from './origins';
 import { COOKIE_MS, PREVIEW_COOKIE, type Grant, type Locale, type PreviewAccess, type Refusal } from './previewAccess';
@@ -34,6 +34,9 @@ const STRIPPED = new Set([
   'public-key-pins',
   'public-key-pins-report-only',
 ]);
+
+/** The learner's connection's own (closed after each answer), not the browser's with this server. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive']);
 
 const REFUSED: Record<Refusal, PreviewProblem> = {
   missing: 'closed',
@@ -147,16 +150,35 @@ export async function handlePreview(req: IncomingMessage, res: ServerResponse, d
     problem(res, deps, t, 'nothing_listening', ok.grant.locale);
     return true;
   }
+  // While the request lives, the connection's errors reach `upstream` (below). Once the answer is in,
+  // Node's client lets go of the connection, whose process may still end with an error of its own (it
+  // exits when the learner's server closes, before its input is ended: "Premature close"); the exchange
+  // is over by then, and such an error must not become an uncaught exception.
+  socket.on('error', () => {});
+  if (res.destroyed) {
+    socket.destroy(); // the browser left while the connection was being made
+    return true;
+  }
+  // One connection (one `connect` process) per request, closed with it: when the answer is sent, and when
+  // the browser goes away first (a download cancelled, a page left), so nothing goes on reading the
+  // learner's server for nobody. `connection: close` asks their server not to keep it open either.
   const upstream = request({
     createConnection: () => socket as never,
     method: req.method,
     path: req.url ?? '/',
-    headers: upstreamHeaders(req.headers, t.port),
+    headers: { ...upstreamHeaders(req.headers, t.port), connection: 'close' },
+  });
+  res.once('close', () => {
+    upstream.destroy();
+    socket.destroy();
   });
   upstream.on('response', (r) => {
-    const headers = Object.fromEntries(Object.entries(r.headers).filter(([name]) => !STRIPPED.has(name)));
+    const headers = Object.fromEntries(
+      Object.entries(r.headers).filter(([name]) => !STRIPPED.has(name) && !HOP_BY_HOP.has(name)),
+    );
     res.writeHead(r.statusCode ?? 502, headers);
-    r.pipe(res);
+    // An answer cut short by the learner's server ends the browser's too (it must not wait for the rest).
+    pipeline(r, res, () => {});
   });
   upstream.on('error', () => {
     if (!res.headersSent) problem(res, deps, t, 'nothing_listening', ok.grant.locale);
@@ -175,6 +197,8 @@ export async function handlePreviewUpgrade(
 ): Promise<boolean> {
   const t = deps.origins.previewTarget(req);
   if (t === undefined) return false;
+  // A browser that goes away at any point ends the exchange, not the process.
+  client.on('error', () => client.destroy());
   const refuse = (status: number, text: string) => {
     client.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   };
@@ -197,6 +221,10 @@ export async function handlePreviewUpgrade(
   };
   upstream.on('error', close);
   client.on('error', close);
+  // Either side gone (before the handshake's answer, too), the other goes: no `connect` process is left
+  // holding the learner's server for a browser that left.
+  upstream.once('close', close);
+  client.once('close', close);
   // The learner's answer to the handshake is headers too (a browser takes cookies from it): filtered as
   // an HTTP answer is, then the connection is theirs.
   let answer = Buffer.alloc(0);
