@@ -14,14 +14,23 @@ export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise
 
 export type App = { server: Server; io: Io };
 
+/**
+ * What a request's handler did not expect: logged with the request (its method, host and path; not its
+ * query, which may carry a token), answered with a 500 if nothing was sent yet, and the request's
+ * connection closed otherwise. Only that request fails; the server goes on.
+ */
+function failed(what: string, req: IncomingMessage, res: ServerResponse | Duplex, err: unknown): void {
+  const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
+  console.error(`${what}: ${req.method} ${String(req.headers.host ?? '').slice(0, 100)}${path}:`, err);
+  if (!('headersSent' in res)) return void res.destroy();
+  if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'something went wrong on the server'));
+  else res.destroy();
+}
+
 export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: string; dev?: boolean }): App {
   const previews = { ...deps.previews, engine: deps.engine };
   const server = createServer((req, res) => {
-    void route(req, res).catch((err) => {
-      console.error('http:', err);
-      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'something went wrong on the server'));
-      else res.destroy();
-    });
+    void route(req, res).catch((err) => failed('http', req, res, err));
   });
   server.on('clientError', answerClientError);
 
@@ -55,17 +64,15 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (deps.previews.origins.previewTarget(req) === undefined)
       return appListeners.request.forEach((l) => l.call(server, req, res));
-    void handlePreview(req, res, previews).catch((err) => {
-      console.error('preview:', err);
-      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'something went wrong on the server'));
-      else res.destroy();
-    });
+    void handlePreview(req, res, previews).catch((err) => failed('preview', req, res, err));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (deps.previews.origins.previewTarget(req) !== undefined)
-      return void handlePreviewUpgrade(req, socket, head, previews).catch(() => socket.destroy());
-    if (!req.url?.startsWith('/socket.io/'))
+      return void handlePreviewUpgrade(req, socket, head, previews).catch((err) => failed('preview', req, socket, err));
+    if (!req.url?.startsWith('/socket.io/')) {
+      socket.on('error', () => socket.destroy()); // a client that resets ends its own connection, nothing else
       return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    }
     appListeners.upgrade.forEach((l) => l.call(server, req, socket, head));
   });
   const instructors = attachInstructorRealtime(io, deps);
