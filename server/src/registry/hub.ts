@@ -18,6 +18,7 @@ import {
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 
 export const HUB_NAMES = ['registry-1.docker.io', 'index.docker.io', 'docker.io'];
 
@@ -198,7 +199,8 @@ export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls):
         const m = MANIFEST_OR_BLOB.exec(url.split('?')[0]!);
         if (r.statusCode !== 404 || !m) {
           res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
+          // A blob cut short by the mirror ends the engine's download too (it retries), not later.
+          pipeline(r, res, () => {});
           return;
         }
         const chunks: Buffer[] = [];
@@ -214,6 +216,10 @@ export function startHub(socketPath: string, mirrorSocket: string, tls: HubTls):
       },
     );
     upstream.on('error', unavailable);
+    // An engine that gives up (a pull cancelled, a sandbox stopped) ends the mirror's answer with it.
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.pipe(upstream);
   });
   server.on('tlsClientError', () => {}); // a client that gives up mid-handshake is not our problem
