@@ -52,7 +52,9 @@ export default defineConfig({
       DOCKSIDE_DATA_DIR: dataDir,
       DATABASE_URL: `file:${path.join(dbDir, 'e2e.db')}`,
       DOCKSIDE_POOL_SIZE: '1',
-      DOCKSIDE_SANDBOX_DISK: '2G',
+      DOCKSIDE_KEEP_SANDBOXES: '0',
+      // Every test is a new learner with a sandbox until the run ends: the host must hold all their disks.
+      DOCKSIDE_SANDBOX_DISK: '1G',
       // Every test's browser is a new learner from 127.0.0.1.
       DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: '1000',
       DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100000',

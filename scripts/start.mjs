@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 import { setup } from './setup.mjs';
+import { forgetServer, recordServer, runningServer, stopServer } from './running-server.mjs';
 import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser, serviceUserCanRead } from './service-user.mjs';
 
 const setupOnly = process.argv.includes('--setup-only');
@@ -33,9 +34,23 @@ function serve() {
     console.error(`dockside: ${err.message}`);
     process.exit(1);
   }
+  // An upgrade (git pull, npm start): the one serving stops only now that setup is done; its sandboxes
+  // and terminals stay, and the new server attaches to them.
+  const previous = runningServer();
+  if (previous) {
+    console.log(`dockside: restarting the server (pid ${previous}); sandboxes and terminals stay`);
+    if (!stopServer(previous)) {
+      console.error(`dockside: the running server (pid ${previous}) did not stop within 60 s`);
+      process.exit(1);
+    }
+  }
   const child = spawn(tsx, ['server/src/main.ts'], { cwd: ROOT, stdio: 'inherit', ...user });
+  recordServer();
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => {
+    forgetServer();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 }
 
 try {

@@ -39,27 +39,31 @@ void become_sandbox_root(const char *id) {
     die_with_error("become root of sandbox %s", id);
 }
 
-int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(const state_t *, void *), void *arg,
-               int death_signal) {
+void join_sandbox(const state_t *st, int nstypes, bool join_cgroup) {
   /* Joined in this order: the user namespace first gives the rights to join the others. */
   static const struct {
     int type;
     const char *name;
   } kinds[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mnt"},   {CLONE_NEWPID, "pid"},      {CLONE_NEWNET, "net"},
                {CLONE_NEWUTS, "uts"},   {CLONE_NEWIPC, "ipc"}, {CLONE_NEWCGROUP, "cgroup"}};
+  if (join_cgroup) cgroups_enter(st->id, getpid(), false);
+  int fds[7];
+  for (int n = 0; n < 7; n++) fds[n] = (kinds[n].type & (nstypes | CLONE_NEWUSER)) ? open_ns(st->pid, kinds[n].name) : -1;
+  for (int n = 0; n < 7; n++) {
+    if (fds[n] < 0) continue;
+    if (setns(fds[n], kinds[n].type) < 0) die_with_error("join the %s namespace of %s", kinds[n].name, st->id);
+    close(fds[n]);
+  }
+  become_sandbox_root(st->id);
+}
+
+int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(const state_t *, void *), void *arg,
+               int death_signal) {
   pid_t outside = getpid();
   inside_pid = fork();
   if (inside_pid < 0) die_with_error("fork");
   if (inside_pid == 0) {
-    if (join_cgroup) cgroups_enter(st->id, getpid(), false);
-    int fds[7];
-    for (int n = 0; n < 7; n++) fds[n] = (kinds[n].type & (nstypes | CLONE_NEWUSER)) ? open_ns(st->pid, kinds[n].name) : -1;
-    for (int n = 0; n < 7; n++) {
-      if (fds[n] < 0) continue;
-      if (setns(fds[n], kinds[n].type) < 0) die_with_error("join the %s namespace of %s", kinds[n].name, st->id);
-      close(fds[n]);
-    }
-    become_sandbox_root(st->id);
+    join_sandbox(st, nstypes, join_cgroup);
     /* Set after the change of ids, which clears it; a parent gone before that is caught below. */
     if (prctl(PR_SET_PDEATHSIG, death_signal) < 0) die_with_error("prctl PR_SET_PDEATHSIG");
     if (getppid() != outside) _exit(128 + SIGKILL);
@@ -72,4 +76,28 @@ int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(con
   while (waitpid(inside_pid, &status, 0) < 0)
     if (errno != EINTR) die_with_error("wait");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void parse_env_option(char *kv, env_list_t *env) {
+  const char *eq = strchr(kv, '=');
+  if (!eq || eq == kv || env->n >= MAX_ENV) die_with_code(EXIT_USAGE, "--env needs NAME=VALUE (at most %d)", MAX_ENV);
+  for (const char *c = kv; c < eq; c++)
+    if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+      die_with_code(EXIT_USAGE, "--env: invalid name in %.40s", kv);
+  /* A copy, and the value blanked where it was: a child that enters the sandbox shares these arguments,
+   * and a sandbox can read its /proc/PID/cmdline (a terminal's nonce travels here). */
+  char *copy = strdup(kv);
+  if (!copy) die("out of memory");
+  memset((char *)eq + 1, '*', strlen(eq + 1));
+  env->vars[env->n++] = copy;
+}
+
+void command_environ(const state_t *st, const env_list_t *env) {
+  clearenv();
+  setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  setenv("HOME", "/root", 1);
+  setenv("USER", "root", 1);
+  setenv("LANG", "C.UTF-8", 1);
+  setenv("HOSTNAME", st->id, 1);
+  for (int n = 0; n < env->n; n++) putenv(env->vars[n]);
 }

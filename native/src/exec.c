@@ -18,8 +18,7 @@
 typedef struct {
   bool tty;
   const char *cwd;
-  const char **envs;
-  int nenv;
+  env_list_t env;
   char **cmd;
 } exec_args_t;
 
@@ -57,13 +56,7 @@ static int exec_inside(const state_t *st, void *arg) {
     }
     const char *dir = a->cwd ? a->cwd : "/root";
     if (chdir(dir) < 0) die_with_error("cd %s", dir);
-    clearenv();
-    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-    setenv("HOME", "/root", 1);
-    setenv("USER", "root", 1);
-    setenv("LANG", "C.UTF-8", 1);
-    setenv("HOSTNAME", st->id, 1);
-    for (int n = 0; n < a->nenv; n++) putenv((char *)a->envs[n]);
+    command_environ(st, &a->env);
     execvp(a->cmd[0], a->cmd);
     die_with_code(127, "%s: %s", a->cmd[0], strerror(errno));
   }
@@ -79,26 +72,13 @@ static int exec_inside(const state_t *st, void *arg) {
 
 int cmd_exec(int argc, char **argv) {
   exec_args_t a = {0};
-  const char *envs[64];
-  a.envs = envs;
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--"); i++) {
     const char *opt = argv[i];
     if (!strcmp(opt, "-t")) a.tty = true;
     else if (!strcmp(opt, "--cwd") && i + 1 < argc) a.cwd = argv[++i];
     else if (!strcmp(opt, "--env") && i + 1 < argc) {
-      const char *kv = argv[++i];
-      const char *eq = strchr(kv, '=');
-      if (!eq || eq == kv || a.nenv >= 60) die_with_code(EXIT_USAGE, "--env needs NAME=VALUE");
-      for (const char *c = kv; c < eq; c++)
-        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
-          die_with_code(EXIT_USAGE, "--env: invalid name in %.40s", kv);
-      /* A copy, and the value blanked where it was: the child that enters the sandbox shares these
-       * arguments, and a sandbox can read its /proc/PID/cmdline (a terminal's nonce travels here). */
-      char *copy = strdup(kv);
-      if (!copy) die("out of memory");
-      memset((char *)eq + 1, '*', strlen(eq + 1));
-      envs[a.nenv++] = copy;
+      parse_env_option(argv[++i], &a.env);
     } else if (opt[0] == '-') die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
     else break;
   }

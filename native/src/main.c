@@ -15,6 +15,7 @@ int create_sandbox(const char *id, unsigned range, const limits_t *limits);
 static const char usage[] =
     "usage: dockside-sandbox create ID --range N [--memory 1G] [--pids 2048] [--cpus 1.0] [--disk 8G]\n"
     "       dockside-sandbox exec [-t] [--cwd DIR] [--env K=V]... ID -- CMD...\n"
+    "       dockside-sandbox session [--cols N] [--rows N] [--cwd DIR] [--env K=V]... ID NAME -- CMD...\n"
     "       dockside-sandbox connect ID PORT\n"
     "       dockside-sandbox file [--under DIR] ID list|read|write|create|rename|remove PATH...\n"
     "       dockside-sandbox stop ID | destroy ID | inspect ID --json | list --json\n";
@@ -173,7 +174,7 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*run)(int, char **);
-  } commands[] = {{"create", cmd_create}, {"exec", cmd_exec},   {"connect", cmd_connect}, {"file", cmd_file}, {"stop", cmd_stop},
+  } commands[] = {{"create", cmd_create}, {"exec", cmd_exec},   {"connect", cmd_connect}, {"file", cmd_file}, {"session", cmd_session}, {"stop", cmd_stop},
                   {"destroy", cmd_destroy}, {"inspect", cmd_inspect}, {"list", cmd_list}};
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);

@@ -69,12 +69,26 @@ void mounts_finish_inside(const char *id, bool v1);
 /* enter.c */
 state_t running_sandbox(const char *id);
 void become_sandbox_root(const char *id);
+/* Joins the sandbox's user namespace, those in `nstypes` (CLONE_NEW* flags) and maybe its cgroup, and
+ * becomes its root. A joined pid namespace is that of our children. */
+void join_sandbox(const state_t *st, int nstypes, bool join_cgroup);
 /* Runs work() in a child that joins the sandbox's user namespace and those in `nstypes` (CLONE_NEW*
  * flags), and becomes its root; `death_signal` reaches it if we die. Returns its exit code. */
 int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(const state_t *, void *), void *arg,
                int death_signal);
 
-/* exec.c, files.c */
+/* What a command started inside gets for an environment: a few defaults and the caller's --env. */
+#define MAX_ENV 60
+typedef struct {
+  char *vars[MAX_ENV];
+  int n;
+} env_list_t;
+/* Takes one --env NAME=VALUE (copied; the value is blanked in argv). */
+void parse_env_option(char *kv, env_list_t *env);
+void command_environ(const state_t *st, const env_list_t *env);
+
+/* exec.c, files.c, session.c */
 int cmd_exec(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_file(int argc, char **argv);
+int cmd_session(int argc, char **argv);

@@ -21,7 +21,7 @@ describe('configuration', () => {
     expect(c.database).toEqual({ provider: 'sqlite', url: 'file:/var/lib/dockside/server/dockside.db' });
     expect(c.pool.size).toBe(2);
     expect(c.limits.memoryBytes).toBe(1024 ** 3);
-    expect(c.keepSandboxes).toBe(false);
+    expect(c.keepSandboxes).toBe(true);
   });
 
   it('limits what one address may start, trusting no proxy unless told', () => {

@@ -59,7 +59,7 @@ const EnvSchema = z.object({
   DOCKSIDE_SANDBOX_PIDS: count(64).default(2048),
   DOCKSIDE_SANDBOX_CPUS: z.coerce.number().positive('a positive number of CPUs such as 1.0').default(1),
   DOCKSIDE_SANDBOX_DISK: byteSize.default(8 * 1024 ** 3),
-  DOCKSIDE_KEEP_SANDBOXES: flag.default(false),
+  DOCKSIDE_KEEP_SANDBOXES: flag.default(true),
   DOCKSIDE_MAX_SANDBOXES_PER_ADDRESS: count(1).default(5),
   DOCKSIDE_SANDBOX_STARTS_PER_HOUR: count(1).default(20),
   DOCKSIDE_NEW_LEARNERS_PER_HOUR: count(1).default(60),

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       limits: config.limits,
       keepOnShutdown: config.keepSandboxes,
       admission: config.admission,
+      terminalSecret: config.sessionSecret,
       previewUrl: origins.previewUrl,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,

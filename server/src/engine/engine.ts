@@ -37,6 +37,8 @@ export function stepChecksFrom(lessons: () => Lesson[]) {
 
 export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddress'> & {
   admission?: AdmissionOptions;
+  /** Derives each terminal's shell-integration nonce; the same across restarts (the session secret). */
+  terminalSecret: string;
 };
 
 export class Engine {
@@ -53,7 +55,7 @@ export class Engine {
     readonly db: Db,
     readonly runtime: Runtime,
     clock: Clock,
-    { admission = DEFAULT_ADMISSION, ...options }: EngineOptions,
+    { admission = DEFAULT_ADMISSION, terminalSecret, ...options }: EngineOptions,
     readonly lessons: () => Lesson[],
     layerCacheDir: string,
   ) {
@@ -71,10 +73,14 @@ export class Engine {
       (learnerId, result) => this.listeners.forEach((l) => l.checks(learnerId, result)),
       (sandboxId) => this.listeners.forEach((l) => l.engineChanged?.(sandboxId)),
     );
-    this.terminals = new TerminalHub(runtime, (sandboxId, e) => {
-      this.checks.recordCommand(sandboxId, e);
-      this.listeners.forEach((l) => l.commandRan?.(sandboxId, e));
-    });
+    this.terminals = new TerminalHub(
+      runtime,
+      (sandboxId, e) => {
+        this.checks.recordCommand(sandboxId, e);
+        this.listeners.forEach((l) => l.commandRan?.(sandboxId, e));
+      },
+      terminalSecret,
+    );
     this.files = new WorkspaceFiles(runtime);
     this.layers = new LayerAnalyzer(new LayerCache(layerCacheDir));
     this.manager.subscribe((learnerId, event) => {
@@ -92,9 +98,10 @@ export class Engine {
 
   async start(): Promise<void> {
     const { adopted, orphans, lost } = await this.manager.start();
+    const terminals = (await Promise.all(adopted.map((id) => this.terminals.adopt(id)))).flat();
     if (adopted.length + orphans.length + lost.length)
       console.log(
-        `dockside: sandboxes re-adopted ${adopted.length}, orphans destroyed ${orphans.length}, lost ${lost.length}`,
+        `dockside: sandboxes re-adopted ${adopted.length} (terminals ${terminals.length}), orphans destroyed ${orphans.length}, lost ${lost.length}`,
       );
   }
 
@@ -161,7 +168,8 @@ export class Engine {
 
   async shutdown(): Promise<void> {
     this.checks.close();
-    this.terminals.closeAll();
+    // Terminals run on in their sandboxes: kept ones for the next server, the others end with them.
+    this.terminals.releaseAll();
     await this.manager.shutdown();
   }
 }

@@ -53,8 +53,12 @@ class FakeRuntime implements Runtime {
   async file() {
     return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
   }
-  ptyCommand(id: string, argv: string[]) {
-    return { file: 'true', args: [id, ...argv] };
+  async openSession() {}
+  async sessions() {
+    return [];
+  }
+  sessionSocket(id: string, name: string) {
+    return `/nonexistent/${id}/${name}.sock`;
   }
   async connect() {
     return new PassThrough();

@@ -1,10 +1,20 @@
 // The Runtime over the native `dockside-sandbox` CLI (native/). The CLI is the only privileged part;
 // this side only builds argument lists and parses its JSON.
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { NATIVE_BUILD_DIR } from '../paths';
-import type { ExecOptions, ExecResult, FileOp, Runtime, RuntimeSandbox, SandboxInfo, SandboxLimits } from './runtime';
+import type {
+  ExecOptions,
+  ExecResult,
+  FileOp,
+  Runtime,
+  RuntimeSandbox,
+  SandboxInfo,
+  SandboxLimits,
+  SessionOptions,
+} from './runtime';
 
 /** A failed runtime command: its one-line message and exit code (native/README.md lists them). */
 export class RuntimeError extends Error {
@@ -145,9 +155,19 @@ export class NativeRuntime implements Runtime {
     return this.run(['file', ...under, id, op, ...args], { stdin: opts.stdin, timeoutMs: 15_000 });
   }
 
-  ptyCommand(id: string, argv: string[], env: Record<string, string> = {}): { file: string; args: string[] } {
-    const vars = Object.entries({ TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    return { file: this.bin, args: ['exec', '-t', ...vars, id, '--', ...argv] };
+  async openSession(id: string, name: string, argv: string[], opts: SessionOptions): Promise<void> {
+    const vars = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    const size = ['--cols', String(opts.cols), '--rows', String(opts.rows)];
+    await this.must(['session', ...size, ...vars, id, name, '--', ...argv]);
+  }
+
+  async sessions(id: string): Promise<string[]> {
+    const names = await readdir(path.dirname(this.sessionSocket(id, 'x'))).catch(() => []);
+    return names.filter((n) => n.endsWith('.sock')).map((n) => n.slice(0, -'.sock'.length));
+  }
+
+  sessionSocket(id: string, name: string): string {
+    return path.join(this.dataDir, 'sandboxes', id, 'run', 'terminals', `${name}.sock`);
   }
 
   /** A stream to 127.0.0.1:PORT inside the sandbox; it errors if nothing answers there. */

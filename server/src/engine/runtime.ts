@@ -20,6 +20,8 @@ export type FileOp = 'list' | 'read' | 'write' | 'create' | 'rename' | 'remove';
 /** What a file operation's exit code means (native/README.md). */
 export const FILE_EXIT = { notFound: 10, outside: 11, wrongType: 12, tooLarge: 13, conflict: 14, exists: 15 } as const;
 
+export type SessionOptions = { cols: number; rows: number; env?: Record<string, string> };
+
 export type SandboxInfo = RuntimeSandbox & {
   pid: number;
   limits: SandboxLimits;
@@ -42,8 +44,15 @@ export interface Runtime {
    * says what went wrong (FILE_EXIT in nativeRuntime.ts).
    */
   file(id: string, op: FileOp, args: string[], opts?: { stdin?: Buffer; under?: string }): Promise<ExecResult>;
-  /** The command line node-pty runs for an interactive terminal in the sandbox, with `env` set inside. */
-  ptyCommand(id: string, argv: string[], env?: Record<string, string>): { file: string; args: string[] };
+  /**
+   * Starts `argv` on a terminal held inside the sandbox under `name` (native `session`): it runs until it
+   * exits or the sandbox ends, whoever attaches to it, and keeps its recent output for the next attach.
+   */
+  openSession(id: string, name: string, argv: string[], opts: SessionOptions): Promise<void>;
+  /** The names of the sandbox's sessions (some may have ended: attaching to those fails). */
+  sessions(id: string): Promise<string[]>;
+  /** The host path of a session's socket (heldSession.ts speaks its protocol). */
+  sessionSocket(id: string, name: string): string;
   connect(id: string, port: number): Promise<Duplex>;
   /** The host path of the sandbox's Docker Engine API socket. */
   dockerSocket(id: string): string;

@@ -1,12 +1,12 @@
-// Terminals: node-pty running bash inside a sandbox, kept alive across browser reloads, with a scrollback
-// ring buffer and flow control (the pty is paused while its attached browser is behind).
-import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import * as pty from 'node-pty';
+// Terminals: bash inside a sandbox under a session holder (native `session`), which keeps the pty and its
+// scrollback, so a terminal outlives browser reloads and this server's restarts alike. Here: the
+// attached browsers, a scrollback ring of our own and flow control (the holder is paused while the
+// learner's browser is behind).
+import { createHmac, randomBytes } from 'node:crypto';
+import { HeldSession } from './heldSession';
 import { FILE_EXIT, type Runtime } from './runtime';
 import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, shellArgv, type CommandEvent } from './shellIntegration';
-
-/** Pause the pty when this many characters are unacknowledged by the attached browser… */
+/** Pause the session when this many characters are unacknowledged by the attached browser… */
 export const HIGH_WATER = 256 * 1024;
 /** …and resume it below this. */
 export const LOW_WATER = 64 * 1024;
@@ -15,6 +15,8 @@ export const SCROLLBACK_CHARS = 256 * 1024;
 const FLUSH_CHARS = 64 * 1024;
 const FLUSH_MS = 2;
 export const MAX_TERMINALS_PER_SANDBOX = 6;
+/** A holder sends its scrollback at once; one that does not is not waited for longer than this. */
+const ATTACH_TIMEOUT_MS = 5000;
 const NONCE_VAR = 'DOCKSIDE_NONCE';
 
 export type Viewer = {
@@ -68,6 +70,7 @@ export class TerminalError extends Error {
 export class Terminal {
   readonly scrollback = new RingBuffer(SCROLLBACK_CHARS);
   private readonly parser: ShellIntegrationParser;
+  private session: HeldSession | undefined;
   private owner: Viewer | null = null;
   private mirrors = new Set<Viewer>();
   private unacked = 0;
@@ -77,31 +80,64 @@ export class Terminal {
   private flushTimer: NodeJS.Timeout | undefined;
   exited: number | null | undefined = undefined;
 
-  constructor(
+  private constructor(
     readonly id: string,
     readonly sandboxId: string,
-    private readonly proc: pty.IPty,
     nonce: string,
-    onCommand: (e: CommandEvent) => void,
-    onExit: () => void,
+    private readonly onCommand: (e: CommandEvent) => void,
+    private readonly onExit: () => void,
   ) {
     this.parser = new ShellIntegrationParser(nonce);
-    proc.onData((data) => {
-      this.scrollback.push(data);
-      for (const e of this.parser.feed(data)) onCommand(e);
-      // Coalesce a burst of small pty reads into one message: a flood is fewer, larger frames.
-      this.outgoing.push(data);
-      this.outgoingChars += data.length;
-      if (this.outgoingChars >= FLUSH_CHARS) this.flush();
-      else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  /**
+   * Attaches to the session at `socket`. A new one's scrollback is its first output; an adopted one's
+   * (after a restart) was seen before: it is shown, and read only to know what command is running.
+   */
+  static async attach(
+    socket: string,
+    ids: { id: string; sandboxId: string; nonce: string },
+    adopted: boolean,
+    onCommand: (e: CommandEvent) => void,
+    onExit: () => void,
+  ): Promise<Terminal> {
+    const t = new Terminal(ids.id, ids.sandboxId, ids.nonce, onCommand, onExit);
+    let live = () => {};
+    const caughtUp = new Promise<void>((resolve) => (live = resolve));
+    t.session = await HeldSession.attach(socket, {
+      scrollback: (data) => (adopted ? t.remember(data) : t.output(data)),
+      live,
+      output: (data) => t.output(data),
+      exit: (code) => (live(), t.ended(code)),
     });
-    proc.onExit(({ exitCode }) => {
-      this.flush();
-      this.exited = exitCode;
-      this.owner?.exit(exitCode);
-      for (const m of this.mirrors) m.exit(exitCode);
-      onExit();
-    });
+    // Attached once the scrollback is in: what the browser is given then is the whole of it.
+    const timer = setTimeout(live, ATTACH_TIMEOUT_MS);
+    await caughtUp;
+    clearTimeout(timer);
+    return t;
+  }
+
+  private remember(data: string): void {
+    this.scrollback.push(data);
+    this.parser.feed(data);
+  }
+
+  private output(data: string): void {
+    this.scrollback.push(data);
+    for (const e of this.parser.feed(data)) this.onCommand(e);
+    // Coalesce a burst of small reads into one message: a flood is fewer, larger frames.
+    this.outgoing.push(data);
+    this.outgoingChars += data.length;
+    if (this.outgoingChars >= FLUSH_CHARS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private ended(code: number | null): void {
+    this.flush();
+    this.exited = code;
+    this.owner?.exit(code);
+    for (const m of this.mirrors) m.exit(code);
+    this.onExit();
   }
 
   private flush(): void {
@@ -117,7 +153,7 @@ export class Terminal {
       this.unacked += data.length;
       if (this.unacked > HIGH_WATER && !this.paused) {
         this.paused = true;
-        this.proc.pause();
+        this.session?.pause();
       }
     }
   }
@@ -151,7 +187,7 @@ export class Terminal {
   private resume(): void {
     if (this.paused) {
       this.paused = false;
-      this.proc.resume();
+      this.session?.resume();
     }
   }
 
@@ -164,31 +200,23 @@ export class Terminal {
   }
 
   write(data: string): void {
-    if (this.exited === undefined) this.proc.write(data);
+    if (this.exited === undefined) this.session?.write(data);
   }
 
   resize(cols: number, rows: number): void {
-    if (this.exited === undefined) this.proc.resize(cols, rows);
+    if (this.exited === undefined) this.session?.resize(cols, rows);
   }
 
+  /** Ends the shell (the learner closed the tab, or the sandbox is going). */
   kill(): void {
-    if (this.exited === undefined) this.proc.kill('SIGHUP');
+    if (this.exited === undefined) this.session?.hangup();
   }
-}
 
-/**
- * node-pty leaves its master open across exec: every process the server starts later (another learner's
- * terminal among them) would inherit it. Nothing forks between spawn() and here, on this one thread.
- */
-// fs-ext ships no types; this is the one call the server makes.
-const { fcntlSync } = createRequire(import.meta.url)('fs-ext') as {
-  fcntlSync: (fd: number, cmd: 'setfd', flags: number) => number;
-};
-
-function closeOnExec(proc: pty.IPty): void {
-  const fd = (proc as unknown as { _fd?: number })._fd;
-  if (typeof fd !== 'number') throw new Error('node-pty no longer exposes its master descriptor');
-  fcntlSync(fd, 'setfd', 1 /* FD_CLOEXEC */);
+  /** Lets go of the session, which runs on in the sandbox (this server is stopping). */
+  release(): void {
+    clearTimeout(this.flushTimer);
+    this.session?.detach();
+  }
 }
 
 /** All terminals, by id; each belongs to one sandbox. */
@@ -196,10 +224,26 @@ export class TerminalHub {
   private terminals = new Map<string, Terminal>();
   private prepared = new Set<string>();
 
+  /** `secret` derives each terminal's nonce, so a restarted server knows the nonces of the terminals it adopts. */
   constructor(
     private readonly runtime: Runtime,
     private readonly onCommand: (sandboxId: string, e: CommandEvent) => void,
+    private readonly secret: string,
   ) {}
+
+  private nonce(sandboxId: string, terminalId: string): string {
+    return createHmac('sha256', this.secret).update(`terminal ${sandboxId} ${terminalId}`).digest('hex').slice(0, 32);
+  }
+
+  private attach(sandboxId: string, id: string, adopted: boolean): Promise<Terminal> {
+    return Terminal.attach(
+      this.runtime.sessionSocket(sandboxId, id),
+      { id, sandboxId, nonce: this.nonce(sandboxId, id) },
+      adopted,
+      (e) => this.onCommand(sandboxId, e),
+      () => this.terminals.delete(id),
+    ).then((t) => (this.terminals.set(id, t), t));
+  }
 
   /** `locale` picks the welcome banner's language (dockside-bashrc.sh reads DOCKSIDE_LANG). */
   async open(sandboxId: string, cols: number, rows: number, locale?: 'en' | 'ko'): Promise<Terminal> {
@@ -209,31 +253,22 @@ export class TerminalHub {
         `at most ${MAX_TERMINALS_PER_SANDBOX} terminals per sandbox; close one first`,
       );
     await this.prepare(sandboxId);
-    // The shell's secret for its reports (shellIntegration.ts); new for every terminal.
-    const nonce = randomBytes(16).toString('hex');
-    const { file, args } = this.runtime.ptyCommand(sandboxId, shellArgv(NONCE_VAR), {
-      [NONCE_VAR]: nonce,
-      ...(locale ? { DOCKSIDE_LANG: locale } : {}),
-    });
-    const proc = pty.spawn(file, args, {
-      name: 'xterm-256color',
+    const id = `t-${randomBytes(6).toString('hex')}`;
+    await this.runtime.openSession(sandboxId, id, shellArgv(NONCE_VAR), {
       cols,
       rows,
-      cwd: '/',
-      env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      // The shell's secret for its reports (shellIntegration.ts).
+      env: { [NONCE_VAR]: this.nonce(sandboxId, id), ...(locale ? { DOCKSIDE_LANG: locale } : {}) },
     });
-    closeOnExec(proc);
-    const id = `t-${randomBytes(6).toString('hex')}`;
-    const terminal = new Terminal(
-      id,
-      sandboxId,
-      proc,
-      nonce,
-      (e) => this.onCommand(sandboxId, e),
-      () => this.terminals.delete(id),
-    );
-    this.terminals.set(id, terminal);
-    return terminal;
+    return this.attach(sandboxId, id, false);
+  }
+
+  /** Attaches to the terminals a sandbox already has (this server restarted); ended ones are skipped. */
+  async adopt(sandboxId: string): Promise<Terminal[]> {
+    const ids = (await this.runtime.sessions(sandboxId)).filter((id) => !this.terminals.has(id));
+    const attached = await Promise.allSettled(ids.map((id) => this.attach(sandboxId, id, true)));
+    if (ids.length) this.prepared.add(sandboxId);
+    return attached.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   }
 
   /**
@@ -268,7 +303,9 @@ export class TerminalHub {
     this.prepared.delete(sandboxId);
   }
 
-  closeAll(): void {
-    for (const t of this.terminals.values()) t.kill();
+  /** Lets go of every terminal; they run on in their sandboxes for the next server to adopt. */
+  releaseAll(): void {
+    for (const t of this.terminals.values()) t.release();
+    this.terminals.clear();
   }
 }

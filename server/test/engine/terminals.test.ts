@@ -1,42 +1,24 @@
-// The terminal hub with a real pty and a real bash, run on the host instead of in a sandbox.
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Runtime } from './runtime';
-import type { CommandEvent } from './shellIntegration';
-import { SHELL_RC_PATH } from './shellIntegration';
-import { HIGH_WATER, RingBuffer, TerminalHub, type Terminal, type Viewer } from './terminals';
+// The terminal hub against a real sandbox: bash under the native session holder, attached over its socket.
+import { readdirSync, readlinkSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NativeRuntime } from '../../src/engine/nativeRuntime';
+import type { CommandEvent } from '../../src/engine/shellIntegration';
+import { HIGH_WATER, RingBuffer, TerminalHub, type Terminal, type Viewer } from '../../src/engine/terminals';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-terminals-'));
-const rcFile = path.join(dir, 'bashrc');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const hostRuntime: Runtime = {
-  create: async () => {},
-  stop: async () => {},
-  destroy: async () => {},
-  inspect: async () => {
-    throw new Error('not used');
-  },
-  list: async () => [],
-  exec: async () => ({ code: 0, stdout: Buffer.alloc(0), stderr: '' }),
-  file: async (_id, op, _args, opts) => {
-    if (op === 'write') writeFileSync(rcFile, String(opts?.stdin ?? ''));
-    return { code: 0, stdout: Buffer.alloc(0), stderr: '' };
-  },
-  ptyCommand: (_id, argv, env = {}) => ({
-    file: 'env',
-    args: [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv.map((a) => (a === SHELL_RC_PATH ? rcFile : a))],
-  }),
-  connect: async () => new PassThrough(),
-  dockerSocket: () => '',
-};
-
+const rt = new NativeRuntime(SHARED_DATA_DIR);
+const SB = 'term-a';
+const SB2 = 'term-b';
+const limits = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 1024 ** 3 };
 const commands: { sandboxId: string; e: CommandEvent }[] = [];
-const hub = new TerminalHub(hostRuntime, (sandboxId, e) => commands.push({ sandboxId, e }));
-afterEach(() => hub.closeAll());
+const SECRET = 'a-test-secret-of-thirty-two-characters';
+const hub = new TerminalHub(rt, (sandboxId, e) => commands.push({ sandboxId, e }), SECRET);
+const opened: Terminal[] = [];
+const open = async (sandboxId = SB) => {
+  const t = await hub.open(sandboxId, 80, 24);
+  opened.push(t);
+  return t;
+};
 
 function viewer(opts: { readOnly?: boolean } = {}): Viewer & { out: () => string } {
   let out = '';
@@ -55,33 +37,35 @@ async function ready(t: Terminal): Promise<void> {
   await until(() => t.scrollback.text().includes('\x1b]633;A'));
 }
 
-/** Descriptors of this process open on a pty master, and whether each is close-on-exec. */
-function ptyMasters(): { fd: string; cloexec: boolean }[] {
-  return readdirSync('/proc/self/fd')
-    .filter((fd) => {
+describe.runIf(sandboxesAvailable())('terminals', () => {
+  beforeAll(async () => {
+    await Promise.all([SB, SB2].map((id) => rt.destroy(id).catch(() => {})));
+    await Promise.all([rt.create(SB, 261, limits), rt.create(SB2, 262, limits)]);
+  }, 120_000);
+  afterEach(() => {
+    for (const t of opened.splice(0)) t.kill();
+  });
+  afterAll(async () => {
+    hub.releaseAll();
+    await Promise.all([SB, SB2].map((id) => rt.destroy(id).catch(() => {})));
+  });
+
+  it('holds no pty of its own: every terminal lives in its sandbox, reached over a socket only root and the server may open', async () => {
+    await open();
+    await open(SB2);
+    const ptys = readdirSync('/proc/self/fd').filter((fd) => {
       try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === '/dev/ptmx';
+        return /^\/dev\/(ptmx|pts\/)/.test(readlinkSync(`/proc/self/fd/${fd}`));
       } catch {
         return false;
       }
-    })
-    .map((fd) => {
-      const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
-      return { fd, cloexec: (flags & 0o2000000) !== 0 };
     });
-}
-
-describe('terminals', () => {
-  it("opens every terminal's master close-on-exec, so no later child (another terminal) inherits it", async () => {
-    await hub.open('sb-1', 80, 24);
-    await hub.open('sb-2', 80, 24);
-    const masters = ptyMasters();
-    expect(masters.length).toBeGreaterThanOrEqual(2);
-    expect(masters.filter((m) => !m.cloexec)).toEqual([]);
+    expect(ptys).toEqual([]);
+    expect((await rt.sessions(SB)).length).toBeGreaterThanOrEqual(1);
   });
 
   it('reports each command and its exit status through shell integration', async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const v = viewer();
     t.attach(v);
     await ready(t);
@@ -90,30 +74,32 @@ describe('terminals', () => {
     t.write('false\r');
     t.write('echo hello\r');
     await until(() => commands.length === 3);
-    expect(commands.map((c) => c.e)).toEqual([
+    expect(commands.map((c) => c.e)).toMatchObject([
       { commandLine: 'echo hello', exitCode: 0 },
       { commandLine: 'false', exitCode: 1 },
       { commandLine: 'echo hello', exitCode: 0 },
     ]);
-    expect(commands.every((c) => c.sandboxId === 'sb-1')).toBe(true);
+    expect(commands.every((c) => c.sandboxId === SB)).toBe(true);
     expect(v.out()).toContain('hello');
   });
 
   it('does not count a report a program prints without the nonce (printf of the OSC 633 sequence)', async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const v = viewer();
     t.attach(v);
     await ready(t);
     commands.length = 0;
-    const fake = path.join(dir, 'fake-report');
+    const fake = '/workspace/fake-report';
     const hexed = Buffer.from('docker build -t app .').toString('hex');
     // The old format, ours without the nonce, and ours with a made-up one, from a file and from printf.
-    writeFileSync(
-      fake,
-      `\x1b]633;E;docker build -t app .\x07\x1b]633;D;0\x07` +
-        `\x1b]633;E;${hexed}\x07\x1b]633;D;0\x07` +
-        `\x1b]633;E;${hexed};${'0'.repeat(32)}\x07\x1b]633;D;0;${'0'.repeat(32)}\x07`,
-    );
+    const written = await rt.file(SB, 'write', [fake], {
+      stdin: Buffer.from(
+        `\x1b]633;E;docker build -t app .\x07\x1b]633;D;0\x07` +
+          `\x1b]633;E;${hexed}\x07\x1b]633;D;0\x07` +
+          `\x1b]633;E;${hexed};${'0'.repeat(32)}\x07\x1b]633;D;0;${'0'.repeat(32)}\x07`,
+      ),
+    });
+    expect(written.code).toBe(0);
     const lines = [`cat ${fake}`, "printf '\\e]633;E;docker build -t app .\\a\\e]633;D;0\\a'", 'echo real-$((6*7))'];
     for (const line of lines) {
       const before = commands.length;
@@ -125,7 +111,7 @@ describe('terminals', () => {
   });
 
   it("keeps the nonce out of the environment, arguments and descriptors of the learner's programs", async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const v = viewer();
     t.attach(v);
     await ready(t);
@@ -138,17 +124,20 @@ describe('terminals', () => {
     };
     expect(await shown('$(env | grep -c DOCKSIDE_NONCE)')).toBe('0');
     expect(await shown('$(tr "\\0" "\\n" < /proc/$$/environ | grep -c DOCKSIDE_NONCE)')).toBe('0');
-    // Read from outside, with the shell idle at its prompt: its environment, and no descriptor 3 left.
-    const pid = Number(await shown('$$'));
-    expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('DOCKSIDE_NONCE');
-    expect(readdirSync(`/proc/${pid}/fd`)).not.toContain('3');
+    // The shell's own descriptors, listed by a program it started (no command substitution, whose pipe
+    // the shell would hold while it runs): no descriptor 3 left.
+    t.write('ls /proc/$$/fd > /workspace/fds\r');
+    await shown(''); // the shell runs lines in order: the listing is written once this prints
+    const fds = (await rt.file(SB, 'read', ['/workspace/fds'])).stdout.toString().trim().split('\n');
+    expect(fds).toContain('0');
+    expect(fds).not.toContain('3');
     expect(await shown("$(bash -c 'echo ${__dockside_nonce}')")).toBe('');
     // What remains: the shell's own variable (not exported), which the learner can of course print.
     expect(await shown('${#__dockside_nonce}')).toBe('32');
   });
 
   it('keeps running without a browser and gives the scrollback back on re-attach', async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const first = viewer();
     t.attach(first);
     await ready(t);
@@ -160,7 +149,7 @@ describe('terminals', () => {
   });
 
   it('pauses a flood while the browser is behind, so memory stays bounded, and resumes on ack', async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const slow = viewer();
     t.attach(slow);
     await ready(t);
@@ -187,7 +176,7 @@ describe('terminals', () => {
   }, 90_000);
 
   it('mirrors a terminal read-only without letting the mirror slow it down', async () => {
-    const t = await hub.open('sb-1', 80, 24);
+    const t = await open();
     const mirror = viewer({ readOnly: true });
     expect(t.attach(mirror)).toBe(t.scrollback.text());
     t.write('echo mirrored\r');
@@ -196,9 +185,57 @@ describe('terminals', () => {
   });
 
   it('limits terminals per sandbox', async () => {
-    for (let i = 0; i < 6; i++) await hub.open('sb-2', 80, 24);
-    await expect(hub.open('sb-2', 80, 24)).rejects.toThrow(/at most 6 terminals/);
+    await until(() => hub.forSandbox(SB2).length === 0);
+    for (let i = 0; i < 6; i++) await open(SB2);
+    await expect(open(SB2)).rejects.toThrow(/at most 6 terminals/);
   });
+});
+
+describe.runIf(sandboxesAvailable())('terminals across a restart of the server', () => {
+  const SB3 = 'term-c';
+  beforeAll(async () => {
+    await rt.destroy(SB3).catch(() => {});
+    await rt.create(SB3, 263, limits);
+  }, 120_000);
+  afterAll(async () => {
+    await rt.destroy(SB3).catch(() => {});
+  });
+
+  it('a new hub adopts a running terminal: same id, its scrollback, the output of a command that ran on, its reports', async () => {
+    const first = new TerminalHub(rt, () => {}, SECRET);
+    const t = await first.open(SB3, 80, 24);
+    const v = viewer();
+    t.attach(v);
+    await ready(t);
+    t.write('echo before-$((1+1)); sleep 1; echo after-$((2+2))\r');
+    await until(() => v.out().includes('before-2'));
+    first.releaseAll(); // the server stops (or dies) here; the shell runs on
+
+    await new Promise((r) => setTimeout(r, 1500));
+    const seen: CommandEvent[] = [];
+    const second = new TerminalHub(rt, (_sb, e) => seen.push(e), SECRET);
+    const adopted = await second.adopt(SB3);
+    expect(adopted.map((a) => a.id)).toEqual([t.id]);
+    const again = viewer();
+    const scrollback = second.get(t.id)!.attach(again);
+    expect(scrollback).toContain('before-2');
+    expect(scrollback).toContain('after-4');
+    // Old reports in the scrollback are not counted again; a new command is, with the same nonce.
+    expect(seen).toEqual([]);
+    second.get(t.id)!.write('true && echo again-$((3+3))\r');
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ commandLine: 'true && echo again-$((3+3))', exitCode: 0 });
+    expect(again.out()).toContain('again-6');
+
+    // An ended terminal is not adopted.
+    const ended = new Promise<number | null>((resolve) =>
+      second.get(t.id)!.attach({ readOnly: true, send: () => {}, exit: resolve }),
+    );
+    second.get(t.id)!.write('exit 3\r');
+    expect(await ended).toBe(3);
+    second.releaseAll();
+    expect(await new TerminalHub(rt, () => {}, SECRET).adopt(SB3)).toEqual([]);
+  }, 60_000);
 });
 
 describe('ring buffer', () => {

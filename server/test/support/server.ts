@@ -70,6 +70,8 @@ export async function startServer(
       HOST: '127.0.0.1',
       DOCKSIDE_DATA_DIR: dataDir,
       DOCKSIDE_POOL_SIZE: '0',
+      // A test's sandboxes end with its server, unless it tests a restart.
+      DOCKSIDE_KEEP_SANDBOXES: '0',
       // Tests and benchmarks hold many sandboxes at once; the runtime refuses disks the host cannot hold.
       DOCKSIDE_SANDBOX_DISK: '2G',
       // Their learners all come from 127.0.0.1; the tests of the limits set their own.
