@@ -166,7 +166,9 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
       // Any simple command of a list or pipeline counts; one whose status the shell did not report passes
       // an exit-status check (the step's other checks see what it did).
       const re = new RegExp(spec.pattern);
-      const ran = ctx.commands.flatMap((c) => commandsRan(c.commandLine, c.exitCode)).filter((c) => re.test(c.command));
+      const ran = ctx.commands
+        .flatMap((c) => commandsRan(c.commandLine, c.exitCode, c.pipeStatus))
+        .filter((c) => re.test(c.command));
       if (ran.length === 0) return fail('Run the command shown in this step.', '이 단계의 명령을 실행해 보세요.');
       if (spec.exitCode !== undefined && !ran.some((c) => c.exitCode === spec.exitCode || c.exitCode === null))
         return fail(

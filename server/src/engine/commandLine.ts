@@ -1,8 +1,9 @@
 // The simple commands of a command line, so a `commandRun` check matches `docker pull x && docker history x`
-// as it matches each command typed alone. The shell reports one exit status per line (the last pipeline
-// that ran); each command gets it where the line's shape says whose it is, and `null` where the command ran
-// but the shell did not say how it ended (an earlier command of a `;` list, or of a pipeline). A command
-// that may not have run at all (after `&&` or `||` when the status does not tell) is left out.
+// as it matches each command typed alone. The shell reports the line's exit status (that of the last
+// pipeline that ran) and each status of that pipeline (PIPESTATUS); each command gets its own where the
+// line's shape says whose it is, and `null` where the command ran but the shell did not say how it ended
+// (an earlier command of a `;` list, or of a pipeline before the last). A command that may not have run at
+// all (after `&&` or `||` when the status does not tell) is left out.
 
 export type RanCommand = { command: string; exitCode: number | null };
 
@@ -70,8 +71,11 @@ function pipelines(line: string): { list: Pipeline[]; background: boolean } {
   return { list: out.filter((p) => p.commands.length > 0), background };
 }
 
-/** The simple commands of `line` that ran, given the status the shell reported for it. */
-export function commandsRan(line: string, status: number): RanCommand[] {
+/**
+ * The simple commands of `line` that ran, given the status the shell reported for it and, when it did,
+ * the status of each command of the last pipeline that ran (`false | true`: `[1, 0]`).
+ */
+export function commandsRan(line: string, status: number, pipeStatus?: readonly number[]): RanCommand[] {
   const { list, background } = pipelines(line);
   const known: (number | null | undefined)[] = list.map(() => undefined); // undefined: may not have run
   // Backwards from the last pipeline, whose and-or list ended with `status` (unless in the background).
@@ -99,11 +103,19 @@ export function commandsRan(line: string, status: number): RanCommand[] {
   for (let i = 0; i < list.length; i++) {
     if (known[i] === undefined && (list[i]!.before === ';' || list[i]!.before === '&')) known[i] = null;
   }
+  // PIPESTATUS is the last pipeline's when that one surely ran (and has as many commands).
+  const lastRan = list.length > 0 && !background && known[list.length - 1] !== undefined;
+  const own = lastRan && pipeStatus?.length === list.at(-1)!.commands.length ? pipeStatus : undefined;
   const ran: RanCommand[] = [];
   list.forEach((p, i) => {
     const code = known[i];
     if (code === undefined) return;
-    p.commands.forEach((command, j) => ran.push({ command, exitCode: j === p.commands.length - 1 ? code : null }));
+    p.commands.forEach((command, j) =>
+      ran.push({
+        command,
+        exitCode: i === list.length - 1 && own ? own[j]! : j === p.commands.length - 1 ? code : null,
+      }),
+    );
   });
   return ran;
 }

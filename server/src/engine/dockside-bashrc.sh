@@ -20,7 +20,8 @@ HISTCONTROL=ignorespace
 __dockside_entry() { HISTTIMEFORMAT= builtin history 1; }
 __dockside_last=$(__dockside_entry | sed -E 's/^ *([0-9]+).*/\1/')
 __dockside_prompt() {
-  local status=$? entry num cmd
+  # The line's status and each status of the last pipeline it ran, first: any command here resets them.
+  local status=$? pipestatus=("${PIPESTATUS[@]}") entry num cmd IFS=,
   entry=$(__dockside_entry)
   if [[ $entry =~ ^\ *([0-9]+)\*?\ +(.*)$ ]]; then
     num=${BASH_REMATCH[1]}
@@ -28,8 +29,8 @@ __dockside_prompt() {
     if [[ $num != "$__dockside_last" ]]; then
       __dockside_last=$num
       # printf is a builtin: the nonce is in no program's arguments.
-      printf '\e]633;E;%s;%s\a\e]633;D;%s;%s\a' "$(printf %s "$cmd" | od -An -v -tx1 | tr -d ' \n')" \
-        "$__dockside_nonce" "$status" "$__dockside_nonce"
+      printf '\e]633;E;%s;%s\a\e]633;D;%s;%s;%s\a' "$(printf %s "$cmd" | od -An -v -tx1 | tr -d ' \n')" \
+        "$__dockside_nonce" "$status" "${pipestatus[*]}" "$__dockside_nonce"
     fi
   fi
   printf '\e]633;A\a'

@@ -3,8 +3,8 @@ import { ShellIntegrationParser } from './shellIntegration';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
 const hex = (cmd: string) => Buffer.from(cmd).toString('hex');
-const report = (cmd: string, code: number, nonce = NONCE) =>
-  `\x1b]633;E;${hex(cmd)};${nonce}\x07\x1b]633;D;${code};${nonce}\x07\x1b]633;A\x07`;
+const report = (cmd: string, code: number, nonce = NONCE, pipe = [code]) =>
+  `\x1b]633;E;${hex(cmd)};${nonce}\x07\x1b]633;D;${code};${pipe.join(',')};${nonce}\x07\x1b]633;A\x07`;
 
 describe('shell integration parser', () => {
   it('reads command lines and exit codes', () => {
@@ -12,9 +12,25 @@ describe('shell integration parser', () => {
     expect(p.feed(`hello\r\n${report('docker run hello-world', 0)}$ `)).toEqual([
       { commandLine: 'docker run hello-world', exitCode: 0 },
     ]);
-    expect(p.feed(report('false; echo "a;b" | grep 한글', 1))).toEqual([
-      { commandLine: 'false; echo "a;b" | grep 한글', exitCode: 1 },
+    expect(p.feed(report('false; echo "a;b" | grep 한글', 1, NONCE, [0, 1]))).toEqual([
+      { commandLine: 'false; echo "a;b" | grep 한글', exitCode: 1, pipeStatus: [0, 1] },
     ]);
+  });
+
+  it('reads the status of each command of the last pipeline, and refuses a report without them', () => {
+    const p = new ShellIntegrationParser(NONCE);
+    expect(p.feed(report('false | true', 0, NONCE, [1, 0]))).toEqual([
+      { commandLine: 'false | true', exitCode: 0, pipeStatus: [1, 0] },
+    ]);
+    // A simple command's one status is the line's: nothing more to say. `! false` has one of its own.
+    expect(p.feed(report('docker ps', 0, NONCE, [0]))).toEqual([{ commandLine: 'docker ps', exitCode: 0 }]);
+    expect(p.feed(report('! false', 0, NONCE, [1]))).toEqual([
+      { commandLine: '! false', exitCode: 0, pipeStatus: [1] },
+    ]);
+    // The old three-field D, a status list that is not numbers, or one field too many, is no report.
+    expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;${NONCE}\x07`)).toEqual([]);
+    expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;0,x;${NONCE}\x07`)).toEqual([]);
+    expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;0;0;${NONCE}\x07`)).toEqual([]);
   });
 
   it('handles reports split across chunks at any point', () => {

@@ -26,7 +26,12 @@ export function shellArgv(nonceVar: string): string[] {
   return ['bash', '-c', script, 'dockside', SHELL_RC_PATH];
 }
 
-export type CommandEvent = { commandLine: string; exitCode: number };
+/**
+ * A command line that finished: the status the shell reported for it and, when they say more than that,
+ * the statuses of the commands of the last pipeline it ran (bash's PIPESTATUS: `false | true` gives
+ * `[1, 0]`; left out when it is just `[exitCode]`).
+ */
+export type CommandEvent = { commandLine: string; exitCode: number; pipeStatus?: number[] };
 
 const START = '\x1b]633;';
 const MAX_PENDING = 16 * 1024;
@@ -69,15 +74,27 @@ export class ShellIntegrationParser {
     return done;
   }
 
-  /** `E;<command line in hex>;<nonce>` then `D;<exit status>;<nonce>`, exactly as the prompt hook prints. */
+  /**
+   * `E;<command line in hex>;<nonce>` then `D;<exit status>;<PIPESTATUS, comma-separated>;<nonce>`, exactly
+   * as the prompt hook prints.
+   */
   private handle(body: string, done: CommandEvent[]): void {
     const fields = body.split(';');
-    if (fields.length !== 3 || fields[2] !== this.nonce) return;
-    const [code, arg] = fields as [string, string, string];
-    if (code === 'E' && /^(?:[0-9a-f]{2})*$/.test(arg)) {
+    if (fields.at(-1) !== this.nonce) return;
+    const [code, arg, pipe] = fields as [string, string, string | undefined];
+    if (code === 'E' && fields.length === 3 && /^(?:[0-9a-f]{2})*$/.test(arg)) {
       this.commandLine = Buffer.from(arg, 'hex').toString('utf8');
-    } else if (code === 'D' && this.commandLine !== null && /^\d{1,3}$/.test(arg)) {
-      done.push({ commandLine: this.commandLine, exitCode: Number(arg) });
+    } else if (
+      code === 'D' &&
+      fields.length === 4 &&
+      this.commandLine !== null &&
+      /^\d{1,3}$/.test(arg) &&
+      /^\d{1,3}(?:,\d{1,3}){0,255}$/.test(pipe!)
+    ) {
+      const exitCode = Number(arg);
+      const pipeStatus = pipe!.split(',').map(Number);
+      const more = pipeStatus.length > 1 || pipeStatus[0] !== exitCode;
+      done.push({ commandLine: this.commandLine, exitCode, ...(more ? { pipeStatus } : {}) });
       this.commandLine = null;
     }
   }
