@@ -29,6 +29,11 @@ export const StepManifest = z
     solution: Localized.optional(),
     /** What a learner types to complete the step, line by line (the lesson tests type exactly this). */
     run: z.array(z.string().min(1)).min(1),
+    /**
+     * What the step's text quotes of the output of `run`, each exactly as the learner sees it: the text of
+     * both languages must contain it, and the lesson tests find it in the terminal after `run`.
+     */
+    output: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -90,6 +90,33 @@ describe('lesson validation', () => {
     ]);
   });
 
+  it('reports quoted output that one language does not quote verbatim, or that the step types itself', () => {
+    const l = example();
+    const addOutput = (output: string[]) =>
+      edit(path.join(l, 'lesson.json'), (t) =>
+        t.replace(/"run": \[[^\]]*\]/, (run) => `${run},\n      "output": ${JSON.stringify(output)}`),
+      );
+    edit(path.join(l, 'steps', '01-say-hello.en.md'), (t) => `${t}\nIt prints \`Status: Downloaded\`.\n`);
+    edit(path.join(l, 'steps', '01-say-hello.ko.md'), (t) => `${t}\n\`Status: downloaded\`가 출력됩니다.\n`);
+    addOutput(['Status: Downloaded']);
+    const problems = validateLesson(l, images);
+    expect(problems.map((p) => p.message)).toEqual([
+      'output "Status: Downloaded" of step "say-hello" is not quoted verbatim in its ko text',
+    ]);
+    expect(readFileSync(problems[0]!.file, 'utf8').split('\n')[problems[0]!.line - 1]).toContain('"output"');
+
+    edit(path.join(l, 'steps', '01-say-hello.ko.md'), (t) => t.replace('Status: downloaded', 'Status: Downloaded'));
+    expect(validateLesson(l, images)).toEqual([]);
+
+    const again = example();
+    edit(path.join(again, 'lesson.json'), (t) =>
+      t.replace(/"run": \[[^\]]*\]/, (run) => `${run},\n      "output": ["echo hello"]`),
+    );
+    expect(validateLesson(again, images).map((p) => p.message)).toEqual([
+      'output "echo hello" of step "say-hello" is part of a command it runs; quote what the command prints',
+    ]);
+  });
+
   it('gives every step and check text in both languages', () => {
     for (const lesson of loadLessons())
       for (const step of lesson.steps) {

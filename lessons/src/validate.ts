@@ -1,6 +1,7 @@
 // Everything `npm run lessons:check` reports about a lesson, each problem with its file and line: invalid
-// or unknown fields and check kinds, missing translations, broken links, images no recipe builds, and
-// commands that differ between the two languages.
+// or unknown fields and check kinds, missing translations, broken links, images no recipe builds,
+// commands that differ between the two languages, and quoted output (a step's `output`) that one
+// language's text does not quote.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import remarkGfm from 'remark-gfm';
@@ -172,6 +173,25 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
     });
     if (step.solution && untranslated(step.solution))
       problems.push({ file, line: where(['solution']), message: 'solution not in Korean' });
+    (step.output ?? []).forEach((quoted, o) => {
+      const line = where(['output', o]);
+      for (const locale of LOCALES) {
+        const body = bodies[locale];
+        if (body !== undefined && !body.includes(quoted))
+          problems.push({
+            file,
+            line,
+            message: `output "${quoted}" of step "${step.id}" is not quoted verbatim in its ${locale} text`,
+          });
+      }
+      // Found in the terminal because it was typed, it would prove nothing.
+      if (step.run.some((r) => r.includes(quoted)))
+        problems.push({
+          file,
+          line,
+          message: `output "${quoted}" of step "${step.id}" is part of a command it runs; quote what the command prints`,
+        });
+    });
     if (
       bodies.en !== undefined &&
       bodies.ko !== undefined &&
