@@ -67,6 +67,47 @@ test('a dropped connection shows a banner and comes back to the same terminal', 
   await proxy.close();
 });
 
+test('a server killed (kill -9) and started again: a banner, then the same terminal with what ran meanwhile, no reload', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-restart-'));
+  const env = {
+    DOCKSIDE_DATA_DIR: process.env.E2E_DATA_DIR ?? '/var/lib/dockside',
+    DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+    DOCKSIDE_POOL_SIZE: '0',
+    DOCKSIDE_KEEP_SANDBOXES: '1',
+  };
+  let server = await startServer(env);
+  try {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/lessons/Docker_Intro`);
+    await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+    const terminalId = await page.getByTestId('terminal').getAttribute('data-terminal-id');
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await typeInTerminal(page, 'for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.5; done; echo done-$((30+3))\n');
+    await expect(terminalText(page)).toContainText('tick-1');
+
+    process.kill(server.serverPid(), 'SIGKILL');
+    await server.stop();
+    await expect(page.getByRole('alert').filter({ hasText: 'Connection lost' })).toBeVisible();
+    server = await startServer({ ...env, PORT: new URL(server.url).port });
+    await expect(page.getByRole('alert').filter({ hasText: 'Connection lost' })).toHaveCount(0, { timeout: 30_000 });
+
+    await expect(page.getByTestId('terminal')).toHaveAttribute('data-terminal-id', terminalId!);
+    await expect(terminalText(page)).toContainText('done-33', { timeout: 20_000 });
+    await typeInTerminal(page, 'echo again-$((40+4))\n');
+    await expect(terminalText(page)).toContainText('again-44');
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await context.close();
+  } finally {
+    await server.stop();
+    // This server kept its sandboxes on purpose; one that does not ends them.
+    await (await startServer({ ...env, DOCKSIDE_KEEP_SANDBOXES: '0' })).stop();
+  }
+});
+
 test('a full machine queues the learner with their position; an ended sandbox starts again with progress kept', async ({
   browser,
 }) => {
