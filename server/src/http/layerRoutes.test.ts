@@ -1,4 +1,7 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { NobodyWaitsError } from '../layers/analyzer';
 import { EngineExportError, EngineLimitError } from '../layers/limits';
 import type { ApiDeps } from './api';
 import { layerRoutesUnder } from './layerRoutes';
@@ -21,6 +24,7 @@ function call(url: string, err: Error): Promise<unknown> {
     },
   } as unknown as ApiDeps;
   const ctx = {
+    res: new ServerResponse(new IncomingMessage(new Socket())),
     params: route.path.exec(path)!.slice(1),
     query: new URLSearchParams(url.split('?')[1] ?? ''),
   } as unknown as Ctx;
@@ -57,6 +61,14 @@ describe('Layers routes, when the learner engine sent too much', () => {
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ status: 502, code: 'engine_export', message: 'not a tar' });
+  });
+
+  it('answers a read stopped because the browser went away as no fault (nobody gets it)', async () => {
+    for (const err of [new NobodyWaitsError(), new EngineExportError('cut', { cause: new NobodyWaitsError() })])
+      expect(await call('/api/sandboxes/sb/images/evil/analysis', err).catch((e: unknown) => e)).toMatchObject({
+        status: 503,
+        code: 'gone',
+      });
   });
 
   it('leaves other failures to the generic handler', async () => {

@@ -1,6 +1,7 @@
 // The Layers tab: images and containers of the learner's engine, an image's layers, one layer's files.
 import type Docker from 'dockerode';
 import { z } from 'zod';
+import { NobodyWaitsError } from '../layers/analyzer';
 import { EngineExportError, EngineLimitError } from '../layers/limits';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
@@ -19,6 +20,9 @@ const CONTAINER = '([A-Za-z0-9][A-Za-z0-9_.-]{0,127})';
  * page to word it), or not an image export (502: the engine, not this server, answered badly).
  */
 function refused(err: unknown): HttpError | undefined {
+  // The read stopped because the browser went away: nobody gets this answer, and it is no fault.
+  if (err instanceof NobodyWaitsError || (err instanceof Error && err.cause instanceof NobodyWaitsError))
+    return new HttpError(503, 'gone', 'the request went away before the image export was read');
   if (err instanceof EngineLimitError)
     return new HttpError(422, 'engine_limit', err.message, { limit: err.limit, max: err.max });
   if (err instanceof EngineExportError) return new HttpError(502, 'engine_export', err.message);
@@ -39,6 +43,14 @@ async function engineCall<T>(work: () => Promise<T>, what: string): Promise<T> {
     }
     throw refused(err) ?? err;
   }
+}
+
+/** Aborted when the browser goes away before the request's answer is sent (a reload, a tab closed). */
+function gone({ res }: Ctx): AbortSignal {
+  const left = new AbortController();
+  if (res.destroyed) left.abort();
+  else res.once('close', () => !res.writableFinished && left.abort());
+  return left.signal;
 }
 
 const FilesQuery = z.object({ mode: z.enum(['changes', 'upto']).default('changes') });
@@ -102,7 +114,7 @@ export function layerRoutesUnder(
       path: new RegExp(`^${prefix}/images/${IMAGE}/layers$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
-        return engineCall(() => deps.engine.layers.instant(docker, at(ctx, 0)!), `image ${at(ctx, 0)}`);
+        return engineCall(() => deps.engine.layers.instant(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
       },
     },
     {
@@ -110,7 +122,7 @@ export function layerRoutesUnder(
       path: new RegExp(`^${prefix}/images/${IMAGE}/analysis$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
-        return engineCall(() => deps.engine.layers.full(docker, at(ctx, 0)!), `image ${at(ctx, 0)}`);
+        return engineCall(() => deps.engine.layers.full(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
       },
     },
     {
@@ -123,7 +135,7 @@ export function layerRoutesUnder(
         const files = await engineCall(
           async () => {
             try {
-              return await deps.engine.layers.files(docker, at(ctx, 0)!, layer, mode);
+              return await deps.engine.layers.files(docker, at(ctx, 0)!, layer, mode, gone(ctx));
             } catch (err) {
               if (err instanceof RangeError) throw new HttpError(404, 'not_found', `no layer ${layer}: ${err.message}`);
               throw err;
@@ -141,7 +153,7 @@ export function layerRoutesUnder(
         const docker = await engineOf(ctx, deps);
         const { path } = parse(PathQuery, Object.fromEntries(ctx.query));
         const history = await engineCall(
-          () => deps.engine.layers.pathHistory(docker, at(ctx, 0)!, path),
+          () => deps.engine.layers.pathHistory(docker, at(ctx, 0)!, path, gone(ctx)),
           `image ${at(ctx, 0)}`,
         );
         return { path, history };

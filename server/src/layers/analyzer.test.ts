@@ -9,7 +9,7 @@ import tar from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LayerAnalyzer, LayerCache, pairHistory } from './analyzer';
 import { engineDocker } from './engineAgent';
-import { EngineLimitError, MiB } from './limits';
+import { EngineExportError, EngineLimitError, MiB } from './limits';
 
 // The engine's history API lists the newest step first.
 const history = [
@@ -299,6 +299,68 @@ describe('layer analyzer, against a fake learner engine on a unix socket', () =>
     const analyzer = new LayerAnalyzer(new LayerCache(tempDir()));
     const docker = new Docker({ socketPath: engine.socketPath });
     await Promise.all([analyzer.full(docker, 'x'), analyzer.files(docker, 'x', 0, 'changes')]);
+    expect(engine.seen.filter((s) => s === 'get')).toHaveLength(1);
+  });
+
+  it('stops reading an export, its connection closed, when every request that wanted it has gone', async () => {
+    const engine = await fakeEngine(image, { get: (_req, res) => streamTo(res, endlessLayer) });
+    const dir = tempDir();
+    const analyzer = new LayerAnalyzer(new LayerCache(dir));
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const [a, b] = [new AbortController(), new AbortController()];
+    const asked = [analyzer.full(docker, 'x', a.signal), analyzer.files(docker, 'x', 0, 'upto', b.signal)].map((p) =>
+      p.catch((e: unknown) => e),
+    );
+    expect(await until(() => engine.seen.includes('get'))).toBe(true);
+    a.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(engine.closed).not.toContain('get'); // one still waits
+    b.abort();
+    expect(await until(() => engine.closed.includes('get'))).toBe(true);
+    for (const err of await Promise.all(asked)) expect((err as Error).message).toMatch(/went away/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an engine that goes away before it answers the export sent no export: an EngineExportError', async () => {
+    const engine = await fakeEngine(image, { get: (req) => req.socket.destroy() });
+    const analyzer = new LayerAnalyzer(new LayerCache(tempDir()));
+    const err = await analyzer.full(new Docker({ socketPath: engine.socketPath }), 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineExportError);
+    expect((err as Error).message).toBe('the image export from your engine could not be read: socket hang up');
+  });
+
+  it('does not begin a queued export when the request that wanted it has gone', async () => {
+    const layer = await tarOf([{ name: 'a', data: 'x' }]);
+    const save = await tarOf([{ name: 'aaa/layer.tar', data: layer }]);
+    let release = () => {};
+    // Two images, each with a layer of its own: 'second' waits for the export of 'first'.
+    const engine = await fakeEngine(image, {
+      json: (req, res) => {
+        const second = req.url!.includes('second');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            Id: second ? sha('second') : image.id,
+            RepoTags: [],
+            Size: 1,
+            Created: '',
+            RootFS: { Layers: [second ? sha('other layer') : sha(layer)] },
+          }),
+        );
+      },
+      get: (_req, res) => void (release = () => res.end(save)),
+    });
+    const analyzer = new LayerAnalyzer(new LayerCache(tempDir()));
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const first = analyzer.full(docker, 'first');
+    expect(await until(() => engine.seen.includes('get'))).toBe(true);
+    const left = new AbortController();
+    const second = analyzer.full(docker, 'second', left.signal).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50)); // queued behind the first
+    left.abort();
+    release();
+    await first;
+    expect(((await second) as Error).message).toMatch(/went away/);
     expect(engine.seen.filter((s) => s === 'get')).toHaveLength(1);
   });
 });

@@ -18,7 +18,7 @@ import {
   type LayerIndex,
   type LayerStats,
 } from './filesystem';
-import { durationInWords, EngineLimitError } from './limits';
+import { asExportError, durationInWords, EngineLimitError } from './limits';
 import { configProven, indexSaveTar, SAVE_LIMITS, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
 
 export type LayerRow = {
@@ -170,11 +170,13 @@ export class LayerCache {
   }
 }
 
+const EXPORT = 'the image export from your engine';
+
 /**
  * GET /images/{id}/get, as dockerode's image.get() but given up, with its connection closed, when the
  * engine does not begin to answer within `idleMs` (from then on indexSaveTar's limits apply).
  */
-function exportStream(docker: Docker, imageId: string, idleMs: number): Promise<Readable> {
+function exportStream(docker: Docker, imageId: string, idleMs: number, stop: AbortSignal): Promise<Readable> {
   const abort = new AbortController();
   const timer = setTimeout(
     () =>
@@ -193,22 +195,61 @@ function exportStream(docker: Docker, imageId: string, idleMs: number): Promise<
         path: `/images/${imageId}/get`,
         method: 'GET',
         isStream: true,
-        abortSignal: abort.signal,
+        abortSignal: AbortSignal.any([abort.signal, stop]),
         statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
       },
       (err, stream) => {
         clearTimeout(timer);
-        if (err) reject(abort.signal.aborted ? (abort.signal.reason as Error) : err);
-        else resolve(stream as Readable);
+        const aborted = [abort.signal, stop].find((s) => s.aborted);
+        if (!err) return resolve(stream as Readable);
+        if (aborted) return reject(aborted.reason as Error);
+        // The engine's answer (404: no such image) is the route's to word; an engine that went away before
+        // it answered (killed, restarting: "socket hang up") sent no export, as one cut short sent none whole.
+        reject((err as { statusCode?: number }).statusCode ? err : asExportError(err, EXPORT));
       },
     );
   });
 }
 
+/** What a read of an export stops with when every request that waited for it has gone away. */
+export class NobodyWaitsError extends Error {
+  constructor() {
+    super('every request for this image export went away before it was read; the read stopped');
+    this.name = 'NobodyWaitsError';
+  }
+}
+
+/** One read of an image's export, for all the requests that want it meanwhile. */
+type SharedRead = { index: Promise<SaveIndex>; waiting: number; stop: AbortController };
+
+/** One more request waits for the read; it stops when the last of them goes (one without a signal stays). */
+function waitFor(read: SharedRead, signal: AbortSignal | undefined): Promise<SaveIndex> {
+  if (!signal) {
+    read.waiting = Infinity;
+    return read.index;
+  }
+  if (signal.aborted) {
+    if (read.waiting === 0) read.stop.abort(new NobodyWaitsError());
+    return read.index;
+  }
+  read.waiting++;
+  const leave = () => {
+    if (--read.waiting === 0) read.stop.abort(new NobodyWaitsError());
+  };
+  signal.addEventListener('abort', leave, { once: true });
+  read.index.then(
+    () => signal.removeEventListener('abort', leave),
+    () => signal.removeEventListener('abort', leave),
+  );
+  return read.index;
+}
+
 export class LayerAnalyzer {
   // One export read at a time per engine, and one for all who ask for the same image meanwhile: a learner
   // cannot make the server read many exports at once (each may take minutes and memory up to the limits).
-  private reads = new WeakMap<Docker, { queue: Promise<unknown>; images: Map<string, Promise<SaveIndex>> }>();
+  // A read stops when all who asked for it have gone (each request's `signal`), and one queued behind
+  // another does not start: no export is read for nobody.
+  private reads = new WeakMap<Docker, { queue: Promise<unknown>; images: Map<string, SharedRead> }>();
 
   constructor(
     private readonly cache: LayerCache,
@@ -220,9 +261,9 @@ export class LayerAnalyzer {
    * The layers from the engine API alone, without reading any layer. When the history cannot say which
    * steps made layers (and the image config is not cached yet), it reads the export once to be right.
    */
-  async instant(docker: Docker, image: string): Promise<InstantView> {
+  async instant(docker: Docker, image: string, signal?: AbortSignal): Promise<InstantView> {
     const view = await this.fromHistory(docker, image);
-    return view.certain ? view : (await this.indexed(docker, view.id)).instant;
+    return view.certain ? view : (await this.indexed(docker, view.id, signal)).instant;
   }
 
   private async fromHistory(docker: Docker, image: string): Promise<InstantView> {
@@ -236,14 +277,18 @@ export class LayerAnalyzer {
 
   /**
    * Every layer's file index; reads `docker save` only for layers not in the cache, or for the image
-   * config when the history alone cannot say which steps made layers.
+   * config when the history alone cannot say which steps made layers. `signal`: the request went away.
    */
-  async indexed(docker: Docker, image: string): Promise<{ instant: InstantView; layers: LayerIndex[] }> {
+  async indexed(
+    docker: Docker,
+    image: string,
+    signal?: AbortSignal,
+  ): Promise<{ instant: InstantView; layers: LayerIndex[] }> {
     const instant = await this.fromHistory(docker, image);
     const cached = new Map(instant.diffIds.map((d) => [d, this.cache.get(d)]));
     if (!instant.certain || [...cached.values()].some((entries) => entries === undefined)) {
       // Throws on a limit or a bad export before anything of it is cached.
-      const index = await this.readExport(docker, instant.id, (d) => cached.get(d) !== undefined);
+      const index = await this.readExport(docker, instant.id, (d) => cached.get(d) !== undefined, signal);
       for (const [diffId, entries] of index.layers) {
         // Only the image's own layers: an export may carry others, to fill the shared cache.
         if (!cached.has(diffId)) continue;
@@ -261,27 +306,43 @@ export class LayerAnalyzer {
   }
 
   /** The image's export, read after this engine's other reads; shared with callers that want it meanwhile. */
-  private readExport(docker: Docker, imageId: string, skip: (diffId: string) => boolean): Promise<SaveIndex> {
+  private readExport(
+    docker: Docker,
+    imageId: string,
+    skip: (diffId: string) => boolean,
+    signal?: AbortSignal,
+  ): Promise<SaveIndex> {
     let engine = this.reads.get(docker);
     if (!engine) this.reads.set(docker, (engine = { queue: Promise.resolve(), images: new Map() }));
-    const pending = engine.images.get(imageId);
-    if (pending) return pending;
-    const { images } = engine;
-    const read = engine.queue
-      .catch(() => undefined)
-      .then(async () => {
-        const save = await exportStream(docker, imageId, this.limits.idleMs ?? SAVE_LIMITS.idleMs);
-        return indexSaveTar(save, skip, this.limits);
-      })
-      .finally(() => images.delete(imageId));
-    engine.queue = read;
-    images.set(imageId, read);
-    return read;
+    let read = engine.images.get(imageId);
+    if (!read) {
+      const { images } = engine;
+      const stop = new AbortController();
+      const index = engine.queue
+        .catch(() => undefined)
+        .then(async () => {
+          stop.signal.throwIfAborted();
+          const save = await exportStream(docker, imageId, this.limits.idleMs ?? SAVE_LIMITS.idleMs, stop.signal);
+          // Destroying the export closes the engine's connection; indexSaveTar fails at once.
+          const end = () => save.destroy(stop.signal.reason as Error);
+          stop.signal.addEventListener('abort', end, { once: true });
+          try {
+            return await indexSaveTar(save, skip, this.limits);
+          } finally {
+            stop.signal.removeEventListener('abort', end);
+          }
+        })
+        .finally(() => images.delete(imageId));
+      read = { index, waiting: 0, stop };
+      engine.queue = index;
+      images.set(imageId, read);
+    }
+    return waitFor(read, signal);
   }
 
   /** The image with each layer's added / modified / deleted figures, and its waste and efficiency. */
-  async full(docker: Docker, image: string): Promise<FullView> {
-    const { instant, layers } = await this.indexed(docker, image);
+  async full(docker: Docker, image: string, signal?: AbortSignal): Promise<FullView> {
+    const { instant, layers } = await this.indexed(docker, image, signal);
     const a = analyse(layers);
     return {
       ...instant,
@@ -293,15 +354,21 @@ export class LayerAnalyzer {
   }
 
   /** One layer's files: its own changes, or the whole filesystem as it stands after it. */
-  async files(docker: Docker, image: string, layer: number, mode: 'changes' | 'upto'): Promise<LayerFile[]> {
-    const { layers } = await this.indexed(docker, image);
+  async files(
+    docker: Docker,
+    image: string,
+    layer: number,
+    mode: 'changes' | 'upto',
+    signal?: AbortSignal,
+  ): Promise<LayerFile[]> {
+    const { layers } = await this.indexed(docker, image, signal);
     if (layer >= layers.length) throw new RangeError(`the image has ${layers.length} layers`);
     return mode === 'changes' ? layerChanges(layers, layer) : filesystemAt(layers, layer);
   }
 
   /** Which layers of the image added, changed or deleted a path. */
-  async pathHistory(docker: Docker, image: string, path: string) {
-    const { layers } = await this.indexed(docker, image);
+  async pathHistory(docker: Docker, image: string, path: string, signal?: AbortSignal) {
+    const { layers } = await this.indexed(docker, image, signal);
     return pathHistory(layers, path);
   }
 

@@ -2,9 +2,10 @@
 // preview whose server keeps the connection open after its answer and closes it later, a download the
 // browser cancels, a learner's server that dies mid-answer, a Layers request the browser gives up on and
 // an engine that dies in the middle of an image export. Each ends that request alone: the server stays
-// up, logs no uncaught exception, and keeps no `connect` process for a browser that left.
+// up, logs no uncaught exception, and keeps nothing running (a `connect` process, an image export) for a
+// browser that left.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -195,28 +196,46 @@ describe.runIf(sandboxesAvailable())('streams that close early', () => {
     await stillServing();
   });
 
-  it('a Layers request the browser gives up on, and an engine that dies in the middle of an export', async () => {
+  it('a Layers request the browser gives up on stops its export; an engine that dies in the middle of one', async () => {
     const build = (image: string) =>
       sh(
         `docker run --name ${image}-c bb sh -c 'head -c 300000000 /dev/zero > /big' && docker commit ${image}-c ${image} && docker rm ${image}-c`,
       );
+    await sh('docker rm -f site ka');
     await build('bigimg');
+    const images = (await (await ana.fetch(`/api/sandboxes/${sandbox.id}/images`)).json()) as {
+      images: { tags: string[]; diffIds: string[] }[];
+    };
+    const top = images.images.find((i) => i.tags.includes('bigimg:latest'))!.diffIds.at(-1)!;
+    const cached = path.join(SHARED_DATA_DIR, 'server', 'layer-cache', `${top.slice('sha256:'.length)}.json.gz`);
+    const analysis = `/api/sandboxes/${sandbox.id}/images/bigimg/analysis`;
+
     const given = new AbortController();
-    const first = ana.fetch(`/api/sandboxes/${sandbox.id}/images/bigimg/analysis`, { signal: given.signal }).then(
+    const first = ana.fetch(analysis, { signal: given.signal }).then(
       (r) => r.status,
       (e: Error) => e.name,
     );
     await sleep(300);
     given.abort();
     expect(await first).toBe('AbortError');
+    const waited = 10_000;
+    await sleep(waited);
+    // Nobody waited for it any longer: the export stopped, so its layer was never indexed.
+    expect(existsSync(cached)).toBe(false);
+    // Whereas read through, it takes well under that wait, and its layer is cached.
+    const t0 = Date.now();
+    expect((await ana.fetch(analysis)).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(waited);
+    expect(existsSync(cached)).toBe(true);
+
     // An image whose layer is not cached yet: its export is read, and the engine dies in the middle of it.
-    await sh('docker rm -f site && docker rmi bigimg');
+    await sh('docker rmi bigimg');
     await build('bigimg2');
     const second = ana.fetch(`/api/sandboxes/${sandbox.id}/images/bigimg2/analysis`);
     await sleep(300);
     await sh('kill -9 $(pidof dockerd)');
     const answer = await second;
-    expect([200, 502]).toContain(answer.status);
+    expect([200, 502], await answer.clone().text()).toContain(answer.status);
     await stillServing();
   }, 300_000);
 });
