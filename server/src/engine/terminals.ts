@@ -110,10 +110,13 @@ export class Terminal {
       output: (data) => t.output(data),
       exit: (code) => (live(), t.ended(code)),
     });
-    // Attached once the scrollback is in: what the browser is given then is the whole of it.
-    const timer = setTimeout(live, ATTACH_TIMEOUT_MS);
-    await caughtUp;
-    clearTimeout(timer);
+    // A new terminal's first output reaches whoever attaches next, as it comes. An adopted one is
+    // attached once its scrollback is in: what the browser is given then is the whole of it.
+    if (adopted) {
+      const timer = setTimeout(live, ATTACH_TIMEOUT_MS);
+      await caughtUp;
+      clearTimeout(timer);
+    }
     return t;
   }
 
