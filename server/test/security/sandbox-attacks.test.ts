@@ -196,6 +196,32 @@ describe.runIf(sandboxesAvailable())('attacks by root inside a sandbox', () => {
     }
   });
 
+  it("finds its terminal's holder to signal or trace it, or its socket to replace it", async () => {
+    await rt.openSession(ATTACKER, 't-atk', ['sleep', '600'], { cols: 80, rows: 24 });
+    // Inside: the holder is in none of its pid namespaces, and no path leads to its socket.
+    const seen = await sh(
+      ATTACKER,
+      'grep -l dockside-term /proc/[0-9]*/comm 2>/dev/null | wc -l; find / -xdev -name "t-atk.sock" 2>/dev/null | wc -l; pgrep -x sleep | wc -l',
+    );
+    expect(seen.trim().split('\n')).toEqual(['0', '0', '1']); // its program, sleep, is there
+    // Outside: the holder runs as the sandbox's root (an unprivileged id), in the sandbox's cgroup.
+    const holders = spawnSync('pgrep', ['-x', 'dockside-term'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter((pid) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/dockside/${ATTACKER}/`));
+    expect(holders).toHaveLength(1);
+    const uids = /^Uid:\s+(.*)$/m
+      .exec(readFileSync(`/proc/${holders[0]}/status`, 'utf8'))![1]!
+      .split(/\s+/)
+      .map(Number);
+    expect(uids).toEqual([401 * 65536, 401 * 65536, 401 * 65536, 401 * 65536]);
+    const sock = rt.sessionSocket(ATTACKER, 't-atk');
+    expect(statSync(sock).uid).toBe(0);
+    expect(statSync(sock).mode & 0o777).toBe(0o660);
+    expect(statSync(path.dirname(sock)).mode & 0o7777).toBe(0o750);
+    expect(statSync(path.dirname(sock)).uid).toBe(0);
+  });
+
   it('keeps printing until the server has buffered all of it', async () => {
     const before = process.memoryUsage().rss;
     await expect(rt.exec(ATTACKER, ['head', '-c', '200M', '/dev/zero'])).rejects.toThrow(
