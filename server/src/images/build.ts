@@ -207,15 +207,7 @@ class Builder {
 
     if (r.base === 'scratch') {
       const root = path.join(dir, 'files');
-      for (const [target, source] of Object.entries(r.files ?? {})) {
-        const dest = path.join(root, target);
-        mkdirSync(path.dirname(dest), { recursive: true });
-        if (source.startsWith('host:')) cpSync(source.slice(5), dest);
-        else if (source.endsWith('.c')) {
-          say(`compiling ${source} (freestanding: gcc -static -nostdlib -Os)`);
-          await run('gcc', [...FREESTANDING_CFLAGS, '-o', dest, path.join(r.dir, source)], this.log, () => true);
-        } else cpSync(path.join(r.dir, source), dest);
-      }
+      await this.placeFiles(r, root);
       if (r.busyboxApplets) this.busyboxTree(root);
       say('packing the layer');
       const layer = await writeDirectoryLayer(root, dir);
@@ -245,18 +237,20 @@ class Builder {
     const root = path.join(dir, 'rootfs');
     say(`copying the ${r.base} root filesystem`);
     await run('cp', ['-a', baseRoot, root], this.log);
-    const steps: string[] = [];
     if (r.packages?.length) {
       say(`apt-get install ${r.packages.join(' ')}`);
-      steps.push(
+      const install = [
         'apt-get update -q',
         `apt-get install -y -q --no-install-recommends ${r.packages.join(' ')}`,
         'apt-get clean',
         'rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log /var/log/alternatives.log',
-      );
+      ];
+      await inRoot(root, install.join('\n'), this.log);
     }
-    if (r.after) steps.push(r.after);
-    if (steps.length) await inRoot(root, steps.join('\n'), this.log);
+    // The recipe's own files land over what the packages installed (a configuration, a web page), then
+    // `after` runs.
+    await this.placeFiles(r, root);
+    if (r.after) await inRoot(root, r.after, this.log);
     this.slim(root);
     say('packing the difference from the base as a layer');
     const layer = await writeLayer(root, diffTrees(baseRoot, root), dir);
@@ -265,6 +259,19 @@ class Builder {
       layers: [...base.layers, asRelative(layer)],
       history: [...base.history, { created: now, created_by: r.createdBy }, ...metadata],
     };
+  }
+
+  /** Puts the recipe's `files` into `root`: files of its folder, `host:` files, freestanding `.c` programs. */
+  private async placeFiles(r: Recipe, root: string): Promise<void> {
+    for (const [target, source] of Object.entries(r.files ?? {})) {
+      const dest = path.join(root, target);
+      mkdirSync(path.dirname(dest), { recursive: true });
+      if (source.startsWith('host:')) cpSync(source.slice(5), dest);
+      else if (source.endsWith('.c')) {
+        this.log(`${r.name}: compiling ${source} (freestanding: gcc -static -nostdlib -Os)`);
+        await run('gcc', [...FREESTANDING_CFLAGS, '-o', dest, path.join(r.dir, source)], this.log, () => true);
+      } else cpSync(path.join(r.dir, source), dest);
+    }
   }
 
   /** Slim like Docker's official images: no docs, manuals or translations, no apt lists or caches. */
