@@ -1,6 +1,7 @@
 // Each lesson, driven through a real sandbox as a learner would: for every step, its checks fail
-// before the learner types the step's commands and pass after. A broken check, or a lesson that cannot
-// be completed, fails here.
+// before the learner types the step's commands and pass after, and the output its text quotes (the
+// step's `output`) is in the terminal. A broken check, a lesson that cannot be completed, or text that
+// promises output the learner does not see, fails here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,16 @@ function nextResult(socket: LearnerSocket, stepId: string, until: (r: Result) =>
     socket.on('checks:result', on);
   });
 }
+
+/** Terminal output as the learner reads it: no escape sequences, no carriage returns. */
+/* eslint-disable no-control-regex -- escape sequences are what is removed */
+const plain = (text: string) =>
+  text
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[()][0-9A-Za-z]|\x1b[=>78M]/g, '')
+    .replace(/\r/g, '');
+/* eslint-enable no-control-regex */
 
 describe.runIf(sandboxesAvailable())('lessons, step by step in a real sandbox', () => {
   beforeAll(async () => {
@@ -75,6 +86,7 @@ describe.runIf(sandboxesAvailable())('lessons, step by step in a real sandbox', 
           expect(first.results.some((r) => r.status === 'failed' && r.hint?.en && r.hint.ko)).toBe(true);
 
           const passed = nextResult(socket, step.id, (r) => r.stepStatus === 'passed', 180_000);
+          const from = terminal.text.length;
           let inContainer = false;
           for (const line of step.run) {
             const prompt = terminal.prompt(180_000);
@@ -93,6 +105,13 @@ describe.runIf(sandboxesAvailable())('lessons, step by step in a real sandbox', 
             throw new Error(`${err.message}\n--- terminal ---\n${terminal.text.slice(-3000)}`);
           });
           expect(after.results.every((r) => r.status === 'passed')).toBe(true);
+          // What the step's text quotes of the output is what the learner saw.
+          const seen = plain(terminal.text.slice(from));
+          const unseen = (step.output ?? []).filter((quoted) => !seen.includes(quoted));
+          expect(
+            unseen,
+            `step ${step.id}: quoted output not in the terminal, which shows:\n${seen.slice(-3000)}`,
+          ).toEqual([]);
         }
         const progress = (await (await learner.fetch(`/api/progress/${lesson.id}`)).json()) as {
           steps: Record<string, { status: string }>;
