@@ -117,6 +117,19 @@ else
   result own-limits fail "changed to $(cat "$(limit_file s1 memory.max memory memory.limit_in_bytes)")"
 fi
 
+if out=$($RT session s1 t-vm -- sh -c 'sleep 600' 2>&1); then
+  holder=$(ps -e -o pid=,comm= | awk '$2 == "dockside-term" { print $1 }' | head -1)
+  sock=$DOCKSIDE_DATA_DIR/sandboxes/s1/run/terminals/t-vm.sock
+  if [ -n "$holder" ] && grep -q '/dockside/s1/' /proc/"$holder"/cgroup && [ -S "$sock" ] &&
+    [ "$(stat -c %u:%a "$sock")" = 0:660 ]; then
+    result session ok "holder $holder in $(grep -m1 -o '/dockside/s1/[^ ]*' /proc/"$holder"/cgroup)"
+  else
+    result session fail "holder '$holder' in $(tr '\n' ' ' </proc/"$holder"/cgroup 2>&1); socket $(stat -c %u:%a "$sock" 2>&1)"
+  fi
+else
+  result session fail "$out"
+fi
+
 loop=$(losetup -l -n -O NAME | head -1)
 $RT destroy s1
 left=""
