@@ -17,7 +17,7 @@ describe('shell integration parser', () => {
     ]);
   });
 
-  it('reads the status of each command of the last pipeline, and refuses a report without them', () => {
+  it('reads the status of each command of the last pipeline, and a report from before they were sent', () => {
     const p = new ShellIntegrationParser(NONCE);
     expect(p.feed(report('false | true', 0, NONCE, [1, 0]))).toEqual([
       { commandLine: 'false | true', exitCode: 0, pipeStatus: [1, 0] },
@@ -27,8 +27,11 @@ describe('shell integration parser', () => {
     expect(p.feed(report('! false', 0, NONCE, [1]))).toEqual([
       { commandLine: '! false', exitCode: 0, pipeStatus: [1] },
     ]);
-    // The old three-field D, a status list that is not numbers, or one field too many, is no report.
-    expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;${NONCE}\x07`)).toEqual([]);
+    // A shell that started before statuses were reported (its terminal outlived the server) says less.
+    expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;2;${NONCE}\x07`)).toEqual([
+      { commandLine: 'docker ps', exitCode: 2 },
+    ]);
+    // A status list that is not numbers, or one field too many, is no report.
     expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;0,x;${NONCE}\x07`)).toEqual([]);
     expect(p.feed(`\x1b]633;E;${hex('docker ps')};${NONCE}\x07\x1b]633;D;0;0;0;${NONCE}\x07`)).toEqual([]);
   });

@@ -76,7 +76,7 @@ export class ShellIntegrationParser {
 
   /**
    * `E;<command line in hex>;<nonce>` then `D;<exit status>;<PIPESTATUS, comma-separated>;<nonce>`, exactly
-   * as the prompt hook prints.
+   * as the prompt hook prints (or `D;<exit status>;<nonce>`, as it printed before).
    */
   private handle(body: string, done: CommandEvent[]): void {
     const fields = body.split(';');
@@ -86,13 +86,13 @@ export class ShellIntegrationParser {
       this.commandLine = Buffer.from(arg, 'hex').toString('utf8');
     } else if (
       code === 'D' &&
-      fields.length === 4 &&
       this.commandLine !== null &&
       /^\d{1,3}$/.test(arg) &&
-      /^\d{1,3}(?:,\d{1,3}){0,255}$/.test(pipe!)
+      // A shell started before the statuses were reported (terminals outlive the server) sends `D;<status>`.
+      (fields.length === 3 || (fields.length === 4 && /^\d{1,3}(?:,\d{1,3}){0,255}$/.test(pipe!)))
     ) {
       const exitCode = Number(arg);
-      const pipeStatus = pipe!.split(',').map(Number);
+      const pipeStatus = fields.length === 4 ? pipe!.split(',').map(Number) : [exitCode];
       const more = pipeStatus.length > 1 || pipeStatus[0] !== exitCode;
       done.push({ commandLine: this.commandLine, exitCode, ...(more ? { pipeStatus } : {}) });
       this.commandLine = null;
