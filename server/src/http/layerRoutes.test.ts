@@ -56,6 +56,16 @@ describe('Layers routes, when the learner engine sent too much', () => {
     });
   });
 
+  it.each(['ECONNREFUSED', 'ENOENT', 'ECONNRESET'])(
+    'answers 503 engine_unavailable on every route when the engine is down (%s)',
+    async (code) => {
+      for (const url of ['/api/sandboxes/sb/images/evil/layers', '/api/sandboxes/sb/containers/evil/changes']) {
+        const down = Object.assign(new Error(`connect ${code} /run/docker.sock`), { code });
+        await expect(call(url, down)).rejects.toMatchObject({ status: 503, code: 'engine_unavailable' });
+      }
+    },
+  );
+
   it('answers 502 engine_export for an export that is not one', async () => {
     const err = await call('/api/sandboxes/sb/images/evil/analysis', new EngineExportError('not a tar')).catch(
       (e: unknown) => e,

@@ -26,6 +26,9 @@ function refused(err: unknown): HttpError | undefined {
   if (err instanceof EngineLimitError)
     return new HttpError(422, 'engine_limit', err.message, { limit: err.limit, max: err.max });
   if (err instanceof EngineExportError) return new HttpError(502, 'engine_export', err.message);
+  // The learner's engine is down (stopped by its learner, restarting, or its sandbox ending): say so.
+  if (['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? ''))
+    return new HttpError(503, 'engine_unavailable', 'your Docker Engine is not answering; try again in a moment');
   return undefined;
 }
 
