@@ -44,8 +44,9 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}/healthz`,
     timeout: 120_000,
     reuseExistingServer: false,
-    // SIGTERM lets the server destroy its sandboxes; Playwright's default SIGKILL would leave them running.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+    // SIGTERM lets the server destroy its sandboxes (a few dozen by the end); Playwright's default SIGKILL,
+    // or one too soon, would leave them running.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 90_000 },
     env: {
       PORT: String(PORT),
       HOST: '127.0.0.1',
