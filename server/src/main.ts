@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       terminalSecret: config.sessionSecret,
       previewUrl: origins.previewUrl,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
+      leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },
     lessons,

@@ -97,11 +97,11 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    const { adopted, orphans, lost } = await this.manager.start();
+    const { adopted, orphans, lost, abandoned } = await this.manager.start();
     const terminals = (await Promise.all(adopted.map((id) => this.terminals.adopt(id)))).flat();
-    if (adopted.length + orphans.length + lost.length)
+    if (adopted.length + orphans.length + lost.length + abandoned.length)
       console.log(
-        `dockside: sandboxes re-adopted ${adopted.length} (terminals ${terminals.length}), orphans destroyed ${orphans.length}, lost ${lost.length}`,
+        `dockside: sandboxes re-adopted ${adopted.length} (terminals ${terminals.length}), orphans destroyed ${orphans.length}, lost ${lost.length}, abandoned by other servers destroyed ${abandoned.length}`,
       );
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -24,7 +24,7 @@ class FakeRuntime implements Runtime {
       throw new Error('engine did not answer');
     }
     this.created.push({ id, range });
-    this.live.set(id, { id, running: true, range });
+    this.live.set(id, { id, running: true, range, createdAt: Date.now() });
   }
   async stop(id: string) {
     const s = this.live.get(id);
@@ -413,8 +413,13 @@ describe('workshops', () => {
 
 describe('restart', () => {
   it("leaves another server's sandboxes and id ranges alone when both share the data dir", async () => {
-    runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 1 });
-    runtime.live.set('sb-mine00-0123456789ab', { id: 'sb-mine00-0123456789ab', running: true, range: 97 });
+    runtime.live.set('sb-other1-0123456789ab', { id: 'sb-other1-0123456789ab', running: true, range: 1, createdAt: 0 });
+    runtime.live.set('sb-mine00-0123456789ab', {
+      id: 'sb-mine00-0123456789ab',
+      running: true,
+      range: 97,
+      createdAt: 0,
+    });
     const m = manager({ idPrefix: 'sb-mine00-' });
     const { orphans } = await m.start();
     expect(orphans).toEqual(['sb-mine00-0123456789ab']);
@@ -424,13 +429,65 @@ describe('restart', () => {
     expect(runtime.live.get(made)?.range).toBe(2); // range 1 is the other server's
   });
 
+  it('destroys the sandboxes of a server gone for good, and none of a server that may come back', async () => {
+    const leaseDir = path.join(dir, 'leases');
+    const HOUR = 60 * MIN;
+    const old = clock.now() - 5 * HOUR; // older than a lifetime (4 h)
+    // Another server that stopped keeping its sandboxes (its lease is renewed): they wait for it.
+    const other = manager({ idPrefix: 'sb-a00001-', leaseDir, keepOnShutdown: true });
+    await other.start();
+    await other.shutdown();
+    // A server whose lease lapsed a lifetime ago (it was killed and never came back).
+    const gone = manager({ idPrefix: 'sb-b00002-', leaseDir, keepOnShutdown: true });
+    await gone.start();
+    await gone.shutdown();
+    await clock.advance(5 * HOUR);
+    const waiting = manager({ idPrefix: 'sb-a00001-', leaseDir, keepOnShutdown: true });
+    await waiting.start(); // renews the lease of sb-a00001-
+    await waiting.shutdown();
+    runtime.live.set('sb-a00001-000000000001', {
+      id: 'sb-a00001-000000000001',
+      running: true,
+      range: 1,
+      createdAt: old,
+    });
+    runtime.live.set('sb-b00002-000000000002', {
+      id: 'sb-b00002-000000000002',
+      running: true,
+      range: 2,
+      createdAt: old,
+    });
+    // No lease at all (its server ended its sandboxes; this one stayed), old enough, and a young one.
+    runtime.live.set('sb-c00003-000000000003', {
+      id: 'sb-c00003-000000000003',
+      running: false,
+      range: 3,
+      createdAt: old,
+    });
+    runtime.live.set('sb-d00004-000000000004', {
+      id: 'sb-d00004-000000000004',
+      running: true,
+      range: 4,
+      createdAt: clock.now() - MIN,
+    });
+
+    const m = manager({ idPrefix: 'sb-e00005-', leaseDir });
+    const { abandoned } = await m.start();
+    expect(abandoned.sort()).toEqual(['sb-b00002-000000000002', 'sb-c00003-000000000003']);
+    expect([...runtime.live.keys()].sort()).toEqual(['sb-a00001-000000000001', 'sb-d00004-000000000004']);
+    // Its own lease is held while it runs, and released when it ends its sandboxes.
+    expect(readdirSync(leaseDir).sort()).toEqual(['sb-a00001-.json', 'sb-b00002-.json', 'sb-e00005-.json']);
+    await m.shutdown();
+    expect(readdirSync(leaseDir)).not.toContain('sb-e00005-.json');
+  });
+
   it('re-adopts running sandboxes, destroys orphans and forgets lost ones', async () => {
     const before = manager({ keepOnShutdown: true });
     const ana = ((await before.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
     const ben = ((await before.ensure('ben')) as { sandbox: { id: string } }).sandbox.id;
     await before.shutdown();
     runtime.live.delete(ben); // lost while the server was down
-    runtime.live.set('sb-orphan', { id: 'sb-orphan', running: true, range: 99 });
+    runtime.live.set('sb-orphan', { id: 'sb-orphan', running: true, range: 99, createdAt: 0 });
 
     const after = manager();
     const { adopted, orphans, lost } = await after.start();

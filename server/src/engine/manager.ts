@@ -6,6 +6,7 @@ import type { Db } from '../db/client';
 import type { SandboxPhase, SandboxView } from '../realtime/events';
 import { AdmissionError } from './admission';
 import type { Clock, TimerHandle } from './clock';
+import { LEASE_RENEW_MS, Leases } from './leases';
 import type { Runtime, SandboxLimits } from './runtime';
 
 export type ManagerOptions = {
@@ -26,6 +27,11 @@ export type ManagerOptions = {
    * beside `npm start`); at start each destroys only the orphans with its own prefix.
    */
   idPrefix?: string;
+  /**
+   * Where servers keep their leases (leases.ts): this one renews its own, and destroys sandboxes of
+   * other prefixes whose server is gone for good. None when unset.
+   */
+  leaseDir?: string;
   /** The largest id range; ranges are 1..maxRange (range 0 would map to host root). */
   maxRange?: number;
   /** The address of a port's preview (its own origin, see http/origins.ts). */
@@ -84,6 +90,8 @@ export class SandboxManager {
   private hostRanges = new Set<number>();
   private closed = false;
   private inFlight = new Set<Promise<void>>();
+  private leases: Leases | undefined;
+  private leaseTimer: TimerHandle | undefined;
   private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
 
@@ -106,7 +114,7 @@ export class SandboxManager {
   }
 
   /** Re-adopts sandboxes that survived a restart, destroys orphans, then fills the pool. */
-  async start(): Promise<{ adopted: string[]; orphans: string[]; lost: string[] }> {
+  async start(): Promise<{ adopted: string[]; orphans: string[]; lost: string[]; abandoned: string[] }> {
     const [rows, live] = await Promise.all([this.db.sandbox.findMany(), this.runtime.list()]);
     const running = new Map(live.filter((s) => s.running).map((s) => [s.id, s]));
     const adopted: string[] = [];
@@ -139,8 +147,25 @@ export class SandboxManager {
     const prefix = this.opts.idPrefix ?? 'sb-';
     const orphans = live.filter((s) => s.id.startsWith(prefix) && !known.has(s.id)).map((s) => s.id);
     for (const id of orphans) await this.runtime.destroy(id).catch(() => {});
+    const abandoned = this.opts.leaseDir ? this.sweepAbandoned(live.filter((s) => !known.has(s.id))) : [];
+    for (const id of abandoned) await this.runtime.destroy(id).catch(() => {});
     this.refill();
-    return { adopted, orphans, lost };
+    return { adopted, orphans, lost, abandoned };
+  }
+
+  /** Holds this server's lease from now on; returns the sandboxes of servers gone for good. */
+  private sweepAbandoned(others: { id: string; createdAt: number }[]): string[] {
+    this.leases = new Leases(this.opts.leaseDir!, this.opts.idPrefix ?? 'sb-', this.opts.lifetimeMs);
+    const renew = () => {
+      try {
+        this.leases!.renew(this.clock.now());
+      } catch (err) {
+        console.error(`sandbox manager: could not renew the lease: ${(err as Error).message}`);
+      }
+      this.leaseTimer = this.clock.setTimeout(renew, LEASE_RENEW_MS);
+    };
+    renew();
+    return others.filter((s) => this.leases!.abandoned(s.id, s.createdAt, this.clock.now())).map((s) => s.id);
   }
 
   /**
@@ -558,9 +583,11 @@ export class SandboxManager {
       this.clock.clearTimeout(e.idleTimer);
       this.clock.clearTimeout(e.lifetimeTimer);
     }
+    this.clock.clearTimeout(this.leaseTimer);
     if (this.opts.keepOnShutdown) return;
     await Promise.all([...this.entries.values()].map((e) => this.end(e, 'shutdown')));
     await Promise.allSettled([...this.inFlight]);
+    this.leases?.release();
   }
 
   ownedBy(learnerId: string): Entry | undefined {

@@ -136,13 +136,19 @@ export class NativeRuntime implements Runtime {
       limits: SandboxLimits;
       memoryUsage: number;
       dockerSocket: string;
+      createdAt: number;
     };
-    return s;
+    return { ...s, createdAt: s.createdAt * 1000 };
   }
 
   async list(): Promise<RuntimeSandbox[]> {
-    const rows = JSON.parse(await this.must(['list', '--json'])) as { id: string; running: boolean; range: number }[];
-    return rows.map((s) => ({ id: s.id, running: s.running, range: s.range }));
+    const rows = JSON.parse(await this.must(['list', '--json'])) as {
+      id: string;
+      running: boolean;
+      range: number;
+      createdAt: number;
+    }[];
+    return rows.map((s) => ({ id: s.id, running: s.running, range: s.range, createdAt: s.createdAt * 1000 }));
   }
 
   exec(id: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {

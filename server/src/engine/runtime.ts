@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 
 export type SandboxLimits = { memoryBytes: number; pids: number; cpus: number; diskBytes: number };
 
-export type RuntimeSandbox = { id: string; running: boolean; range: number | null };
+/** `createdAt` in milliseconds since the epoch. */
+export type RuntimeSandbox = { id: string; running: boolean; range: number | null; createdAt: number };
 
 export type ExecResult = { code: number; stdout: Buffer; stderr: string };
 
