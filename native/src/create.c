@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -17,8 +16,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
-
-void sandbox_teardown(const char *id);
 
 static void sync_write(int fd, const void *buf, size_t len) {
   if (write_all(fd, buf, len) < 0) die_with_error("sync pipe");

@@ -10,14 +10,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
 state_t running_sandbox(const char *id) {
-  if (!id || !valid_id(id)) die_with_code(EXIT_USAGE, "invalid sandbox id \"%.60s\"", id ? id : "");
-  state_t st;
-  if (!state_load(id, &st)) die_with_code(EXIT_NOT_FOUND, "no sandbox %s", id);
+  state_t st = loaded_sandbox(checked_id(id));
   if (!state_running(&st)) die_with_code(EXIT_NOT_RUNNING, "sandbox %s is not running (start a new one)", id);
   return st;
 }
@@ -34,7 +31,7 @@ static void forward_signal(int sig) {
   if (inside_pid > 0) kill(inside_pid, sig);
 }
 
-void become_sandbox_root(const char *id) {
+static void become_sandbox_root(const char *id) {
   if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
     die_with_error("become root of sandbox %s", id);
 }
@@ -76,20 +73,6 @@ int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(con
   while (waitpid(inside_pid, &status, 0) < 0)
     if (errno != EINTR) die_with_error("wait");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-void parse_env_option(char *kv, env_list_t *env) {
-  const char *eq = strchr(kv, '=');
-  if (!eq || eq == kv || env->n >= MAX_ENV) die_with_code(EXIT_USAGE, "--env needs NAME=VALUE (at most %d)", MAX_ENV);
-  for (const char *c = kv; c < eq; c++)
-    if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
-      die_with_code(EXIT_USAGE, "--env: invalid name in %.40s", kv);
-  /* A copy, and the value blanked where it was: a child that enters the sandbox shares these arguments,
-   * and a sandbox can read its /proc/PID/cmdline (a terminal's nonce travels here). */
-  char *copy = strdup(kv);
-  if (!copy) die("out of memory");
-  memset((char *)eq + 1, '*', strlen(eq + 1));
-  env->vars[env->n++] = copy;
 }
 
 void command_environ(const state_t *st, const env_list_t *env) {

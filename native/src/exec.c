@@ -75,11 +75,12 @@ int cmd_exec(int argc, char **argv) {
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--"); i++) {
     const char *opt = argv[i];
+    char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(opt, "-t")) a.tty = true;
-    else if (!strcmp(opt, "--cwd") && i + 1 < argc) a.cwd = argv[++i];
-    else if (!strcmp(opt, "--env") && i + 1 < argc) {
-      parse_env_option(argv[++i], &a.env);
-    } else if (opt[0] == '-') die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
+    else if (!strcmp(opt, "--cwd") && v) a.cwd = v, i++;
+    else if (!strcmp(opt, "--env") && v) parse_env_option(v, &a.env), i++;
+    else if (!strcmp(opt, "--cwd") || !strcmp(opt, "--env")) die_with_code(EXIT_USAGE, "%s needs a value", opt);
+    else if (opt[0] == '-') die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
     else break;
   }
   if (i >= argc) die_with_code(EXIT_USAGE, "exec needs ID -- CMD...");
@@ -126,9 +127,9 @@ static int connect_inside(const state_t *st, void *arg) {
 
 int cmd_connect(int argc, char **argv) {
   if (argc != 3) die_with_code(EXIT_USAGE, "connect takes ID PORT");
-  char *end;
-  long port = strtol(argv[2], &end, 10);
-  if (*end || port < 1 || port > 65535) die_with_code(EXIT_USAGE, "invalid port %.20s", argv[2]);
+  uint64_t n;
+  if (!parse_uint(argv[2], 1, 65535, &n)) die_with_code(EXIT_USAGE, "invalid port %.20s: use 1 to 65535", argv[2]);
+  long port = (long)n;
   state_t st = running_sandbox(argv[1]);
   return run_inside(&st, CLONE_NEWNET, false, connect_inside, &port, SIGKILL);
 }

@@ -246,15 +246,6 @@ static int file_inside(const state_t *st, void *arg) {
   return op_remove(jail, a->path);
 }
 
-/* An absolute, normalised path (no ".", "..", "//", trailing "/"), at most 4096 bytes. */
-static bool clean_path(const char *p) {
-  size_t n = strlen(p);
-  if (p[0] != '/' || n > 4096 || (n > 1 && p[n - 1] == '/') || strstr(p, "//")) return false;
-  for (const char *c = p; (c = strstr(c, "/.")); c++)
-    if (c[2] == '/' || c[2] == '\0' || (c[2] == '.' && (c[3] == '/' || c[3] == '\0'))) return false;
-  return true;
-}
-
 /* `path` below `under`, relative ("" for `under` itself); exits if it is not below. */
 static const char *below(const char *under, const char *path) {
   if (!clean_path(path)) die_with_code(EXIT_USAGE, "path \"%.80s\" is not absolute and normalised", path);

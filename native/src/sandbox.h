@@ -4,6 +4,12 @@
 
 #define RANGE_SIZE 65536u
 #define MAX_RANGE 16383u
+#define MAX_ID_LEN 40
+#define MAX_TERMINAL_NAME_LEN 32
+#define MAX_TERMINAL_SIZE 1000 /* columns or rows */
+#define MAX_PATH_LEN 4096
+#define MIN_CPUS 0.01
+#define MAX_CPUS 1024.0
 #define CGROUP_PARENT "dockside"
 
 typedef struct {
@@ -28,14 +34,26 @@ const char *data_dir(void);
  * server's group `dockside` when installed setuid, root's when run by root). */
 gid_t caller_gid(void);
 char *sandbox_dir(const char *id);
-bool valid_id(const char *id);
 
 bool state_load(const char *id, state_t *st);
+/* state_load, or exit with EXIT_NOT_FOUND. */
+state_t loaded_sandbox(const char *id);
 void state_save(const state_t *st);
 /* Whether the recorded init process is still that sandbox's init. */
 bool state_running(const state_t *st);
 long long proc_start_time(pid_t pid);
 void state_print_json(const state_t *st, bool running);
+int cmd_inspect(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* create.c */
+int create_sandbox(const char *id, unsigned range, const limits_t *limits);
+
+/* teardown.c: `stop` (the engine shut down cleanly, files kept) and `destroy` (nothing left) */
+/* Kills every process of the sandbox at once and removes its cgroups and its directory (with the disk). */
+void sandbox_teardown(const char *id);
+int cmd_stop(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
 
 /* cgroups.c */
 /* Exits with one line when this host's cgroups cannot hold a sandbox's limits. */
@@ -67,8 +85,8 @@ void mounts_prepare_root(const char *dir, const char *base_rootfs, const char *i
 void mounts_finish_inside(const char *id, bool v1);
 
 /* enter.c */
+/* The sandbox, or exit: EXIT_USAGE for a bad id, EXIT_NOT_FOUND, EXIT_NOT_RUNNING. */
 state_t running_sandbox(const char *id);
-void become_sandbox_root(const char *id);
 /* Joins the sandbox's user namespace, those in `nstypes` (CLONE_NEW* flags) and maybe its cgroup, and
  * becomes its root. A joined pid namespace is that of our children. */
 void join_sandbox(const state_t *st, int nstypes, bool join_cgroup);
@@ -83,9 +101,28 @@ typedef struct {
   char *vars[MAX_ENV];
   int n;
 } env_list_t;
-/* Takes one --env NAME=VALUE (copied; the value is blanked in argv). */
-void parse_env_option(char *kv, env_list_t *env);
 void command_environ(const state_t *st, const env_list_t *env);
+
+/* parse.c: argument checks that only answer (unit-tested in native/test/parse_test.c)... */
+bool valid_id(const char *id);                  /* [a-z0-9][a-z0-9-]{0,39} */
+bool valid_terminal_name(const char *name);     /* [a-z0-9][a-z0-9-]{0,31} */
+/* A decimal number (digits only) within [min, max]. */
+bool parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out);
+/* Bytes, or a number with K, M or G (powers of 1024), within [min, max]. */
+bool parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out);
+/* Digits and a point, from MIN_CPUS to MAX_CPUS. */
+bool parse_cpus(const char *v, double *out);
+typedef enum { ENV_OK, ENV_NOT_NAME_VALUE, ENV_BAD_NAME, ENV_TOO_MANY } env_error_t;
+/* Takes one NAME=VALUE, NAME of [A-Za-z_][A-Za-z0-9_]* (copied; the value is then blanked in argv). */
+env_error_t env_add(env_list_t *env, char *kv);
+/* An absolute, normalised path (no ".", "..", "//", trailing "/"), at most MAX_PATH_LEN bytes. */
+bool clean_path(const char *p);
+/* ...and the forms the commands use, which exit with EXIT_USAGE and a line naming the option. */
+const char *checked_id(const char *id);
+uint64_t uint_option(const char *flag, const char *v, uint64_t min, uint64_t max);
+uint64_t size_option(const char *flag, const char *v, uint64_t min, uint64_t max);
+double cpus_option(const char *v);
+void parse_env_option(char *kv, env_list_t *env);
 
 /* exec.c, files.c, session.c */
 int cmd_exec(int argc, char **argv);

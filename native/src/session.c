@@ -326,14 +326,6 @@ static void start_program(holder_t *h, const state_t *st, const session_args_t *
   }
 }
 
-static bool valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n < 1 || n > 32) return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || (i > 0 && s[i] == '-'))) return false;
-  return true;
-}
-
 static bool answers(const char *path) {
   cleanup_fd int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -374,20 +366,19 @@ int cmd_session(int argc, char **argv) {
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *opt = argv[i];
-    if (!strcmp(opt, "--cwd") && i + 1 < argc) a.cwd = argv[++i];
-    else if (!strcmp(opt, "--env") && i + 1 < argc) parse_env_option(argv[++i], &a.env);
-    else if ((!strcmp(opt, "--cols") || !strcmp(opt, "--rows")) && i + 1 < argc) {
-      char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 1 || v > 1000) die_with_code(EXIT_USAGE, "%s needs a number from 1 to 1000", opt);
-      if (opt[2] == 'c') a.cols = (unsigned short)v;
-      else a.rows = (unsigned short)v;
-    } else die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
+    char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(opt, "--cols")) a.cols = (unsigned short)uint_option(opt, v, 1, MAX_TERMINAL_SIZE);
+    else if (!strcmp(opt, "--rows")) a.rows = (unsigned short)uint_option(opt, v, 1, MAX_TERMINAL_SIZE);
+    else if (!strcmp(opt, "--cwd") && v) a.cwd = v;
+    else if (!strcmp(opt, "--env") && v) parse_env_option(v, &a.env);
+    else if (!strcmp(opt, "--cwd") || !strcmp(opt, "--env")) die_with_code(EXIT_USAGE, "%s needs a value", opt);
+    else die_with_code(EXIT_USAGE, "unknown option %.40s", opt);
+    i++;
   }
   if (i + 3 >= argc || strcmp(argv[i + 2], "--")) die_with_code(EXIT_USAGE, "session needs ID NAME -- CMD...");
   const char *id = argv[i], *name = argv[i + 1];
   a.cmd = argv + i + 3;
-  if (!valid_name(name)) die_with_code(EXIT_USAGE, "invalid terminal name \"%.40s\": use [a-z0-9][a-z0-9-]{0,31}", name);
+  if (!valid_terminal_name(name)) die_with_code(EXIT_USAGE, "invalid terminal name \"%.40s\": use [a-z0-9][a-z0-9-]{0,31}", name);
   state_t st = running_sandbox(id);
   cleanup_fd int listen_fd = session_socket(id, name);
 

@@ -1,8 +1,8 @@
-/* Where sandboxes live on the host and what is recorded about each. */
+/* Where sandboxes live on the host and what is recorded about each; `inspect` and `list`. */
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,17 +28,6 @@ gid_t caller_gid(void) {
 }
 
 char *sandbox_dir(const char *id) { return xasprintf("%s/sandboxes/%s", data_dir(), id); }
-
-bool valid_id(const char *id) {
-  size_t n = strlen(id);
-  if (n == 0 || n > 40) return false;
-  if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9'))) return false;
-  for (size_t i = 1; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
 
 long long proc_start_time(pid_t pid) {
   cleanup_free char *path = xasprintf("/proc/%d/stat", pid);
@@ -82,6 +71,12 @@ bool state_load(const char *id, state_t *st) {
   return true;
 }
 
+state_t loaded_sandbox(const char *id) {
+  state_t st;
+  if (!state_load(id, &st)) die_with_code(EXIT_NOT_FOUND, "no sandbox %s", id);
+  return st;
+}
+
 void state_save(const state_t *st) {
   cleanup_free char *dir = sandbox_dir(st->id);
   cleanup_free char *path = xasprintf("%s/state", dir);
@@ -107,4 +102,31 @@ void state_print_json(const state_t *st, bool running) {
          running ? (int)st->pid : 0, st->created, dir, (unsigned long long)st->limits.memory_bytes,
          (unsigned long long)st->limits.pids, st->limits.cpus, (unsigned long long)st->limits.disk_bytes,
          (unsigned long long)(running ? cgroups_memory_usage(st->id) : 0));
+}
+
+int cmd_inspect(int argc, char **argv) {
+  if (argc != 3 || strcmp(argv[2], "--json")) die_with_code(EXIT_USAGE, "inspect takes a sandbox id and --json");
+  state_t st = loaded_sandbox(checked_id(argv[1]));
+  state_print_json(&st, state_running(&st));
+  putchar('\n');
+  return 0;
+}
+
+int cmd_list(int argc, char **argv) {
+  if (argc != 2 || strcmp(argv[1], "--json")) die_with_code(EXIT_USAGE, "list takes --json");
+  cleanup_free char *root = xasprintf("%s/sandboxes", data_dir());
+  DIR *d = opendir(root);
+  if (!d && errno != ENOENT) die_with_error("open %s", root); /* none yet: an empty list */
+  putchar('[');
+  bool first = true;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    state_t st;
+    if (e->d_name[0] == '.' || !valid_id(e->d_name) || !state_load(e->d_name, &st)) continue;
+    if (!first) putchar(',');
+    first = false;
+    state_print_json(&st, state_running(&st));
+  }
+  if (d) closedir(d);
+  puts("]");
+  return 0;
 }
