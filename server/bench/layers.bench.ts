@@ -2,6 +2,7 @@
 // 1 GB in 80,000 files, then times `docker save` alone (the engine's own export) and the analyzer's
 // indexing of the same stream (cold cache), with the process's peak memory; then a second image on the
 // same base shows that only its new layers are read.   BENCH_RUNS (default 3)
+// BENCH_QUICK=1: one run on an image of 2,000 files (25 MB) in a 1 GB sandbox (what `npm test` runs)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,29 +13,28 @@ import { LayerAnalyzer, LayerCache } from '../src/layers/analyzer';
 import type { SandboxView } from '../src/realtime/events';
 import { Learner, request } from '../test/support/learner';
 import { startServer } from '../test/support/server';
+import { median, now, printTable, QUICK, SHARED_DATA_DIR as shared, size, type Row } from './support';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const shared = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+const RUNS = size('BENCH_RUNS', 3, 1);
+const FILES = QUICK ? 2000 : 80_000;
 const MB = 1e6;
 
 const BIG = [
   'FROM python:3-slim',
   // 80 directories × 1,000 files × 12.5 kB of random bytes (incompressible): 1 GB, 80,000 files.
-  `RUN python3 -c "import os; [os.makedirs(f'/data/{i//1000}', exist_ok=True) or open(f'/data/{i//1000}/{i}', 'wb').write(os.urandom(12500)) for i in range(80000)]"`,
+  `RUN python3 -c "import os; [os.makedirs(f'/data/{i//1000}', exist_ok=True) or open(f'/data/{i//1000}/{i}', 'wb').write(os.urandom(12500)) for i in range(${FILES})]"`,
 ].join('\n');
-const ON_TOP = ['FROM big', 'RUN mkdir /extra && echo more > /extra/note', 'RUN rm -rf /data/7'].join('\n');
+const ON_TOP = ['FROM big', 'RUN mkdir /extra && echo more > /extra/note', 'RUN rm -rf /data/1'].join('\n');
 
 const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-bench-layers-'));
 const server = await startServer({
   DOCKSIDE_DATA_DIR: shared,
   DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
   DOCKSIDE_POOL_SIZE: '0',
-  DOCKSIDE_SANDBOX_MEMORY: '2G',
-  DOCKSIDE_SANDBOX_DISK: '8G', // the 1.1 GB image, its build context and the export's copy
+  DOCKSIDE_SANDBOX_MEMORY: QUICK ? '1G' : '2G',
+  DOCKSIDE_SANDBOX_DISK: QUICK ? '1G' : '8G', // the 1.1 GB image, its build context and the export's copy
 });
-const rows: [string, string, string][] = [];
+const rows: Row[] = [];
 try {
   const learner = await Learner.join(server.url);
   const socket = learner.socket();
@@ -46,7 +46,7 @@ try {
     const res = await rt.exec(id, ['sh', '-c', script], stdin === undefined ? {} : { stdin: Buffer.from(stdin) });
     if (res.code !== 0) throw new Error(`${script}: ${res.stderr.toString()}`);
   };
-  console.error('building the 1 GB / 80,000-file image in the sandbox…');
+  console.error(`building the ${((FILES * 12500) / MB).toFixed(0)} MB / ${FILES}-file image in the sandbox…`);
   let t = now();
   await sh('mkdir -p /bench/big /bench/top && cat > /bench/big/Dockerfile', BIG);
   await sh('cat > /bench/top/Dockerfile', ON_TOP);
@@ -133,6 +133,4 @@ try {
   rmSync(dbDir, { recursive: true, force: true });
 }
 
-console.log(`\nbench:layers — median of ${RUNS} cold-cache runs\n`);
-const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
-for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+printTable(`bench:layers — median of ${RUNS} cold-cache runs`, rows);

@@ -4,6 +4,7 @@
 // the shared image cache, so a running server is not disturbed.
 //   BENCH_RUNS (default 5)  pulls to time, each in a fresh sandbox
 //   BENCH_COLD=0            skip the from-scratch build (about a minute, downloads from the Debian mirror)
+//   BENCH_QUICK=1           1 pull, 1 warm build, 1 GB disk, no from-scratch build unless BENCH_COLD=1
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
@@ -13,13 +14,14 @@ import { NativeRuntime } from '../src/engine/nativeRuntime';
 import { startLessonRegistry } from '../src/images/lessonRegistry';
 import { MANIFEST_V2 } from '../src/images/registryClient';
 import { REPO_ROOT } from '../src/paths';
+import { median, printTable, QUICK, SHARED_DATA_DIR as shared, size, type Row } from './support';
 
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
-const shared = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
+const RUNS = Math.max(1, size('BENCH_RUNS', 5, 1));
+const WARM = QUICK ? 1 : 3;
+const COLD = (process.env.BENCH_COLD ?? (QUICK ? '0' : '1')) !== '0';
 const cacheDir = path.join(shared, 'images', 'lessons');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const MiB = 1024 ** 2;
-const rows: [string, string, string][] = [];
+const rows: Row[] = [];
 
 /** The build command as `npm start` runs it, timed from outside (includes tsx start-up). */
 function buildCommand(env: Record<string, string>): number {
@@ -66,15 +68,16 @@ try {
       memoryBytes: 1024 ** 3,
       pids: 2048,
       cpus: 1,
-      diskBytes: 8 * 1024 ** 3,
+      diskBytes: (QUICK ? 1 : 8) * 1024 ** 3,
     });
     try {
       const t = process.hrtime.bigint();
       const r = await rt.exec(id, ['docker', 'pull', 'nginx']);
+      if (r.code !== 0) throw new Error(`docker pull nginx: ${r.stderr.toString()}`);
       times.push(Number(process.hrtime.bigint() - t) / 1e9);
-      if (r.code !== 0) throw new Error(r.stderr);
-      const size = await rt.exec(id, ['docker', 'image', 'inspect', '--format', '{{.Size}}', 'nginx']);
-      unpacked = Number(size.stdout.toString().trim());
+      const inspect = await rt.exec(id, ['docker', 'image', 'inspect', '--format', '{{.Size}}', 'nginx']);
+      if (inspect.code !== 0) throw new Error(`docker image inspect nginx: ${inspect.stderr.toString()}`);
+      unpacked = Number(inspect.stdout.toString().trim());
     } finally {
       await rt.destroy(id);
     }
@@ -92,9 +95,9 @@ try {
 
 // 2. The build command, warm: cache full, registry stopped (as `npm start` finds it) and its storage intact.
 const warm: number[] = [];
-for (let i = 0; i < 3; i++) warm.push(buildCommand({ DOCKSIDE_DATA_DIR: dataDir, DOCKSIDE_IMAGE_CACHE: cacheDir }));
+for (let i = 0; i < WARM; i++) warm.push(buildCommand({ DOCKSIDE_DATA_DIR: dataDir, DOCKSIDE_IMAGE_CACHE: cacheDir }));
 rows.push([
-  'build.ts, warm cache, images in the registry (median of 3)',
+  `build.ts, warm cache, images in the registry (median of ${WARM})`,
   `${median(warm).toFixed(2)} s`,
   'target ≤ 5 s',
 ]);
@@ -108,7 +111,7 @@ rows.push([
 rmSync(dataDir, { recursive: true, force: true });
 
 // 3. From scratch: empty data dir, empty cache (debootstrap, apt downloads from the mirror, packing, pushing).
-if (process.env.BENCH_COLD !== '0') {
+if (COLD) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'ds-bench-cold-'));
   try {
     rows.push([
@@ -121,6 +124,4 @@ if (process.env.BENCH_COLD !== '0') {
   }
 }
 
-const width = Math.max(...rows.map((r) => r[0].length));
-console.log(`\nDockside registry benchmark (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)})\n`);
-for (const [what, value, note] of rows) console.log(`${what.padEnd(width)}  ${value.padStart(8)}  ${note}`);
+printTable(`Dockside registry benchmark (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)})`, rows);

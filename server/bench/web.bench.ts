@@ -1,17 +1,16 @@
 // `npm run bench:web`: the lesson page as a learner meets it, from a cold browser (a new Chromium with an
 // empty cache each run) against the real server with a warm pool: time to the first step's text, time to
 // a usable terminal (the shell's first prompt drawn in xterm), and the JavaScript shipped before the
-// editor loads (gzip). Prints a table.   BENCH_RUNS (default 7)
+// editor loads (gzip). Prints a table.   BENCH_RUNS (default 7)   BENCH_QUICK=1: one load, short pauses
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startServer } from '../test/support/server';
+import { median, printTable, QUICK, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const shared = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const RUNS = size('BENCH_RUNS', 7, 1);
 const kb = (n: number) => `${(n / 1024).toFixed(0)} kB`;
 
 // Marks, in the page's own clock (ms since navigation start), when the text and the prompt appear.
@@ -29,6 +28,7 @@ const server = await startServer({
   DOCKSIDE_DATA_DIR: shared,
   DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
   DOCKSIDE_POOL_SIZE: '2',
+  DOCKSIDE_SANDBOX_DISK: '1G',
 });
 const text: number[] = [];
 const term: number[] = [];
@@ -36,7 +36,7 @@ const jsBefore: number[] = [];
 const jsEditor: number[] = [];
 try {
   for (let i = 0; i < RUNS; i++) {
-    await new Promise((r) => setTimeout(r, 2500)); // the pool refills between runs
+    await sleep(QUICK ? 1000 : 2500); // the pool refills between runs
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu'],
@@ -74,12 +74,10 @@ try {
   await server.stop();
 }
 
-const rows: [string, string, string][] = [
+const rows: Row[] = [
   ['first step text (cold browser)', `${median(text).toFixed(0)} ms`, '≤ 1000 ms'],
   ['usable terminal: first prompt', `${median(term).toFixed(0)} ms`, '≤ 2000 ms'],
   ['JavaScript before the editor (gzip)', kb(median(jsBefore)), ''],
   ['Monaco, loaded when the editor opens (gzip)', kb(median(jsEditor)), ''],
 ];
-console.log(`\nbench:web — median of ${RUNS} cold-browser loads of /lessons/Docker_Intro, warm pool of 2\n`);
-const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
-for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+printTable(`bench:web — median of ${RUNS} cold-browser loads of /lessons/Docker_Intro, warm pool of 2`, rows);

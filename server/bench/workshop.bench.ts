@@ -2,7 +2,7 @@
 // seats' sandboxes are warmed), then 30 simulated learners join within a minute, each starting the lesson
 // and waiting for their first prompt, then running the first step's command while the instructor's
 // dashboard watches. Prints join → prompt (p50/p95), dashboard latency (p95), and the server's CPU and RSS.
-//   BENCH_LEARNERS (default 30)   BENCH_SPREAD_S (default 60)
+//   BENCH_LEARNERS (default 30)   BENCH_SPREAD_S (default 60)   BENCH_QUICK=1: 2 learners within 2 s
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,14 +13,10 @@ import type { SandboxView } from '../src/realtime/events';
 import type { DashboardSnapshot } from '../src/workshops/dashboard';
 import { Learner, request, TerminalReader } from '../test/support/learner';
 import { startServer } from '../test/support/server';
+import { now, pct, printTable, rss as rssOf, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
 
-const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 30);
-const SPREAD_MS = Number(process.env.BENCH_SPREAD_S ?? 60) * 1000;
-const shared = process.env.DOCKSIDE_DATA_DIR ?? '/var/lib/dockside';
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LEARNERS = size('BENCH_LEARNERS', 30, 2);
+const SPREAD_MS = size('BENCH_SPREAD_S', 60, 2) * 1000;
 
 const dbUrl = `file:${path.join(mkdtempSync(path.join(os.tmpdir(), 'dockside-bench-workshop-')), 'db.sqlite')}`;
 const prefix = `sb-${createHash('sha256').update(dbUrl).digest('hex').slice(0, 6)}-`;
@@ -29,8 +25,9 @@ const server = await startServer({
   DATABASE_URL: dbUrl,
   DOCKSIDE_POOL_SIZE: '0',
   DOCKSIDE_MAX_SANDBOXES: String(LEARNERS + 5),
+  DOCKSIDE_SANDBOX_DISK: '1G',
 });
-const rows: [string, string, string][] = [];
+const rows: Row[] = [];
 try {
   // The instructor: an account, a workshop, doors open.
   const teacher = await Learner.join(server.url);
@@ -90,7 +87,7 @@ try {
       .slice(11, 13)
       .map(Number)
       .reduce((a, b) => a + b, 0);
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+  const rss = () => rssOf(pid);
   const rssBefore = rss();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 200);
@@ -194,6 +191,4 @@ try {
   await server.stop();
 }
 
-console.log(`\nbench:workshop — ${LEARNERS} learners joining within ${SPREAD_MS / 1000} s, pre-warmed pool\n`);
-const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
-for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+printTable(`bench:workshop — ${LEARNERS} learners joining within ${SPREAD_MS / 1000} s, pre-warmed pool`, rows);
