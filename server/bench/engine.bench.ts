@@ -10,7 +10,19 @@ import { NativeRuntime } from '../src/engine/nativeRuntime';
 import type { SandboxView } from '../src/realtime/events';
 import { Learner, request, TerminalReader } from '../test/support/learner';
 import { startServer, type RunningServer } from '../test/support/server';
-import { median, now, pct, printTable, QUICK, rss, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
+import {
+  firstPrompt,
+  median,
+  now,
+  pct,
+  printTable,
+  QUICK,
+  rss,
+  SHARED_DATA_DIR as shared,
+  size,
+  sleep,
+  type Row,
+} from './support';
 
 const RUNS = size('BENCH_RUNS', 10, 2);
 const LOAD = size('BENCH_LOAD', 20, 2);
@@ -33,8 +45,8 @@ async function startLesson(
     rows: 30,
   });
   if (!open.ok) throw new Error(open.error.message);
-  const terminal = new TerminalReader(socket, open.value.terminalId, '');
-  await terminal.prompt();
+  const terminal = new TerminalReader(socket, open.value.terminalId, open.value.scrollback);
+  await firstPrompt(terminal);
   return { ms: now() - t, terminal, learner, sandbox: r.value };
 }
 

@@ -13,7 +13,17 @@ import type { SandboxView } from '../src/realtime/events';
 import type { DashboardSnapshot } from '../src/workshops/dashboard';
 import { Learner, request, TerminalReader } from '../test/support/learner';
 import { startServer } from '../test/support/server';
-import { now, pct, printTable, rss as rssOf, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
+import {
+  firstPrompt,
+  now,
+  pct,
+  printTable,
+  rss as rssOf,
+  SHARED_DATA_DIR as shared,
+  size,
+  sleep,
+  type Row,
+} from './support';
 
 const LEARNERS = size('BENCH_LEARNERS', 30, 2);
 const SPREAD_MS = size('BENCH_SPREAD_S', 60, 2) * 1000;
@@ -120,14 +130,14 @@ try {
       const socket = learner.socket();
       const sb = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
       if (!sb.ok) throw new Error(sb.error.message);
-      const term = await request<{ terminalId: string }>(socket, 'terminal:open', {
+      const term = await request<{ terminalId: string; scrollback: string }>(socket, 'terminal:open', {
         sandboxId: sb.value.id,
         cols: 100,
         rows: 30,
       });
       if (!term.ok) throw new Error(term.error.message);
-      const reader = new TerminalReader(socket, term.value.terminalId, '');
-      await reader.prompt(60_000);
+      const reader = new TerminalReader(socket, term.value.terminalId, term.value.scrollback);
+      await firstPrompt(reader, 60_000);
       toPrompt.push(now() - t0);
       socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
       for (let w = 0; !seen.has(name) && w < 200; w++) await sleep(25);
