@@ -7,7 +7,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/src/**/*.test.ts', 'lessons/**/*.test.ts', 'web/**/*.test.ts', 'web/**/*.test.tsx'],
+          include: [
+            'server/src/**/*.test.ts',
+            'lessons/**/*.test.ts',
+            'protocol/**/*.test.ts',
+            'web/**/*.test.ts',
+            'web/**/*.test.tsx',
+          ],
           exclude: ['**/node_modules/**'],
         },
       },

@@ -18,6 +18,7 @@ export function setup() {
       'server/package.json',
       'web/package.json',
       'lessons/package.json',
+      'protocol/package.json',
       'e2e/package.json',
     ],
     () => {
@@ -62,7 +63,7 @@ export function setup() {
 
   once(
     'next-build',
-    ['web', 'lessons/src', 'lessons/package.json', 'package-lock.json'],
+    ['web', 'lessons/src', 'lessons/package.json', 'protocol/src', 'protocol/package.json', 'package-lock.json'],
     () => {
       step('Building the web app');
       run('npm', ['run', 'build'], { cwd: path.join(ROOT, 'web') });

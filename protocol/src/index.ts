@@ -1,0 +1,30 @@
+// What the browser and the server say to each other: the socket events, the API's answers, and the
+// pure helpers both sides use. Nothing here does I/O or needs Node.js: the browser bundles it.
+export { type CheckResultView, type CheckStatus, type ChecksResult, isStepDone, type StepStatus } from './checks';
+export type { CellState, DashboardLearner, DashboardSnapshot } from './dashboard';
+export type {
+  Ack,
+  AckError,
+  ClientToServerEvents,
+  InstructorClientToServerEvents,
+  InstructorServerToClientEvents,
+  ServerToClientEvents,
+} from './events';
+export type {
+  ContainerChanges,
+  ContainerSummary,
+  EngineContents,
+  EntryType,
+  FullView,
+  ImageSummary,
+  InstantView,
+  LayerFile,
+  LayerFiles,
+  LayerRow,
+  LayerStats,
+  PathChange,
+  PathHistory,
+} from './layers';
+export { isSandboxId, SANDBOX_ID, type SandboxPhase, type SandboxView } from './sandbox';
+export { median } from './stats';
+export type { ResultStep, WorkshopDetail, WorkshopResults, WorkshopView } from './workshops';
