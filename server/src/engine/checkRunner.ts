@@ -5,8 +5,8 @@ import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import type { CheckResultView, ChecksResult } from '@dockside/protocol';
 import { engineDocker } from '../layers/engineAgent';
-import type { CheckResultView, StepStatus } from '../realtime/events';
 import { evaluate, type CheckSpec } from './checks';
 import type { ProgressStore } from './progress';
 import type { Runtime } from './runtime';
@@ -15,8 +15,6 @@ import type { CommandEvent } from './shellIntegration';
 export type StepCheck = { id: string; spec: CheckSpec };
 /** The checks of a step, or undefined when the lesson or step does not exist. */
 export type StepChecks = (lessonId: string, stepId: string) => StepCheck[] | undefined;
-
-export type ChecksResult = { lessonId: string; stepId: string; stepStatus: StepStatus; results: CheckResultView[] };
 
 type Focus = {
   sandboxId: string;

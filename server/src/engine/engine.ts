@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Lesson } from '@dockside/lessons';
+import type { ChecksResult, SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
 import { LayerAnalyzer, LayerCache } from '../layers/analyzer';
-import type { SandboxView } from '../realtime/events';
-import { CheckRunner, type ChecksResult, type StepCheck } from './checkRunner';
+import { CheckRunner, type StepCheck } from './checkRunner';
 import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from './admission';
 import type { CheckSpec } from './checks';
 import type { Clock } from './clock';

@@ -2,8 +2,8 @@
 // per-workshop capacity with a queue, idle and lifetime limits, and reconciliation after a restart.
 // All state changes go through here; the database records ownership so a restart loses nothing.
 import { randomBytes } from 'node:crypto';
+import { median, type SandboxPhase, type SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
-import type { SandboxPhase, SandboxView } from '../realtime/events';
 import { AdmissionError } from './admission';
 import type { Clock, TimerHandle } from './clock';
 import { LEASE_RENEW_MS, Leases } from './leases';
@@ -632,10 +632,4 @@ export class SandboxManager {
   private poolCount(): number {
     return [...this.entries.values()].filter((e) => e.ownerId === null).length;
   }
-}
-
-function median(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }

@@ -1,7 +1,7 @@
 // Lesson progress: which steps a learner has passed, skipped or solved, written as each one changes.
 import { randomBytes } from 'node:crypto';
+import { isStepDone, type StepStatus } from '@dockside/protocol';
 import type { Db } from '../db/client';
-import { isStepDone, type StepStatus } from '../realtime/events';
 
 export type StepProgress = { status: StepStatus; startedAt: string; completedAt: string | null };
 

@@ -1,6 +1,7 @@
 // The Layers tab: images and containers of the learner's engine, an image's layers, one layer's files.
 import type Docker from 'dockerode';
 import { z } from 'zod';
+import { SANDBOX_ID, type EngineContents, type LayerFiles, type PathHistory } from '@dockside/protocol';
 import { NobodyWaitsError } from '../layers/analyzer';
 import { EngineExportError, EngineLimitError } from '../layers/limits';
 import type { ApiDeps } from './api';
@@ -8,7 +9,6 @@ import { HttpError } from './respond';
 import { parse, type Ctx, type Route } from './router';
 import { ownSandbox } from './sandboxRoutes';
 
-const SB = '([a-z0-9][a-z0-9-]{0,39})';
 // Image references as Docker spells them (name[:tag][@digest] or an id): components joined by single
 // slashes, none empty. A path the engine would redirect (`a//b`, `a/`) is no reference.
 const IMAGE = '([A-Za-z0-9][A-Za-z0-9._:@-]{0,127}(?:/[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}){0,7})';
@@ -109,7 +109,7 @@ export function layerRoutesUnder(
             sizeRw: c.SizeRw ?? 0,
             sizeRootFs: c.SizeRootFs ?? 0,
           })),
-        };
+        } satisfies EngineContents;
       },
     },
     {
@@ -146,7 +146,7 @@ export function layerRoutesUnder(
           },
           `image ${at(ctx, 0)}`,
         );
-        return { layer, mode, files };
+        return { layer, mode, files } satisfies LayerFiles;
       },
     },
     {
@@ -159,7 +159,7 @@ export function layerRoutesUnder(
           () => deps.engine.layers.pathHistory(docker, at(ctx, 0)!, path, gone(ctx)),
           `image ${at(ctx, 0)}`,
         );
-        return { path, history };
+        return { path, history } satisfies PathHistory;
       },
     },
     {
@@ -173,4 +173,4 @@ export function layerRoutesUnder(
   ];
 }
 
-export const layerRoutes = layerRoutesUnder(`/api/sandboxes/${SB}`, 1, ownSandbox);
+export const layerRoutes = layerRoutesUnder(`/api/sandboxes/(${SANDBOX_ID})`, 1, ownSandbox);

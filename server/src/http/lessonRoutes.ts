@@ -1,7 +1,7 @@
 // Lessons and progress: the catalogue, one lesson for the player, hints, solutions, skips.
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
-import { isStepDone } from '../realtime/events';
+import { isStepDone } from '@dockside/protocol';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
 import { parse, type Route } from './router';

@@ -2,11 +2,12 @@
 // <port>-<sandbox>.<suffix>, so that a learner's web server shares nothing with the app in the browser:
 // not its cookies, storage or service workers, nor the right to read its answers.
 import type { IncomingMessage } from 'node:http';
+import { SANDBOX_ID } from '@dockside/protocol';
 import type { PreviewOrigin } from '../config';
 
 export type PreviewTarget = { sandboxId: string; port: number };
 
-const LABEL = /^(\d{1,5})-([a-z0-9][a-z0-9-]{0,39})$/;
+const LABEL = new RegExp(`^(\\d{1,5})-(${SANDBOX_ID})$`);
 
 /** The host name of a Host header (no port, lower case), or null when it is not one. */
 export function hostName(host: string | undefined): string | null {

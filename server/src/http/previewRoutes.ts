@@ -1,5 +1,6 @@
 // The owner's way into a port preview: a link to the preview's own origin with a one-time capability
 // (previewAccess.ts). A POST, so the CSRF check applies: another site cannot have one made for a learner.
+import { SANDBOX_ID } from '@dockside/protocol';
 import type { ApiDeps } from './api';
 import { OPEN_PATH } from './preview';
 import { localeFrom } from './previewPage';
@@ -13,7 +14,7 @@ const LOCALE_COOKIE = 'dockside_lang';
 export const previewRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
-    path: /^\/api\/sandboxes\/([a-z0-9][a-z0-9-]{0,39})\/previews\/(\d{1,5})$/,
+    path: new RegExp(`^/api/sandboxes/(${SANDBOX_ID})/previews/(\\d{1,5})$`),
     handle: async (ctx, deps) => {
       const sandboxId = ownSandbox(ctx, deps);
       const port = Number(ctx.params[1]);

@@ -1,11 +1,12 @@
 // The learner's sandbox and the files in its /workspace. Every call checks that the sandbox is theirs.
 import { z } from 'zod';
+import { SANDBOX_ID } from '@dockside/protocol';
 import { FileError, MAX_FILE_BYTES } from '../engine/files';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
 import { parse, type Ctx, type Route } from './router';
 
-const SB = '([a-z0-9][a-z0-9-]{0,39})';
+const SB = `(${SANDBOX_ID})`;
 
 /** The sandbox id from the path, if it belongs to the caller; 403 otherwise (404 when it is not running). */
 export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {

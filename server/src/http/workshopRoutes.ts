@@ -2,6 +2,7 @@
 // are checked against the workshop's owner; learners only ever join.
 import QRCode from 'qrcode';
 import { z } from 'zod';
+import type { WorkshopDetail } from '@dockside/protocol';
 import { AccountError, type InstructorView } from '../workshops/accounts';
 import { WorkshopError } from '../workshops/workshops';
 import type { ApiDeps } from './api';
@@ -147,7 +148,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
       const w = await http(() => deps.workshops.get(who, ctx.params[0]!));
       const joinUrl = `${deps.previews.origins.appOrigin(ctx.req)}/join/${w.joinCode}`;
       const qrSvg = await QRCode.toString(joinUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
-      return { ...w, joinUrl, qrSvg };
+      return { ...w, joinUrl, qrSvg } satisfies WorkshopDetail;
     },
   },
   {

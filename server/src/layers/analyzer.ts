@@ -8,48 +8,10 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type Docker from 'dockerode';
-import {
-  analyse,
-  filesystemAt,
-  layerChanges,
-  pathHistory,
-  type LayerEntry,
-  type LayerFile,
-  type LayerIndex,
-  type LayerStats,
-} from './filesystem';
+import type { ContainerChanges, FullView, InstantView, LayerFile, LayerRow, PathChange } from '@dockside/protocol';
+import { analyse, filesystemAt, layerChanges, pathHistory, type LayerEntry, type LayerIndex } from './filesystem';
 import { asExportError, durationInWords, EngineLimitError } from './limits';
 import { configProven, indexSaveTar, SAVE_LIMITS, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
-
-export type LayerRow = {
-  /** Position in the history, oldest first. */
-  index: number;
-  /** The layer's diffID, null for metadata-only steps, "(missing)" when history and layers disagree. */
-  diffId: string | null;
-  createdBy: string;
-  created: string | null;
-  size: number;
-  emptyLayer: boolean;
-  comment?: string;
-};
-
-export type InstantView = {
-  id: string;
-  tags: string[];
-  size: number;
-  created: string;
-  rows: LayerRow[];
-  diffIds: string[];
-  /** Whether `rows` pair steps with layers for sure (from the image config, or unambiguous history). */
-  certain: boolean;
-};
-
-export type FullView = InstantView & {
-  layers: (LayerStats & { diffId: string })[];
-  totalBytes: number;
-  wastedBytes: number;
-  efficiency: number;
-};
 
 type HistoryItem = { Created: number; CreatedBy: string; Size: number; Comment?: string; Tags?: string[] | null };
 
@@ -367,13 +329,13 @@ export class LayerAnalyzer {
   }
 
   /** Which layers of the image added, changed or deleted a path. */
-  async pathHistory(docker: Docker, image: string, path: string, signal?: AbortSignal) {
+  async pathHistory(docker: Docker, image: string, path: string, signal?: AbortSignal): Promise<PathChange[]> {
     const { layers } = await this.indexed(docker, image, signal);
     return pathHistory(layers, path);
   }
 
   /** A container's thin writable layer: its changes (A/C/D) and sizes. */
-  async container(docker: Docker, containerId: string) {
+  async container(docker: Docker, containerId: string): Promise<ContainerChanges> {
     const c = docker.getContainer(containerId);
     const [info, changes] = await Promise.all([
       (c.inspect as (o: object) => Promise<unknown>)({ size: true }) as Promise<

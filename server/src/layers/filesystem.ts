@@ -1,7 +1,6 @@
 // How a stack of layers becomes one filesystem, with OCI whiteout semantics, and what each layer adds,
 // changes, deletes and wastes. Pure functions over layer indexes (no I/O), so every rule is testable.
-
-export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+import type { EntryType, LayerFile, LayerStats, PathChange } from '@dockside/protocol';
 
 /** One tar entry of a layer: headers only, never contents. */
 export type LayerEntry = {
@@ -17,14 +16,6 @@ export type LayerEntry = {
 export type LayerIndex = { diffId: string; entries: LayerEntry[] };
 
 export type FileNode = LayerEntry & { layer: number };
-
-export type LayerStats = {
-  added: { count: number; bytes: number };
-  modified: { count: number; bytes: number };
-  deleted: { count: number; bytes: number };
-  /** Bytes this layer contributes that a later layer overwrites or deletes. */
-  wastedBytes: number;
-};
 
 export type Analysis = {
   /** The final filesystem: every visible path and the layer that last wrote it. */
@@ -162,17 +153,6 @@ function aroundLayer(layers: LayerIndex[], k: number) {
   return { lower, after };
 }
 
-/** One path as the Layers tab lists it: who wrote it, and what the selected layer did to it. */
-export type LayerFile = {
-  path: string;
-  type: EntryType;
-  size: number;
-  /** The layer that last wrote it (for a deletion: the layer whose copy was deleted). */
-  layer: number;
-  change: 'A' | 'M' | 'D' | null;
-  linkTarget?: string;
-};
-
 /** What layer `k` itself did: the paths it added and modified, and those it deleted from lower layers. */
 export function layerChanges(layers: LayerIndex[], k: number): LayerFile[] {
   const { lower, after } = aroundLayer(layers, k);
@@ -201,9 +181,9 @@ export function filesystemAt(layers: LayerIndex[], k: number): LayerFile[] {
 }
 
 /** Which layers added, changed or deleted `path`, oldest first. */
-export function pathHistory(layers: LayerIndex[], path: string): { layer: number; change: 'A' | 'M' | 'D' }[] {
+export function pathHistory(layers: LayerIndex[], path: string): PathChange[] {
   const p = normalisePath(path);
-  const out: { layer: number; change: 'A' | 'M' | 'D' }[] = [];
+  const out: PathChange[] = [];
   let exists: EntryType | null = null;
   layers.forEach((layer, i) => {
     // A whiteout of the path (or of a parent, or an opaque parent) deletes the lower copy...

@@ -12,7 +12,8 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { normalisePath, type EntryType, type LayerEntry } from './filesystem';
+import type { EntryType } from '@dockside/protocol';
+import { normalisePath, type LayerEntry } from './filesystem';
 import {
   asExportError,
   bytesInWords,

@@ -1,105 +1,13 @@
-// Typed socket.io events: the one list of what browser and server say to each other.
-// Every payload from the browser is validated with zod on arrival (see realtime/*.ts handlers).
-import type { DashboardSnapshot } from '../workshops/dashboard';
+// The server's side of the socket.io typing: what it keeps on each socket. The events themselves, which
+// the browser shares, are in @dockside/protocol.
 
-/** Where a sandbox is in its life, as the learner sees it. */
-export type SandboxPhase = 'queued' | 'allocating' | 'starting-engine' | 'ready' | 'stopping' | 'stopped' | 'failed';
-
-export type SandboxView = {
-  id: string;
-  phase: SandboxPhase;
-  /** ISO time the sandbox is destroyed at the latest (maximum lifetime). */
-  expiresAt: string;
-  /** ISO time it is destroyed if nothing happens (idle timeout). */
-  idleUntil: string;
-  /** Ports published by containers in the sandbox, with the preview URL for each. */
-  ports: { port: number; url: string; container: string }[];
-};
-
-export type CheckStatus = 'pending' | 'passed' | 'failed';
-/** A check's outcome; a failed one says what is missing, in both languages (the page shows its own). */
-export type CheckResultView = { id: string; status: CheckStatus; hint?: { en: string; ko: string } };
-export type StepStatus = 'pending' | 'working' | 'passed' | 'skipped' | 'solved';
-/** A step the learner is through: its checks passed, or they skipped it or took the solution. */
-export const isStepDone = (status: string | undefined): boolean =>
-  status === 'passed' || status === 'skipped' || status === 'solved';
-
-export interface ServerToClientEvents {
-  'session:ready': (info: { learnerId: string }) => void;
-  /** Cold start progress, 0–100, for a progress bar. */
-  'sandbox:progress': (p: { phase: SandboxPhase; percent: number; message: string }) => void;
-  'sandbox:state': (s: SandboxView) => void;
-  /** The machine is full: where the learner stands in the queue. */
-  'sandbox:queue': (q: { position: number; estimateSeconds: number }) => void;
-  /** Minutes before the sandbox ends (lifetime) or is reclaimed (idle). */
-  'sandbox:warning': (w: { reason: 'idle' | 'lifetime'; at: string }) => void;
-  'sandbox:error': (e: { code: string; message: string }) => void;
-  'terminal:output': (o: { terminalId: string; data: string }) => void;
-  'terminal:exit': (e: { terminalId: string; code: number | null }) => void;
-  'checks:result': (r: {
-    lessonId: string;
-    stepId: string;
-    stepStatus: StepStatus;
-    results: CheckResultView[];
-  }) => void;
-  /** The learner's engine changed (images or containers): the Layers view refreshes. */
-  'layers:changed': (c: { sandboxId: string }) => void;
-  /** A message for the learner (an instructor's, or the server's). */
-  toast: (t: { message: string; from?: string }) => void;
-}
-
-/** A refused request's error; a limit (`rate_limited`, `address_limit`) says in how many seconds to try again. */
-export type AckError = { code: string; message: string; retryAfter?: number };
-export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
-
-export interface ClientToServerEvents {
-  'session:whoami': (ack: Ack<{ learnerId: string }>) => void;
-  /** Ask for this learner's sandbox (started or taken from the warm pool); progress follows as events. */
-  'sandbox:ensure': (req: { lessonId?: string }, ack: Ack<SandboxView>) => void;
-  /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
-  'terminal:open': (
-    /** `locale`: the language of a new shell's welcome banner. */
-    req: { sandboxId: string; terminalId?: string; cols: number; rows: number; locale?: 'en' | 'ko' },
-    ack: Ack<{ terminalId: string; scrollback: string }>,
-  ) => void;
-  'terminal:input': (req: { terminalId: string; data: string }) => void;
-  'terminal:resize': (req: { terminalId: string; cols: number; rows: number }) => void;
-  /** Flow control: the browser has written this many more characters of output. */
-  'terminal:ack': (req: { terminalId: string; chars: number }) => void;
-  'terminal:close': (req: { terminalId: string }) => void;
-  /** The learner is looking at this step: run its checks now and whenever the engine changes. */
-  'lesson:focus': (req: { lessonId: string; stepId: string }) => void;
-}
+// For server/bench, which still imports it from here.
+export type { SandboxView } from '@dockside/protocol';
 
 export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
   learnerId: string;
-}
-
-// --- The instructor namespace (`/instructor`), authenticated by the instructor session cookie.
-
-export interface InstructorServerToClientEvents {
-  /** The room as it is now; sent on watch and whenever a learner of the room changes something. */
-  'dashboard:update': (snapshot: DashboardSnapshot) => void;
-  /** Output of a learner's terminal, mirrored read-only. */
-  'mirror:output': (o: { terminalId: string; data: string }) => void;
-  /** The mirrored learner opened terminals (with their scrollback) or lost some (closed, or a reset). */
-  'mirror:terminals': (o: {
-    learnerId: string;
-    added: { terminalId: string; scrollback: string }[];
-    removed: string[];
-  }) => void;
-}
-
-export interface InstructorClientToServerEvents {
-  'dashboard:watch': (req: { workshopId: string }, ack: Ack<DashboardSnapshot>) => void;
-  /** Mirror a learner's terminals read-only; their scrollback comes back in the ack. */
-  'mirror:open': (
-    req: { workshopId: string; learnerId: string },
-    ack: Ack<{ terminals: { terminalId: string; scrollback: string }[] }>,
-  ) => void;
-  'mirror:close': (req: { learnerId: string }) => void;
 }
 
 export interface InstructorSocketData {

@@ -3,13 +3,14 @@
 // and answered as the learner's are (requests.ts).
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
+import type { InstructorClientToServerEvents, InstructorServerToClientEvents } from '@dockside/protocol';
 import type { Engine } from '../engine/engine';
 import type { Viewer } from '../engine/terminals';
 import type { InstructorAccounts } from '../workshops/accounts';
 import type { DashboardData } from '../workshops/dashboard';
 import type { Workshops } from '../workshops/workshops';
 import { handleRequests, isFailure, parse, RequestError } from './requests';
-import type { InstructorClientToServerEvents, InstructorServerToClientEvents, InstructorSocketData } from './events';
+import type { InstructorSocketData } from './events';
 
 type Nsp = Namespace<
   InstructorClientToServerEvents,

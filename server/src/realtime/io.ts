@@ -3,7 +3,8 @@ import { Server, type Socket } from 'socket.io';
 import type { Engine } from '../engine/engine';
 import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events';
+import type { ClientToServerEvents, ServerToClientEvents } from '@dockside/protocol';
+import type { InterServerEvents, SocketData } from './events';
 import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -58,8 +59,9 @@ export function attachRealtime(
         case 'error':
           return room.emit('sandbox:error', { code: event.code, message: event.message });
         case 'ended':
-          return room.emit('sandbox:error', {
-            code: `ended_${event.reason}`,
+          return room.emit('sandbox:ended', {
+            sandboxId: event.sandboxId,
+            reason: event.reason,
             message: ENDED[event.reason],
           });
       }

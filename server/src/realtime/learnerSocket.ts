@@ -2,14 +2,14 @@
 // validated with zod and checked against the session's learner before it touches anything; requests are
 // answered as requests.ts answers them, in both namespaces.
 import { z } from 'zod';
+import { SANDBOX_ID, type ClientToServerEvents } from '@dockside/protocol';
 import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
 import { TerminalError, type Viewer } from '../engine/terminals';
-import type { ClientToServerEvents } from './events';
 import type { IoSocket } from './io';
 import { failure, handleRequests, isFailure, parse, type Failure } from './requests';
 
-const SandboxId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
+const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
 const TerminalId = z.string().regex(/^t-[0-9a-f]{12}$/);
 const Size = { cols: z.number().int().min(2).max(500), rows: z.number().int().min(1).max(200) };
 const MAX_INPUT = 64 * 1024;

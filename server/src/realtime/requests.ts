@@ -3,11 +3,11 @@
 // is `{ ok: true, value }` or `{ ok: false, error: { code, message } }` with a stable code and a one-line
 // message, also for an event nobody handles; and no handler's failure goes unhandled.
 import type { z } from 'zod';
+import type { AckError } from '@dockside/protocol';
 import { AdmissionError } from '../engine/admission';
 import { TerminalError } from '../engine/terminals';
 import { AccountError } from '../workshops/accounts';
 import { WorkshopError } from '../workshops/workshops';
-import type { AckError } from './events';
 
 export type Failure = { ok: false; error: AckError };
 export type Result = { ok: true; value: unknown } | Failure;

@@ -2,40 +2,21 @@
 // their hints, and what each learner's engine holds. Snapshots are rebuilt from the database and the
 // engine, and pushed to the watching instructors when anything of the room's learners changes.
 import type { Lesson } from '@dockside/lessons';
+import {
+  isStepDone,
+  median,
+  type CellState,
+  type ChecksResult,
+  type DashboardLearner,
+  type DashboardSnapshot,
+  type StepStatus,
+} from '@dockside/protocol';
 import type { Db } from '../db/client';
-import type { ChecksResult } from '../engine/checkRunner';
 import type { Engine } from '../engine/engine';
 import type { CommandEvent } from '../engine/shellIntegration';
-import { isStepDone, type SandboxPhase, type StepStatus } from '../realtime/events';
 
-export type CellState = 'done' | 'working' | 'stuck' | 'pending';
-
-export type DashboardLearner = {
-  learnerId: string;
-  displayName: string;
-  joinedAt: string;
-  sandbox: { id: string; phase: SandboxPhase; expiresAt: string } | null;
-  /** lessonId → stepId → cell */
-  cells: Record<string, Record<string, { state: CellState; status: StepStatus | 'pending'; seconds: number | null }>>;
-  current: { lessonId: string; stepId: string; since: string; seconds: number } | null;
-  failing: { checkId: string; title: { en: string; ko: string }; hint?: { en: string; ko: string } }[];
-  engine: { images: number; containers: number; running: number } | null;
-  lastCommand: { commandLine: string; exitCode: number; at: string } | null;
-  done: number;
-};
-
-export type DashboardSnapshot = {
-  workshopId: string;
-  at: string;
-  lessons: {
-    id: string;
-    title: { en: string; ko: string };
-    steps: { id: string; title: { en: string; ko: string } }[];
-  }[];
-  learners: DashboardLearner[];
-  /** The room's median seconds per finished step; a learner far beyond it on one step is "stuck". */
-  medianStepSeconds: number | null;
-};
+// For server/bench, which still imports it from here.
+export type { DashboardSnapshot };
 
 const STUCK_FACTOR = 2;
 const STUCK_MIN_SECONDS = 120;
@@ -122,7 +103,7 @@ export class DashboardData {
         .filter((p) => isStepDone(p.status) && p.completedAt)
         .map((p) => (p.completedAt!.getTime() - p.startedAt.getTime()) / 1000),
     );
-    const medianStepSeconds = finished.length ? median(finished) : null;
+    const medianStepSeconds = median(finished) ?? null;
     const stuckAfter = Math.max(STUCK_MIN_SECONDS, (medianStepSeconds ?? STUCK_MIN_SECONDS) * STUCK_FACTOR);
 
     const learners = await Promise.all(
@@ -196,10 +177,4 @@ export class DashboardData {
       medianStepSeconds,
     };
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -3,6 +3,7 @@
 // resets, extends and ends it. Every call is checked against the workshop's owner.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Lesson } from '@dockside/lessons';
+import type { ResultStep, WorkshopResults, WorkshopView } from '@dockside/protocol';
 import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
 import type { InstructorView } from './accounts';
@@ -27,56 +28,11 @@ export type WorkshopInput = {
   keepSandboxes: boolean;
 };
 
-export type WorkshopView = {
-  id: string;
-  title: string;
-  joinCode: string;
-  lessonIds: string[];
-  seatLimit: number;
-  locale: string;
-  keepSandboxes: boolean;
-  state: 'draft' | 'open' | 'ended';
-  durationMinutes: number;
-  startsAt: string | null;
-  endsAt: string | null;
-  openedAt: string | null;
-  endedAt: string | null;
-  learners: number;
-};
-
 // No 0/O, 1/I/L: codes are read off a projector. 31^8 ≈ 8.5e11 codes, and joins are rate-limited.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const newJoinCode = () => Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
 /** What a person types (`abcd-2345`, spaces) as the stored code. */
 export const normaliseCode = (code: string) => code.toUpperCase().replace(/[^A-Z0-9]/g, '');
-
-export type ResultStep = {
-  lessonId: string;
-  stepId: string;
-  status: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  /** From the step's start to its completion; null while not finished. */
-  seconds: number | null;
-};
-
-export type WorkshopResults = {
-  workshop: WorkshopView;
-  lessons: {
-    id: string;
-    title: { en: string; ko: string };
-    steps: { id: string; title: { en: string; ko: string } }[];
-  }[];
-  learners: {
-    learnerId: string;
-    displayName: string;
-    joinedAt: string;
-    done: number;
-    /** The sum of the finished steps' times. */
-    seconds: number;
-    steps: ResultStep[];
-  }[];
-};
 
 type Row = Awaited<ReturnType<Db['workshop']['findUniqueOrThrow']>>;
 

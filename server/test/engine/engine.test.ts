@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxView } from '../../src/realtime/events';
+import type { SandboxView } from '@dockside/protocol';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { busyboxTar } from '../support/images';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsRan } from '../../src/engine/commandLine';
 import { ShellIntegrationParser } from '../../src/engine/shellIntegration';
-import type { SandboxView, ServerToClientEvents } from '../../src/realtime/events';
+import type { SandboxView, ServerToClientEvents } from '@dockside/protocol';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript shared with the start script
 import { serviceUser } from '../../../scripts/service-user.mjs';
-import type { SandboxView } from '../../src/realtime/events';
+import type { SandboxView } from '@dockside/protocol';
 import { NATIVE_BUILD_DIR } from '../../src/paths';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
-import type { SandboxView } from '../../src/realtime/events';
+import type { SandboxView } from '@dockside/protocol';
 import { busyboxTar } from '../support/images';
 import { Learner, request, type LearnerSocket } from '../support/learner';
 import { openPreview, previewFetch } from '../support/preview';

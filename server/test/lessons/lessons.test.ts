@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadLessons } from '@dockside/lessons';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxView, ServerToClientEvents } from '../../src/realtime/events';
+import type { SandboxView, ServerToClientEvents } from '@dockside/protocol';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';

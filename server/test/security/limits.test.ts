@@ -11,7 +11,7 @@ import pg from 'pg';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/client';
-import type { SandboxView } from '../../src/realtime/events';
+import type { SandboxView } from '@dockside/protocol';
 import { request, type LearnerSocket } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';

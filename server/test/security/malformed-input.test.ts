@@ -13,7 +13,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { routes } from '../../src/http/api';
-import type { ClientToServerEvents, InstructorClientToServerEvents, SandboxView } from '../../src/realtime/events';
+import type { ClientToServerEvents, InstructorClientToServerEvents, SandboxView } from '@dockside/protocol';
 import { REPO_ROOT } from '../../src/paths';
 import { busyboxTar } from '../support/images';
 import { request, type LearnerSocket } from '../support/learner';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
-import type { SandboxView } from '../../src/realtime/events';
+import type { SandboxView } from '@dockside/protocol';
 import { busyboxTar } from '../support/images';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { openPreview, previewFetch, previewLink, previewUpgrade } from '../support/preview';

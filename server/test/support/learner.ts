@@ -1,6 +1,6 @@
 // A learner as the browser is one: a session cookie, a CSRF token and a socket.io connection.
 import { io as connect, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events';
+import type { ClientToServerEvents, ServerToClientEvents } from '@dockside/protocol';
 
 export type LearnerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -7,12 +7,12 @@ import pg from 'pg';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
+  DashboardSnapshot,
   InstructorClientToServerEvents,
   InstructorServerToClientEvents,
   SandboxView,
-} from '../../src/realtime/events';
-import type { DashboardSnapshot } from '../../src/workshops/dashboard';
-import type { WorkshopResults } from '../../src/workshops/workshops';
+  WorkshopResults,
+} from '@dockside/protocol';
 import { Learner, request, TerminalReader } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
