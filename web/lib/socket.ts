@@ -1,7 +1,8 @@
 // The typed socket.io connection a page opens for its own lifetime (the page disconnects it on unmount).
+// The events and their payloads are @dockside/protocol's; the player's files take them from here.
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../server/src/realtime/events';
-export { isStepDone } from '../../server/src/realtime/events';
+import type { ClientToServerEvents, ServerToClientEvents } from '@dockside/protocol';
+export { isStepDone } from '@dockside/protocol';
 
 export type {
   CheckResultView,
@@ -10,7 +11,7 @@ export type {
   StepStatus,
   ServerToClientEvents,
   ClientToServerEvents,
-} from '../../server/src/realtime/events';
+} from '@dockside/protocol';
 
 export type DocksideSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

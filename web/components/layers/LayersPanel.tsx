@@ -4,19 +4,25 @@
 // path. It refreshes by itself when the learner's engine changes.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
+import type {
+  ContainerChanges,
+  ContainerSummary,
+  EngineContents,
+  FullView,
+  ImageSummary,
+  InstantView,
+  LayerFiles,
+  PathHistory,
+} from '@dockside/protocol';
 import { api, ApiError } from '../../lib/api';
 import { FileList, type FileRow } from './FileList';
 import { formatBytes, instruction } from './format';
 import { failureText, isEngineLimit, layersMessages, type LayersMessages } from './messages';
 
-type Image = { id: string; tags: string[]; size: number; created: number; diffIds: string[] };
-type Container = { id: string; name: string; image: string; state: string; sizeRw: number; sizeRootFs: number };
-type Row = { index: number; diffId: string | null; createdBy: string; size: number; emptyLayer: boolean };
-type Stats = { added: { count: number }; modified: { count: number }; deleted: { count: number; bytes: number } };
-type Detail = {
-  rows: Row[];
-  diffIds: string[];
-  summary?: { totalBytes: number; wastedBytes: number; efficiency: number; layers: Stats[] };
+type Image = ImageSummary;
+/** An image's layers as far as they are known: the instant view first, the analysis's figures when they come. */
+type Detail = Pick<InstantView, 'rows' | 'diffIds'> & {
+  summary?: Pick<FullView, 'totalBytes' | 'wastedBytes' | 'efficiency' | 'layers'>;
 };
 type Selection = { kind: 'layer'; layer: number } | { kind: 'container'; id: string; name: string } | null;
 
@@ -35,7 +41,7 @@ export type LayersPanelProps = {
 export default function LayersPanel({ apiBase: base, locale, subscribe, focus }: LayersPanelProps) {
   const m = layersMessages(locale);
   const [images, setImages] = useState<Image[] | null>(null);
-  const [containers, setContainers] = useState<Container[]>([]);
+  const [containers, setContainers] = useState<ContainerSummary[]>([]);
   const [selectedRef, setSelectedRef] = useState<string | null>(null);
   const [compareRef, setCompareRef] = useState<string | null>(null);
   const [details, setDetails] = useState<Record<string, Detail>>({});
@@ -75,7 +81,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
 
   const loadImages = useCallback(async () => {
     try {
-      const r = await api<{ images: Image[]; containers: Container[] }>('GET', `${base}/images`);
+      const r = await api<EngineContents>('GET', `${base}/images`);
       r.images.sort((a, b) => b.created - a.created);
       setImages(r.images);
       setContainers(r.containers);
@@ -107,9 +113,9 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
       if (requested.current.has(image.id)) return;
       requested.current.add(image.id);
       try {
-        const instant = await api<{ rows: Row[]; diffIds: string[] }>('GET', `${base}/images/${image.id}/layers`);
+        const instant = await api<InstantView>('GET', `${base}/images/${image.id}/layers`);
         setDetails((d) => ({ ...d, [image.id]: { ...instant, summary: d[image.id]?.summary } }));
-        const full = await api<Detail & NonNullable<Detail['summary']>>('GET', `${base}/images/${image.id}/analysis`);
+        const full = await api<FullView>('GET', `${base}/images/${image.id}/analysis`);
         setDetails((d) => ({
           ...d,
           [image.id]: {
@@ -157,11 +163,11 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
   useEffect(() => {
     if (!filesUrl) return;
     let cancelled = false;
-    void api<{ files?: FileRow[]; changes?: { path: string; kind: 'A' | 'C' | 'D' }[] }>('GET', filesUrl)
+    void api<LayerFiles | ContainerChanges>('GET', filesUrl)
       .then((r) => {
         if (cancelled) return;
-        const rows =
-          r.files ?? (r.changes ?? []).map((c) => ({ path: c.path.replace(/^\//, ''), size: 0, change: c.kind }));
+        const rows: FileRow[] =
+          'files' in r ? r.files : r.changes.map((c) => ({ path: c.path.replace(/^\//, ''), size: 0, change: c.kind }));
         setLoaded({ url: filesUrl, rows });
       })
       .catch((err: unknown) => !cancelled && setFilesFailed({ url: filesUrl, text: failureText(m, err) }));
@@ -184,7 +190,7 @@ export default function LayersPanel({ apiBase: base, locale, subscribe, focus }:
       return;
     }
     try {
-      const r = await api<{ history: { layer: number; change: 'A' | 'M' | 'D' }[] }>(
+      const r = await api<PathHistory>(
         'GET',
         `${base}/images/${selected.id}/paths?path=${encodeURIComponent(search.trim())}`,
       );
@@ -437,7 +443,7 @@ function LayerStack({
   holders: Map<string, Set<string>>;
   images: Image[];
   highlight?: Set<string>;
-  containers: Container[];
+  containers: ContainerSummary[];
   selection: Selection;
   onSelect: (s: Selection) => void;
 }) {

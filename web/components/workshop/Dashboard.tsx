@@ -7,31 +7,14 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
+import type { CellState, DashboardLearner, DashboardSnapshot, WorkshopDetail } from '@dockside/protocol';
 import { api, ApiError, pathQuery } from '../../lib/api';
 import { duration, workshopMessages, type WorkshopMessages } from './messages';
-import {
-  openInstructorSocket,
-  type CellState,
-  type DashboardLearner,
-  type DashboardSnapshot,
-  type InstructorSocket,
-} from './socket';
+import { openInstructorSocket, type InstructorSocket } from './socket';
 import styles from './workshop.module.css';
 
 const MirrorTerminal = dynamic(() => import('./MirrorTerminal'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
-
-type Detail = {
-  id: string;
-  title: string;
-  state: 'draft' | 'open' | 'ended';
-  joinCode: string;
-  joinUrl: string;
-  qrSvg: string;
-  seatLimit: number;
-  endsAt: string | null;
-  learners: number;
-};
 
 const cellClass: Record<CellState, string> = {
   done: styles.cellDone!,
@@ -46,7 +29,7 @@ const spaced = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 export function Dashboard({ workshopId, locale }: { workshopId: string; locale: Locale }) {
   const m = workshopMessages(locale);
   const router = useRouter();
-  const [detail, setDetail] = useState<Detail | null>(null);
+  const [detail, setDetail] = useState<WorkshopDetail | null>(null);
   const [snapshot, setSnapshot] = useState<DashboardSnapshot | null>(null);
   const [socket, setSocket] = useState<InstructorSocket | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -58,7 +41,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
 
   const loadDetail = useCallback(async () => {
     try {
-      setDetail(await api<Detail>('GET', `/api/workshops/${workshopId}`));
+      setDetail(await api<WorkshopDetail>('GET', `/api/workshops/${workshopId}`));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) router.replace('/instructor');
       else setError((err as Error).message);

@@ -5,16 +5,10 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
-import type { WorkshopResults } from '../../../server/src/workshops/workshops';
+import { median, type WorkshopResults } from '@dockside/protocol';
 import { api, ApiError } from '../../lib/api';
 import { duration, workshopMessages } from './messages';
 import styles from './workshop.module.css';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 export function Results({ workshopId, locale }: { workshopId: string; locale: Locale }) {
   const m = workshopMessages(locale);
@@ -95,13 +89,15 @@ export function Results({ workshopId, locale }: { workshopId: string; locale: Lo
               <tr>
                 <th scope="row">{m.median}</th>
                 {steps.map((s, i) => {
-                  const times = results.learners.flatMap((l) => {
-                    const t = l.steps[i]?.seconds;
-                    return t == null ? [] : [t];
-                  });
+                  const mid = median(
+                    results.learners.flatMap((l) => {
+                      const t = l.steps[i]?.seconds;
+                      return t == null ? [] : [t];
+                    }),
+                  );
                   return (
                     <td key={`${s.lessonId}/${s.id}`} data-step={s.id}>
-                      {times.length ? duration(locale, median(times)) : ''}
+                      {mid === undefined ? '' : duration(locale, mid)}
                     </td>
                   );
                 })}

@@ -4,18 +4,11 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import type { Locale, Localized } from '@dockside/lessons';
+import type { WorkshopView } from '@dockside/protocol';
 import { api, ApiError } from '../../lib/api';
 import { workshopMessages } from './messages';
 import styles from './workshop.module.css';
 
-type Workshop = {
-  id: string;
-  title: string;
-  state: 'draft' | 'open' | 'ended';
-  joinCode: string;
-  learners: number;
-  seatLimit: number;
-};
 type Me = { email: string; name: string; isAdmin: boolean };
 
 const swap = <T,>(xs: T[], i: number, j: number): T[] => {
@@ -28,7 +21,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
   const m = workshopMessages(locale);
   const router = useRouter();
   const [me, setMe] = useState<Me | null>(null);
-  const [workshops, setWorkshops] = useState<Workshop[] | null>(null);
+  const [workshops, setWorkshops] = useState<WorkshopView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [invitation, setInvitation] = useState<string | null>(null);
   const [startsAt, setStartsAt] = useState('');
@@ -44,7 +37,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
   const load = useCallback(async () => {
     try {
       setMe(await api<Me>('GET', '/api/instructors/me'));
-      setWorkshops((await api<{ workshops: Workshop[] }>('GET', '/api/workshops')).workshops);
+      setWorkshops((await api<{ workshops: WorkshopView[] }>('GET', '/api/workshops')).workshops);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) router.replace('/instructor');
       else setError((err as Error).message);
@@ -58,7 +51,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
     try {
       // The browser's local time, sent as an instant.
       const start = startsAt ? { startsAt: new Date(startsAt).toISOString() } : {};
-      const w = await api<Workshop>('POST', '/api/workshops', { ...form, ...start });
+      const w = await api<WorkshopView>('POST', '/api/workshops', { ...form, ...start });
       router.push(`/instructor/workshops/${w.id}`);
     } catch (err) {
       setError((err as Error).message);

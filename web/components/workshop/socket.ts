@@ -1,10 +1,6 @@
 // The instructor's socket.io connection (namespace /instructor), opened by the dashboard for its lifetime.
 import { io, type Socket } from 'socket.io-client';
-import type {
-  InstructorClientToServerEvents,
-  InstructorServerToClientEvents,
-} from '../../../server/src/realtime/events';
-export type { CellState, DashboardSnapshot, DashboardLearner } from '../../../server/src/workshops/dashboard';
+import type { InstructorClientToServerEvents, InstructorServerToClientEvents } from '@dockside/protocol';
 
 export type InstructorSocket = Socket<InstructorServerToClientEvents, InstructorClientToServerEvents>;
 
