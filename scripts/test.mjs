@@ -16,6 +16,8 @@ try {
   run(bin('prettier'), ['--check', '.', '--log-level', 'warn']);
   step('Typecheck');
   run('npm', ['run', '-s', 'typecheck']);
+  step('Native unit tests');
+  run('make', ['-s', '-C', 'native', 'test']);
   step('Lessons');
   run(bin('tsx'), ['lessons/src/check-cli.ts']);
   step('Unit tests');

@@ -233,6 +233,45 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
         [['create', 'rt-c', '--range', '201'], 4, /id range 201 is already used/],
         [['create', 'rt-c', '--range', '0'], 2, /--range needs a whole number from 1/],
         [['create', 'rt-c', '--range', '5', '--memory', 'lots'], 2, /--memory needs a size/],
+        [['create', 'rt-c', '--range', '16384'], 2, /--range needs a whole number from 1 to 16383/],
+        [['create', 'rt-c', '--range', '-1'], 2, /--range needs a whole number/],
+        [['create', 'rt-c', '--range', ' 5'], 2, /--range needs a whole number/],
+        [['create', 'rt-c', '--range', '5x'], 2, /--range needs a whole number/],
+        [['create', 'rt-c', '--range'], 2, /--range needs a whole number/],
+        [['create', 'rt-c', '--range', '5', '--memory', '99999999999999999999G'], 2, /--memory needs a size/],
+        [['create', 'rt-c', '--range', '5', '--memory', '-1G'], 2, /--memory needs a size/],
+        [['create', 'rt-c', '--range', '5', '--disk', '1GB'], 2, /--disk needs a size from 256M to 2048G/],
+        [['create', 'rt-c', '--range', '5', '--cpus', 'nan'], 2, /--cpus needs a number/],
+        [['create', 'rt-c', '--range', '5', '--pids', '63'], 2, /--pids needs a whole number from 64/],
+        [['create', 'a'.repeat(41), '--range', '5'], 2, /invalid sandbox id/],
+        [['create', 'rt-c', '--range', '5', '--frob'], 2, /unknown option --frob/],
+        [['session', 'rt-a', 'T1', '--', 'sh'], 2, /invalid terminal name "T1"/],
+        [['session', 'rt-a', '..', '--', 'sh'], 2, /invalid terminal name/],
+        [['session', 'rt-a', 'a'.repeat(33), '--', 'sh'], 2, /invalid terminal name/],
+        [['session', '--cols', '0', 'rt-a', 't1', '--', 'sh'], 2, /--cols needs a whole number from 1 to 1000/],
+        [['session', '--rows', '1001', 'rt-a', 't1', '--', 'sh'], 2, /--rows needs a whole number/],
+        [['session', 'rt-a', 't1', 'sh'], 2, /session needs ID NAME -- CMD/],
+        [['session', '--env', 'A', 'rt-a', 't1', '--', 'sh'], 2, /--env needs NAME=VALUE/],
+        [['exec', '--env', 'NOEQUALS', 'rt-a', '--', 'true'], 2, /--env needs NAME=VALUE/],
+        [['exec', '--env', '1A=secret', 'rt-a', '--', 'true'], 2, /--env: invalid name "1A":/],
+        [['exec', '--cwd'], 2, /--cwd needs a value/],
+        [['exec', 'rt-a', 'true'], 2, /exec needs ID -- CMD/],
+        [['exec', 'rt-a', '--'], 2, /exec needs ID -- CMD/],
+        [['exec', '-x', 'rt-a', '--', 'true'], 2, /unknown option -x/],
+        [['connect', 'rt-a', '0'], 2, /invalid port 0/],
+        [['connect', 'rt-a', '65536'], 2, /invalid port 65536/],
+        [['file', 'rt-a', 'frob', '/workspace/x'], 2, /unknown file operation frob/],
+        [['file', 'rt-a', 'read', 'relative'], 2, /is not absolute and normalised/],
+        [['file', 'rt-a', 'read', '/workspace/../etc/passwd'], 2, /is not absolute and normalised/],
+        [['file', 'rt-a', 'read', '/etc/passwd'], 11, /is outside \/workspace/],
+        [['file', 'rt-a', 'write', '/workspace/x', '--if-match', 'zz'], 2, /--if-match needs a sha256/],
+        [['file', 'rt-a', 'create', '/workspace/x', 'link'], 2, /create PATH file\|dir/],
+        [['file', 'rt-a', 'read', '/workspace/x', 'extra'], 2, /list\|read\|remove PATH/],
+        [['file', '--under', '/workspace/..', 'rt-a', 'list', '/workspace'], 2, /--under needs an absolute/],
+        [['stop'], 2, /stop takes one sandbox id/],
+        [['destroy', 'Bad'], 2, /invalid sandbox id "Bad"/],
+        [['destroy', 'no-such'], 3, /no sandbox no-such/],
+        [['list'], 2, /list takes --json/],
         [['frobnicate'], 2, /unknown command frobnicate/],
       ];
       for (const [args, code, message] of cases) {
@@ -240,6 +279,7 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
         expect({ args, code: r.status }).toEqual({ args, code });
         expect(r.stderr).toMatch(message);
         expect(r.stderr.split('\n')[0]).toMatch(/^dockside-sandbox: /);
+        expect(r.stderr).not.toMatch(/secret/); // an --env value is never shown
       }
     });
 
