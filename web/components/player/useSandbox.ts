@@ -1,0 +1,111 @@
+'use client';
+// The page's socket and the learner's sandbox on it. The socket is opened when the page mounts and
+// disconnected when it unmounts; its events are folded by `sandboxReducer`, and this hook does what the
+// state asks for (another `sandbox:ensure`) and what the learner asks for (retry, reset).
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { api, ApiError } from '../../lib/api';
+import { limitMessage, type Messages } from '../../lib/i18n';
+import { openSocket, type DocksideSocket, type SandboxView, type ServerToClientEvents } from '../../lib/socket';
+import { initialSandboxState, readySandboxId, sandboxReducer } from './sandboxState';
+
+export function useSandbox(lessonId: string, m: Messages) {
+  const [socket, setSocket] = useState<DocksideSocket | null>(null);
+  const [state, dispatch] = useReducer(sandboxReducer, initialSandboxState);
+  // The page's language for messages made in callbacks that outlive a render.
+  const messages = useRef(m);
+  useEffect(() => {
+    messages.current = m;
+  }, [m]);
+
+  // The socket lives as long as the page.
+  useEffect(() => {
+    const s = openSocket();
+    setSocket(s);
+    return () => {
+      s.disconnect();
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!socket) return;
+    const on: Partial<{ [E in keyof ServerToClientEvents]: ServerToClientEvents[E] }> & {
+      connect: () => void;
+      disconnect: () => void;
+    } = {
+      connect: () => dispatch({ type: 'connect' }),
+      disconnect: () => dispatch({ type: 'disconnect' }),
+      'sandbox:progress': (p) => dispatch({ ...p, type: 'progress' }),
+      'sandbox:queue': (q) => dispatch({ ...q, type: 'queue' }),
+      'sandbox:state': (sandbox) => dispatch({ type: 'state', sandbox }),
+      'sandbox:warning': (w) => dispatch({ ...w, type: 'warning' }),
+      'sandbox:error': (e) => dispatch({ ...e, type: 'error' }),
+      'sandbox:ended': (e) => dispatch({ type: 'ended', sandboxId: e.sandboxId, reason: e.reason }),
+    };
+    const entries = Object.entries(on) as [keyof ServerToClientEvents, (...args: never[]) => void][];
+    for (const [event, fn] of entries) socket.on(event, fn as never);
+    if (socket.connected) on.connect();
+    return () => {
+      for (const [event, fn] of entries) socket.off(event, fn as never);
+    };
+  }, [socket]);
+
+  // Ask for the sandbox whenever the state says so (and again for another lesson: its files are put in place).
+  const { ensureRequests } = state;
+  useEffect(() => {
+    if (!socket || ensureRequests === 0) return;
+    socket.emit('sandbox:ensure', { lessonId }, (r) => {
+      if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
+      const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
+      dispatch({ type: 'refused', code: r.error.code, message });
+    });
+  }, [socket, lessonId, ensureRequests]);
+
+  const sandboxId = readySandboxId(state);
+
+  /** Destroys the sandbox and starts a fresh one; true once the new one is there. */
+  const reset = useCallback(async (): Promise<boolean> => {
+    dispatch({ type: 'reset:start' });
+    try {
+      const { sandbox } = await api<{ sandbox: SandboxView }>('POST', '/api/sandboxes/current/reset');
+      dispatch({ type: 'reset:done', sandbox });
+      return true;
+    } catch (err) {
+      const limit =
+        err instanceof ApiError
+          ? limitMessage(messages.current, err.code, (err.body as { retryAfter?: unknown } | undefined)?.retryAfter)
+          : null;
+      dispatch({ type: 'failed', message: limit ?? (err as Error).message });
+      return false;
+    }
+  }, []);
+
+  /** The Layers view's subscription to changes of this sandbox's engine. */
+  const subscribeLayers = useCallback(
+    (onChange: () => void) => {
+      if (!socket) return () => undefined;
+      const listener = (c: { sandboxId: string }) => {
+        if (c.sandboxId === sandboxId) onChange();
+      };
+      socket.on('layers:changed', listener);
+      return () => void socket.off('layers:changed', listener);
+    },
+    [socket, sandboxId],
+  );
+
+  const retry = useCallback(() => dispatch({ type: 'retry' }), []);
+  const fail = useCallback((message: string) => dispatch({ type: 'failed', message }), []);
+  const markActive = useCallback(() => dispatch({ type: 'active' }), []);
+
+  return {
+    socket,
+    ui: state.ui,
+    online: state.online,
+    idleWarningAt: state.idleWarningAt,
+    sandboxId,
+    retry,
+    reset,
+    fail,
+    markActive,
+    subscribeLayers,
+  };
+}
