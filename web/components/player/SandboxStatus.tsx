@@ -5,15 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../../lib/api';
 import type { Messages } from '../../lib/i18n';
-import type { SandboxView } from '../../lib/socket';
-
-export type SandboxUi =
-  | { kind: 'connecting' }
-  | { kind: 'starting'; phase: 'allocating' | 'starting-engine'; percent: number; message: string }
-  | { kind: 'queued'; position: number; estimateSeconds: number }
-  | { kind: 'ready'; sandbox: SandboxView }
-  | { kind: 'failed'; message: string }
-  | { kind: 'expired'; message: string };
+import type { SandboxUi } from './sandboxState';
 
 const clock = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
