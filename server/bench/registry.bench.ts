@@ -64,7 +64,8 @@ try {
   let unpacked = 0;
   for (let i = 0; i < RUNS; i++) {
     const id = `bench-pull-${process.pid}-${i}`;
-    await rt.create(id, 11000 + (process.pid % 1000) * 8 + (i % 8), {
+    // Ranges go up to 16383: 11000 + 600 × 8 stays below.
+    await rt.create(id, 11000 + (process.pid % 600) * 8 + (i % 8), {
       memoryBytes: 1024 ** 3,
       pids: 2048,
       cpus: 1,
