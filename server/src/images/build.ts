@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../paths';
 import { registryAnswers } from '../registry/probe';
 import { registryPaths } from '../registry/paths';
 import { RegistrySupervisor } from '../registry/supervisor';
-import { diffTrees, writeDirectoryLayer, writeLayer, type Layer } from './layers';
+import { diffTrees, writeDirectoryLayer, writeLayer, type Layer } from './layerWriter';
 import { MANIFEST_V2, RegistryClient } from './registryClient';
 
 export const RECIPES_DIR = path.join(REPO_ROOT, 'lessons', 'images');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffTrees, writeDirectoryLayer, writeLayer } from '../../src/images/layers';
+import { diffTrees, writeDirectoryLayer, writeLayer } from '../../src/images/layerWriter';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ds-layers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

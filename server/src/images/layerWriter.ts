@@ -1,6 +1,7 @@
-// Image layers as Docker stores them: gzip-compressed tars, named by the digest of the compressed bytes,
-// identified by the diffID (digest of the uncompressed tar). A layer is either a whole directory or the
-// difference between two root filesystems, with `.wh.` whiteouts for what was removed.
+// Writes the lesson images' layers (for build.ts) as Docker stores them: gzip-compressed tars, named by
+// the digest of the compressed bytes, identified by the diffID (digest of the uncompressed tar). A layer
+// is either a whole directory or the difference between two root filesystems, with `.wh.` whiteouts for
+// what was removed. (Reading a learner's image layers is server/src/layers/.)
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
