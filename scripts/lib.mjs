@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMPS = path.join(ROOT, 'node_modules', '.dockside-stamps');
 
+/** Every benchmark (server/bench/<name>.bench.ts, `npm run bench:<name>`): `npm run bench` runs them, `npm test` in quick mode. */
+export const BENCHES = ['sandbox', 'registry', 'engine', 'web', 'layers', 'workshop', 'restart'];
+
 export function step(message) {
   console.log(`\x1b[1m==> ${message}\x1b[0m`);
 }
