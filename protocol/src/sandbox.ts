@@ -1,7 +1,7 @@
 // A learner's sandbox as the browser sees it, and the shape of its id.
 
 /** Where a sandbox is in its life, as the learner sees it. */
-export type SandboxPhase = 'queued' | 'allocating' | 'starting-engine' | 'ready' | 'stopping' | 'stopped' | 'failed';
+export type SandboxPhase = 'allocating' | 'starting-engine' | 'ready' | 'stopping';
 
 export type SandboxView = {
   id: string;

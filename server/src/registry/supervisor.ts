@@ -267,8 +267,3 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
     this.emit('event', { type: 'stopped' });
   }
 }
-
-/** Starts the registry for `dataDir`; the returned handle stops it. */
-export function startRegistry(dataDir: string, opts: SupervisorOptions = {}): Promise<RegistrySupervisor> {
-  return new RegistrySupervisor(dataDir, opts).start();
-}

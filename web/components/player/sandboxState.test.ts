@@ -79,11 +79,10 @@ describe('sandboxReducer', () => {
   it('shows a start that failed, but not errors of requests without an answer', () => {
     const ready = run({ type: 'ensured', sandbox: view('sb-1') });
     expect(sandboxReducer(ready, { type: 'error', code: 'forbidden', message: 'terminal:input: no' })).toBe(ready);
-    for (const code of ['sandbox_failed', 'start_failed'])
-      expect(sandboxReducer(ready, { type: 'error', code, message: 'boom' }).ui).toEqual({
-        kind: 'failed',
-        message: 'boom',
-      });
+    expect(sandboxReducer(ready, { type: 'error', code: 'sandbox_failed', message: 'boom' }).ui).toEqual({
+      kind: 'failed',
+      message: 'boom',
+    });
     expect(sandboxReducer(ready, { type: 'failed', message: 'no terminal' }).ui).toEqual({
       kind: 'failed',
       message: 'no terminal',

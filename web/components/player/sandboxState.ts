@@ -82,7 +82,7 @@ export function sandboxReducer(state: SandboxState, event: SandboxEvent): Sandbo
       return event.reason === 'idle' ? { ...state, idleWarningAt: event.at } : state;
     case 'error':
       // Other codes answer a request without an ack (a typo'd terminal id, say): nothing the page shows.
-      if (event.code !== 'sandbox_failed' && event.code !== 'start_failed') return state;
+      if (event.code !== 'sandbox_failed') return state;
       return { ...state, ui: { kind: 'failed', message: event.message } };
     case 'ended':
       // The page shows another sandbox already (a reset answered first), or is making one: not this news.
