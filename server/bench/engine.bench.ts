@@ -10,19 +10,7 @@ import { NativeRuntime } from '../src/engine/nativeRuntime';
 import type { SandboxView } from '../src/realtime/events';
 import { Learner, request, TerminalReader } from '../test/support/learner';
 import { startServer, type RunningServer } from '../test/support/server';
-import {
-  firstPrompt,
-  median,
-  now,
-  pct,
-  printTable,
-  QUICK,
-  rss,
-  SHARED_DATA_DIR as shared,
-  size,
-  sleep,
-  type Row,
-} from './support';
+import { median, now, pct, printTable, QUICK, rss, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
 
 const RUNS = size('BENCH_RUNS', 10, 2);
 const LOAD = size('BENCH_LOAD', 20, 2);
@@ -46,7 +34,7 @@ async function startLesson(
   });
   if (!open.ok) throw new Error(open.error.message);
   const terminal = new TerminalReader(socket, open.value.terminalId, open.value.scrollback);
-  await firstPrompt(terminal);
+  await terminal.firstPrompt();
   return { ms: now() - t, terminal, learner, sandbox: r.value };
 }
 

@@ -11,18 +11,7 @@ import path from 'node:path';
 import type { SandboxView } from '../src/realtime/events';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../test/support/learner';
 import { startServer, type RunningServer } from '../test/support/server';
-import {
-  firstPrompt,
-  median,
-  now,
-  printTable,
-  QUICK,
-  rss,
-  SHARED_DATA_DIR as shared,
-  size,
-  sleep,
-  type Row,
-} from './support';
+import { median, now, printTable, QUICK, rss, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
 
 const RUNS = Math.max(1, size('BENCH_RUNS', 5, 1));
 const LEARNERS = Math.max(1, size('BENCH_LEARNERS', 3, 1));
@@ -86,7 +75,7 @@ try {
   let socket = learner.socket();
   const sandbox = await ensure(socket);
   let terminal = await openTerminal(socket, sandbox.id);
-  await firstPrompt(terminal);
+  await terminal.firstPrompt();
   await answers(terminal);
 
   // (a) and (b), alternately: stop the server, spawn a new one on the same port, re-attach, type.
@@ -106,7 +95,7 @@ try {
       if (again.id !== sandbox.id) throw new Error(`the learner came back to ${again.id}, not ${sandbox.id}`);
       if (NEW_TERMINAL) {
         terminal = await openTerminal(socket, sandbox.id);
-        await firstPrompt(terminal); // a new shell: the learner waits for its prompt
+        await terminal.firstPrompt(); // a new shell: the learner waits for its prompt
       } else {
         terminal = await openTerminal(socket, sandbox.id, terminal.terminalId);
       }
@@ -146,7 +135,7 @@ try {
   for (const { socket: s, sandboxId } of crowd)
     for (let j = 0; j < TERMINALS; j++) {
       const t = await openTerminal(s, sandboxId);
-      await firstPrompt(t);
+      await t.firstPrompt();
       opened.push(t);
     }
   for (const t of opened) await answers(t); // every one of them is live

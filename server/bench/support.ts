@@ -1,7 +1,6 @@
 // Shared by the benchmarks: the quick flag, sizes, statistics, clocks and the printed table.
 // BENCH_QUICK=1 (what `npm test` runs): the same code paths with the smallest sizes, so no benchmark rots.
 import { readFileSync } from 'node:fs';
-import type { TerminalReader } from '../test/support/learner';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
 
@@ -40,15 +39,6 @@ export function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;
-}
-
-/**
- * Waits for a new terminal's first prompt (shell integration marks it). Give the reader the scrollback
- * that terminal:open answered with: what the shell printed before the server attached is only there, and
- * TerminalReader.prompt() would wait for a second prompt when the first one came that early.
- */
-export function firstPrompt(terminal: TerminalReader, ms = 30_000): Promise<string> {
-  return terminal.waitFor('\x1b]633;A', ms);
 }
 
 export type Row = [what: string, value: string, note: string];

@@ -13,17 +13,7 @@ import type { SandboxView } from '../src/realtime/events';
 import type { DashboardSnapshot } from '../src/workshops/dashboard';
 import { Learner, request, TerminalReader } from '../test/support/learner';
 import { startServer } from '../test/support/server';
-import {
-  firstPrompt,
-  now,
-  pct,
-  printTable,
-  rss as rssOf,
-  SHARED_DATA_DIR as shared,
-  size,
-  sleep,
-  type Row,
-} from './support';
+import { now, pct, printTable, rss as rssOf, SHARED_DATA_DIR as shared, size, sleep, type Row } from './support';
 
 const LEARNERS = size('BENCH_LEARNERS', 30, 2);
 const SPREAD_MS = size('BENCH_SPREAD_S', 60, 2) * 1000;
@@ -137,7 +127,7 @@ try {
       });
       if (!term.ok) throw new Error(term.error.message);
       const reader = new TerminalReader(socket, term.value.terminalId, term.value.scrollback);
-      await firstPrompt(reader, 60_000);
+      await reader.firstPrompt(60_000);
       toPrompt.push(now() - t0);
       socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
       for (let w = 0; !seen.has(name) && w < 200; w++) await sleep(25);

@@ -49,8 +49,8 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
       rows: 30,
     });
     if (!t.ok) throw new Error(t.error.message);
-    terminal = new TerminalReader(anaSocket, t.value.terminalId, '');
-    await terminal.prompt();
+    terminal = new TerminalReader(anaSocket, t.value.terminalId, t.value.scrollback);
+    await terminal.firstPrompt();
   });
 
   afterAll(async () => {

@@ -58,14 +58,14 @@ describe.runIf(sandboxesAvailable() && process.getuid?.() === 0)('the server as 
     if (!r.ok) throw new Error(`${r.error.message}\n${server.output()}`);
     const sandbox = r.value;
     sandboxId = sandbox.id;
-    const t = await request<{ terminalId: string }>(socket, 'terminal:open', {
+    const t = await request<{ terminalId: string; scrollback: string }>(socket, 'terminal:open', {
       sandboxId: sandbox.id,
       cols: 100,
       rows: 30,
     });
     if (!t.ok) throw new Error(t.error.message);
-    const terminal = new TerminalReader(socket, t.value.terminalId, '');
-    await terminal.prompt();
+    const terminal = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+    await terminal.firstPrompt();
     terminal.type("docker info --format 'engine={{.ServerVersion}}' && id -u\n");
     await terminal.waitFor(/engine=\d+\.\d+/);
     await terminal.waitFor(/\r\n0\r\n/); // root inside the sandbox, unmapped outside

@@ -48,14 +48,14 @@ describe.runIf(sandboxesAvailable())('layer analyzer with a real engine', () => 
     const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
     if (!r.ok) throw new Error(r.error.message);
     sandbox = r.value;
-    const t = await request<{ terminalId: string }>(socket, 'terminal:open', {
+    const t = await request<{ terminalId: string; scrollback: string }>(socket, 'terminal:open', {
       sandboxId: sandbox.id,
       cols: 120,
       rows: 30,
     });
     if (!t.ok) throw new Error(t.error.message);
-    terminal = new TerminalReader(socket, t.value.terminalId, '');
-    await terminal.prompt();
+    terminal = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+    await terminal.firstPrompt();
     // The checks runner follows the engine while the learner looks at a step, as the lesson page does.
     socket.emit('lesson:focus', { lessonId: 'Docker_Layers', stepId: 'first-build' });
 

@@ -75,8 +75,8 @@ describe.runIf(sandboxesAvailable())('lessons, step by step in a real sandbox', 
           rows: 40,
         });
         if (!open.ok) throw new Error(open.error.message);
-        const terminal = new TerminalReader(socket, open.value.terminalId, '');
-        await terminal.prompt();
+        const terminal = new TerminalReader(socket, open.value.terminalId, open.value.scrollback);
+        await terminal.firstPrompt();
 
         for (const step of lesson.steps) {
           const before = nextResult(socket, step.id, () => true, 30_000);

@@ -80,7 +80,15 @@ export class TerminalReader {
     return this.chars;
   }
 
-  /** Waits for the shell's prompt (shell integration marks it), as a person waits before typing. */
+  /**
+   * Waits for a new terminal's first prompt. Give the reader the scrollback terminal:open answered with:
+   * what the shell printed before the server attached is only there.
+   */
+  firstPrompt(ms = 30_000): Promise<string> {
+    return this.waitFor('\x1b]633;A', ms);
+  }
+
+  /** Waits for the shell's next prompt (shell integration marks it), as a person waits before typing. */
   prompt(ms = 30_000): Promise<string> {
     const marks = this.text.split('\x1b]633;A').length;
     return this.waitFor({ test: (t: string) => t.split('\x1b]633;A').length > marks } as RegExp, ms);

@@ -258,14 +258,14 @@ describe.runIf(sandboxesAvailable()).each(databases)('workshops on $provider', (
     const socket = ana.socket();
     const sb = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
     if (!sb.ok) throw new Error(sb.error.message);
-    const t = await request<{ terminalId: string }>(socket, 'terminal:open', {
+    const t = await request<{ terminalId: string; scrollback: string }>(socket, 'terminal:open', {
       sandboxId: sb.value.id,
       cols: 100,
       rows: 30,
     });
     if (!t.ok) throw new Error(t.error.message);
-    const terminal = new TerminalReader(socket, t.value.terminalId, '');
-    await terminal.prompt();
+    const terminal = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+    await terminal.firstPrompt();
     socket.emit('lesson:focus', { lessonId: 'Docker_Intro', stepId: 'your-engine' });
 
     const mirror = await emitAck<{ terminals: { terminalId: string }[] }>(watcher, 'mirror:open', {
