@@ -2,6 +2,7 @@
 // pure helpers both sides use. Nothing here does I/O or needs Node.js: the browser bundles it.
 export { type CheckResultView, type CheckStatus, type ChecksResult, isStepDone, type StepStatus } from './checks';
 export type { CellState, DashboardLearner, DashboardSnapshot } from './dashboard';
+export { DISPLAY_NAME_MAX, displayName } from './displayName';
 export type {
   Ack,
   AckError,

@@ -11,7 +11,7 @@ import type { Origins } from './origins';
 import type { PreviewAccess } from './previewAccess';
 import { previewRoutes } from './previewRoutes';
 import { HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
-import { mutates, parse, type Route } from './router';
+import { DisplayName, mutates, parse, type Route } from './router';
 import { sandboxRoutes } from './sandboxRoutes';
 import type { Sessions } from './session';
 import { workshopRoutes } from './workshopRoutes';
@@ -42,9 +42,7 @@ export type Health = {
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 
-const DisplayName = z.object({
-  displayName: z.string().trim().min(1, 'must not be empty').max(40, 'at most 40 characters'),
-});
+const Me = z.object({ displayName: DisplayName });
 
 const sessionRoutes: Route<ApiDeps>[] = [
   {
@@ -59,7 +57,7 @@ const sessionRoutes: Route<ApiDeps>[] = [
     method: 'PATCH',
     path: /^\/api\/me$/,
     handle: async ({ learnerId, client, body }, { db, engine }) => {
-      const { displayName } = parse(DisplayName, body);
+      const { displayName } = parse(Me, body);
       await engine.admission.learner(learnerId, client);
       const learner = await db.learner.update({ where: { id: learnerId }, data: { displayName } });
       return { learnerId, displayName: learner.displayName };

@@ -1,6 +1,7 @@
 // A route table: method, path pattern, whether it changes state (then CSRF applies), and a body limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { displayName } from '@dockside/protocol';
 import type { Client } from '../engine/admission';
 import { HttpError } from './respond';
 
@@ -21,6 +22,14 @@ export type Route<Deps> = {
   maxBody?: number;
   handle: (ctx: Ctx, deps: Deps) => Promise<unknown>;
 };
+
+/** A learner's display name by protocol's one rule (trimmed, 1 to 40 characters, nothing hidden), as kept. */
+export const DisplayName = z.string().transform((s, ctx) => {
+  const r = displayName(s);
+  if (r.ok) return r.name;
+  ctx.addIssue({ code: 'custom', message: r.problem });
+  return z.NEVER;
+});
 
 export const mutates = (method: string) => method !== 'GET' && method !== 'HEAD';
 

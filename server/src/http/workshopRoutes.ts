@@ -7,18 +7,12 @@ import { AccountError, type InstructorView } from '../workshops/accounts';
 import { WorkshopError } from '../workshops/workshops';
 import type { ApiDeps } from './api';
 import { HttpError, RawBody } from './respond';
-import { parse, type Ctx, type Route } from './router';
+import { DisplayName, parse, type Ctx, type Route } from './router';
 import { layerRoutesUnder } from './layerRoutes';
 import { files } from './sandboxRoutes';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
 const Email = z.string().trim().toLowerCase().email('an email address such as kim@example.com').max(200);
-const DisplayName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(40, 'at most 40 characters')
-  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127), 'no control characters');
 
 const schemas = {
   signUp: z.object({

@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
+import { DISPLAY_NAME_MAX } from '@dockside/protocol';
 import { api } from '../../lib/api';
 import { rememberLocale } from '../../lib/i18n';
 import { workshopMessages } from './messages';
@@ -66,7 +67,7 @@ export function JoinForm({ code: initial, locale }: { code?: string; locale: Loc
             value={name}
             onChange={(e) => setName(e.target.value)}
             required
-            maxLength={40}
+            maxLength={DISPLAY_NAME_MAX}
             autoFocus={Boolean(initial)}
           />
         </label>
