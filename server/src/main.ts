@@ -6,12 +6,14 @@ import { createDb, migrate } from './db/client';
 import { systemClock } from './engine/clock';
 import { Engine } from './engine/engine';
 import { NativeRuntime } from './engine/nativeRuntime';
+import { ProgressStore } from './engine/progress';
 import { createApp } from './http/app';
 import { Origins } from './http/origins';
 import { createPages } from './http/pages';
 import { PreviewAccess } from './http/previewAccess';
 import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
+import { LayerAnalyzer, LayerCache } from './layers/analyzer';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { runtimeReadiness } from './setup/readiness';
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { InstructorAccounts, SETUP_CODE_FILE } from './workshops/accounts';
 import { DashboardData } from './workshops/dashboard';
 import { RateLimiter } from './workshops/rateLimit';
+import { workshopSeats } from './workshops/seats';
 import { Workshops } from './workshops/workshops';
 
 function fail(message: string): never {
@@ -70,10 +73,10 @@ async function main(): Promise<void> {
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = () => loadLessons(lessonsDir);
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
+  const progress = new ProgressStore(db);
   const engine = new Engine(
-    db,
-    new NativeRuntime(config.dataDir),
-    systemClock,
+    // Starts count against the seats of the learner's open workshop (workshops/seats.ts).
+    { db, runtime: new NativeRuntime(config.dataDir), clock: systemClock, seats: workshopSeats(db), progress, lessons },
     {
       poolSize: runtimeReadiness(config).ok ? config.pool.size : 0,
       maxSandboxes: config.pool.maxSandboxes,
@@ -89,8 +92,6 @@ async function main(): Promise<void> {
       leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
     },
-    lessons,
-    path.join(config.stateDir, 'layer-cache'),
   );
   if (runtimeReadiness(config).ok) {
     try {
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
     db,
     sessions,
     engine,
+    progress,
+    layers: new LayerAnalyzer(new LayerCache(path.join(config.stateDir, 'layer-cache'))),
     instructors,
     workshops,
     dashboard: new DashboardData(db, engine, lessons),

@@ -1,13 +1,10 @@
 // Runs the checks of the step each learner is looking at: at once, when their engine reports a change
 // (build finished, container started or stopped, image tagged or removed) and when a terminal command
 // finishes. Results are pushed to the learner and a passed step is stored.
-import { lstatSync } from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
 import type { CheckResultView, ChecksResult } from '@dockside/protocol';
-import { engineDocker } from '../layers/engineAgent';
 import { evaluate, type CheckSpec } from './checks';
+import { DockerClients } from './dockerClients';
 import type { ProgressStore } from './progress';
 import type { Runtime } from './runtime';
 import type { CommandEvent } from './shellIntegration';
@@ -28,28 +25,10 @@ type Focus = {
 const DEBOUNCE_MS = 250;
 const MAX_COMMANDS = 500;
 
-/**
- * The engine socket as the runtime makes it: a socket, not a link, owned by root in a directory of root's
- * that the sandbox cannot reach. Anything else was not made by the runtime, and is not connected to.
- */
-export function engineSocket(socketPath: string): string {
-  for (const [p, want] of [
-    [path.dirname(socketPath), 'directory'],
-    [socketPath, 'socket'],
-  ] as const) {
-    const st = lstatSync(p, { throwIfNoEntry: false });
-    const kind = st?.isSocket() ? 'socket' : st?.isDirectory() ? 'directory' : 'other';
-    if (!st || kind !== want || st.uid !== 0)
-      throw new Error(`the engine socket ${socketPath} is not as the runtime made it (${p}: ${st ? kind : 'missing'})`);
-  }
-  return socketPath;
-}
-
 export class CheckRunner {
   private focus = new Map<string, Focus>();
   private commands = new Map<string, CommandEvent[]>();
   private engineWatches = new Map<string, Readable>();
-  private dockers = new Map<string, Docker>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -58,17 +37,8 @@ export class CheckRunner {
     private readonly emit: (learnerId: string, result: ChecksResult) => void,
     /** Every event of a followed engine, for views other than checks (layers, published ports). */
     private readonly engineChanged: (sandboxId: string) => void = () => {},
+    private readonly dockers: DockerClients = new DockerClients(runtime),
   ) {}
-
-  docker(sandboxId: string): Docker {
-    let d = this.dockers.get(sandboxId);
-    if (!d) {
-      // Capped answers, no redirects followed: the learner's engine is theirs to fake (engineAgent.ts).
-      d = engineDocker(engineSocket(this.runtime.dockerSocket(sandboxId)));
-      this.dockers.set(sandboxId, d);
-    }
-    return d;
-  }
 
   /** The learner now looks at this step; returns false for an unknown lesson or step. */
   setFocus(learnerId: string, sandboxId: string, lessonId: string, stepId: string): boolean {
@@ -99,7 +69,6 @@ export class CheckRunner {
   forgetSandbox(sandboxId: string): void {
     this.engineWatches.get(sandboxId)?.destroy();
     this.engineWatches.delete(sandboxId);
-    this.dockers.delete(sandboxId);
     this.commands.delete(sandboxId);
     for (const [learnerId, f] of this.focus) if (f.sandboxId === sandboxId) this.clearFocus(learnerId);
   }
@@ -115,7 +84,7 @@ export class CheckRunner {
   /** Follows the engine's event stream while someone looks at a step in this sandbox. */
   private watchEngine(sandboxId: string): void {
     if (this.engineWatches.has(sandboxId)) return;
-    this.docker(sandboxId).getEvents({}, (err, stream) => {
+    this.dockers.get(sandboxId).getEvents({}, (err, stream) => {
       if (err || !stream) {
         console.error(`checks: cannot follow engine events of ${sandboxId}: ${err?.message ?? 'no stream'}`);
         return;
@@ -158,7 +127,7 @@ export class CheckRunner {
     const ctx = {
       sandboxId: f.sandboxId,
       runtime: this.runtime,
-      docker: this.docker(f.sandboxId),
+      docker: this.dockers.get(f.sandboxId),
       commands: this.commands.get(f.sandboxId) ?? [],
     };
     const results: CheckResultView[] = await Promise.all(

@@ -1,28 +1,67 @@
-// The server engine: sandbox manager, terminals, files, checks and progress, wired together once.
+// The server engine: learners' sandboxes, their terminals, files and checks, behind one front door. Every
+// caller outside engine/ goes through the methods here: authorise a sandbox, start, reset or end one,
+// open and reach terminals, read files, focus checks, and hear what happens by `subscribe`. The seat
+// policy (which workshop a start counts against) is given by workshops/, which this never reads.
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
 import type { Lesson } from '@dockside/lessons';
 import type { ChecksResult, SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
-import { LayerAnalyzer, LayerCache } from '../layers/analyzer';
 import { CheckRunner, type StepCheck } from './checkRunner';
 import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from './admission';
 import type { CheckSpec } from './checks';
 import type { Clock } from './clock';
+import { DockerClients } from './dockerClients';
 import { WorkspaceFiles } from './files';
 import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
-import { ProgressStore } from './progress';
+import type { ProgressStore } from './progress';
 import type { CommandEvent } from './shellIntegration';
 import type { Runtime } from './runtime';
-import { TerminalHub } from './terminals';
+import { TerminalError, TerminalHub, type Terminal, type Viewer } from './terminals';
 
-export type EngineListener = {
-  manager: (learnerId: string, event: ManagerEvent) => void;
-  checks: (learnerId: string, result: ChecksResult) => void;
+/** What the engine tells its subscribers, each event once, in the order it happened. */
+export type EngineEvent =
+  /** Something of a learner's sandbox: start progress, its state, the queue, a warning, its end, an error. */
+  | { type: 'sandbox'; learnerId: string; event: ManagerEvent }
+  /** The checks of the step a learner looks at ran. */
+  | { type: 'checks'; learnerId: string; result: ChecksResult }
   /** The sandbox's engine reported a change (build, tag, removal, container start or stop). */
-  engineChanged?: (sandboxId: string) => void;
+  | { type: 'engine'; sandboxId: string }
   /** A command finished in one of the sandbox's terminals. */
-  commandRan?: (sandboxId: string, e: CommandEvent) => void;
+  | { type: 'command'; sandboxId: string; command: CommandEvent };
+
+export type EngineListener = (e: EngineEvent) => void;
+
+/**
+ * Which workshop a learner's start counts against, and its seats: the one seat policy every start goes
+ * through (the first, a reconnect, a reset by the learner or their instructor, the queue). Implemented by
+ * workshops/seats.ts.
+ */
+export type SeatPolicy = {
+  /** The learner's latest open workshop, or null: self-paced. */
+  workshopOf(learnerId: string): Promise<string | null>;
+  /** Seats of a workshop, or null when it has no limit of its own. */
+  seatLimit(workshopId: string): Promise<number | null>;
+};
+
+/** Why a learner may not use a sandbox: it is not running, or it is someone else's. */
+export class SandboxAccessError extends Error {
+  constructor(
+    readonly code: 'not_running' | 'forbidden',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The files of one sandbox's /workspace (files.ts), for a caller that has authorised it. */
+export type SandboxFiles = {
+  [K in keyof WorkspaceFiles]: WorkspaceFiles[K] extends (sandboxId: string, ...rest: infer A) => infer R
+    ? (...rest: A) => R
+    : never;
 };
 
 /** The checks a lesson step declares (validated when the lesson was loaded). */
@@ -35,6 +74,15 @@ export function stepChecksFrom(lessons: () => Lesson[]) {
   };
 }
 
+export type EngineDeps = {
+  db: Db;
+  runtime: Runtime;
+  clock: Clock;
+  seats: SeatPolicy;
+  progress: ProgressStore;
+  lessons: () => Lesson[];
+};
+
 export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddress'> & {
   admission?: AdmissionOptions;
   /** Derives each terminal's shell-integration nonce; the same across restarts (the session secret). */
@@ -42,58 +90,66 @@ export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddr
 };
 
 export class Engine {
-  readonly manager: SandboxManager;
-  readonly admission: Admission;
-  readonly terminals: TerminalHub;
-  readonly files: WorkspaceFiles;
-  readonly progress: ProgressStore;
-  readonly checks: CheckRunner;
-  readonly layers: LayerAnalyzer;
-  private listeners: EngineListener[] = [];
+  private readonly runtime: Runtime;
+  private readonly seats: SeatPolicy;
+  private readonly lessons: () => Lesson[];
+  private readonly manager: SandboxManager;
+  private readonly admission: Admission;
+  private readonly terminals: TerminalHub;
+  private readonly workspace: WorkspaceFiles;
+  private readonly checks: CheckRunner;
+  private readonly dockers: DockerClients;
+  private readonly listeners = new Set<EngineListener>();
 
   constructor(
-    readonly db: Db,
-    readonly runtime: Runtime,
-    clock: Clock,
+    { db, runtime, clock, seats, progress, lessons }: EngineDeps,
     { admission = DEFAULT_ADMISSION, terminalSecret, ...options }: EngineOptions,
-    readonly lessons: () => Lesson[],
-    layerCacheDir: string,
   ) {
+    this.runtime = runtime;
+    this.seats = seats;
+    this.lessons = lessons;
     this.admission = new Admission(db, admission, () => clock.now());
     this.manager = new SandboxManager(db, runtime, clock, {
       ...options,
       sandboxesPerAddress: admission.sandboxesPerAddress,
-      seatLimit: async (workshopId) => (await db.workshop.findUnique({ where: { id: workshopId } }))?.seatLimit ?? null,
+      seatLimit: (workshopId) => seats.seatLimit(workshopId),
     });
-    this.progress = new ProgressStore(db);
+    this.dockers = new DockerClients(runtime);
     this.checks = new CheckRunner(
       runtime,
-      this.progress,
+      progress,
       stepChecksFrom(lessons),
-      (learnerId, result) => this.listeners.forEach((l) => l.checks(learnerId, result)),
-      (sandboxId) => this.listeners.forEach((l) => l.engineChanged?.(sandboxId)),
+      (learnerId, result) => this.emit({ type: 'checks', learnerId, result }),
+      (sandboxId) => this.emit({ type: 'engine', sandboxId }),
+      this.dockers,
     );
     this.terminals = new TerminalHub(
       runtime,
-      (sandboxId, e) => {
-        this.checks.recordCommand(sandboxId, e);
-        this.listeners.forEach((l) => l.commandRan?.(sandboxId, e));
+      (sandboxId, command) => {
+        this.checks.recordCommand(sandboxId, command);
+        this.emit({ type: 'command', sandboxId, command });
       },
       terminalSecret,
     );
-    this.files = new WorkspaceFiles(runtime);
-    this.layers = new LayerAnalyzer(new LayerCache(layerCacheDir));
+    this.workspace = new WorkspaceFiles(runtime);
     this.manager.subscribe((learnerId, event) => {
       if (event.type === 'ended') {
         this.terminals.closeSandbox(event.sandboxId);
         this.checks.forgetSandbox(event.sandboxId);
+        this.dockers.forget(event.sandboxId);
       }
-      this.listeners.forEach((l) => l.manager(learnerId, event));
+      this.emit({ type: 'sandbox', learnerId, event });
     });
   }
 
-  listen(listener: EngineListener): void {
-    this.listeners.push(listener);
+  /** Every event from now on; returns the unsubscribe. */
+  subscribe(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) l(e);
   }
 
   async start(): Promise<void> {
@@ -105,18 +161,49 @@ export class Engine {
       );
   }
 
+  async shutdown(): Promise<void> {
+    this.checks.close();
+    // Terminals run on in their sandboxes: kept ones for the next server, the others end with them.
+    this.terminals.releaseAll();
+    await this.manager.shutdown();
+  }
+
+  // --- who asks
+
+  /** The client behind a request (its address, as admission.ts trusts proxies). */
+  client(req: IncomingMessage): Client {
+    return this.admission.client(req);
+  }
+
   /**
-   * Where a learner's sandbox belongs, the same for every way one starts (first start, reconnect, reset by
-   * the learner or their instructor, the queue): in their latest open workshop, counted against its
-   * seats, else self-paced, counted against their address. `client` is the learner asking; null is their
-   * instructor, whose resets no budget counts.
+   * A learner's first real action writes their row (AdmissionError past a limit); `joining` is a
+   * workshop join, which the workshop's seats limit instead.
+   */
+  admit(learnerId: string, client: Client | null, joining = false): Promise<void> {
+    return this.admission.learner(learnerId, client, joining);
+  }
+
+  // --- the learner's sandbox
+
+  /**
+   * The sandbox, if it is this learner's, marked active (it keeps it from the idle timeout); throws
+   * SandboxAccessError otherwise.
+   */
+  authorize(learnerId: string, sandboxId: string): string {
+    const owner = this.manager.ownerOf(sandboxId);
+    if (owner === undefined) throw new SandboxAccessError('not_running', `sandbox ${sandboxId} is not running`);
+    if (owner !== learnerId) throw new SandboxAccessError('forbidden', 'this sandbox is not yours');
+    this.manager.touch(sandboxId);
+    return sandboxId;
+  }
+
+  /**
+   * Where a learner's sandbox belongs, the same for every way one starts: in their latest open workshop,
+   * counted against its seats, else self-paced, counted against their address. `client` is the learner
+   * asking; null is their instructor, whose resets no budget counts.
    */
   private async placement(learnerId: string, client: Client | null): Promise<Placement> {
-    const enrollment = await this.db.enrollment.findFirst({
-      where: { learnerId, workshop: { state: 'open' } },
-      orderBy: { joinedAt: 'desc' },
-    });
-    const workshopId = enrollment?.workshopId ?? null;
+    const workshopId = await this.seats.workshopOf(learnerId);
     return {
       workshopId,
       address: client?.address ?? null,
@@ -125,22 +212,53 @@ export class Engine {
   }
 
   /** The learner's sandbox (their first real action writes their row); AdmissionError past a limit. */
-  async ensureSandbox(learnerId: string, client: Client | null): Promise<EnsureResult> {
+  async ensure(learnerId: string, client: Client | null): Promise<EnsureResult> {
     await this.admission.learner(learnerId, client);
     const result = await this.manager.ensure(learnerId, await this.placement(learnerId, client));
     return 'sandbox' in result ? { sandbox: await this.withPorts(result.sandbox) } : result;
   }
 
   /** Destroys the learner's sandbox and starts a fresh one, placed as any start is. */
-  async resetSandbox(learnerId: string, client: Client | null): Promise<EnsureResult> {
+  async reset(learnerId: string, client: Client | null): Promise<EnsureResult> {
     await this.admission.learner(learnerId, client);
     return this.manager.reset(learnerId, await this.placement(learnerId, client));
   }
 
+  /** Ends a learner's sandbox (their workshop ended); their progress stays. */
+  release(learnerId: string): Promise<void> {
+    return this.manager.release(learnerId);
+  }
+
+  /** Gives a learner's sandbox more lifetime (their workshop was extended). */
+  extend(learnerId: string, ms: number): void {
+    this.manager.extend(learnerId, ms);
+  }
+
+  /** Warms sandboxes for seats about to be taken (a workshop opening its doors). */
+  prewarm(count: number): void {
+    this.manager.prewarm(count);
+  }
+
+  /** The learner's running sandbox, or null. */
+  sandboxOf(learnerId: string): SandboxView | null {
+    return this.manager.viewFor(learnerId);
+  }
+
+  /** The learner's running sandbox with the ports its containers publish right now, or null. */
+  async current(learnerId: string): Promise<SandboxView | null> {
+    const view = this.manager.viewFor(learnerId);
+    return view && this.withPorts(view);
+  }
+
+  /** The learner owning a running sandbox (null: a warm one), undefined when it is not running. */
+  ownerOf(sandboxId: string): string | null | undefined {
+    return this.manager.ownerOf(sandboxId);
+  }
+
   /** A sandbox view with the ports its containers publish right now. */
-  async withPorts(view: SandboxView): Promise<SandboxView> {
+  private async withPorts(view: SandboxView): Promise<SandboxView> {
     try {
-      const containers = await this.checks.docker(view.id).listContainers();
+      const containers = await this.dockers.get(view.id).listContainers();
       const ports = containers.flatMap((c) =>
         c.Ports.filter((p) => p.PublicPort && p.Type === 'tcp').map((p) => ({
           port: p.PublicPort,
@@ -166,10 +284,85 @@ export class Engine {
     }
   }
 
-  async shutdown(): Promise<void> {
-    this.checks.close();
-    // Terminals run on in their sandboxes: kept ones for the next server, the others end with them.
-    this.terminals.releaseAll();
-    await this.manager.shutdown();
+  // --- what is inside an authorised sandbox
+
+  /** The sandbox's /workspace. */
+  files(sandboxId: string): SandboxFiles {
+    const w = this.workspace;
+    return {
+      list: (dir) => w.list(sandboxId, dir),
+      read: (file) => w.read(sandboxId, file),
+      write: (file, content, etag) => w.write(sandboxId, file, content, etag),
+      create: (file, type) => w.create(sandboxId, file, type),
+      rename: (from, to) => w.rename(sandboxId, from, to),
+      remove: (file) => w.remove(sandboxId, file),
+    };
+  }
+
+  /** The sandbox's Docker client (dockerClients.ts). */
+  docker(sandboxId: string): Docker {
+    return this.dockers.get(sandboxId);
+  }
+
+  /** A connection to a port inside the sandbox (a port preview). */
+  connect(sandboxId: string, port: number): Promise<Duplex> {
+    return this.runtime.connect(sandboxId, port);
+  }
+
+  // --- terminals
+
+  /** A terminal in this learner's own sandbox, else undefined. */
+  terminal(learnerId: string, terminalId: string): Terminal | undefined {
+    const t = this.terminals.get(terminalId);
+    return t && this.manager.ownerOf(t.sandboxId) === learnerId ? t : undefined;
+  }
+
+  /**
+   * The learner's terminal `terminalId` in their sandbox, or a new one there when it has none by that id.
+   * SandboxAccessError for a sandbox not theirs, TerminalError for a terminal of someone else's.
+   */
+  async openTerminal(
+    learnerId: string,
+    sandboxId: string,
+    { terminalId, cols, rows, locale }: { terminalId?: string; cols: number; rows: number; locale?: 'en' | 'ko' },
+  ): Promise<Terminal> {
+    this.authorize(learnerId, sandboxId);
+    const own = terminalId ? this.terminal(learnerId, terminalId) : undefined;
+    if (own) return own;
+    if (terminalId && this.terminals.get(terminalId))
+      throw new TerminalError('forbidden', 'this terminal is not yours');
+    return this.terminals.open(sandboxId, cols, rows, locale);
+  }
+
+  /** Types into the learner's own terminal (marks the sandbox active); false when it is not theirs. */
+  input(learnerId: string, terminalId: string, data: string): boolean {
+    const t = this.terminal(learnerId, terminalId);
+    if (!t) return false;
+    this.manager.touch(t.sandboxId);
+    t.write(data);
+    return true;
+  }
+
+  /** The terminals of the learner's running sandbox (for their instructor's read-only mirror). */
+  terminalsOf(learnerId: string): Terminal[] {
+    const view = this.manager.viewFor(learnerId);
+    return view ? this.terminals.forSandbox(view.id) : [];
+  }
+
+  /** Lets go of a viewer of a terminal, if the terminal is still there. */
+  detach(terminalId: string, viewer: Viewer): void {
+    this.terminals.get(terminalId)?.detach(viewer);
+  }
+
+  // --- checks
+
+  /**
+   * The learner now looks at this step: its checks run in their sandbox, now and on every change.
+   * 'no_sandbox' when they have none running (nothing to check), 'unknown_step' for a step no lesson has.
+   */
+  focus(learnerId: string, lessonId: string, stepId: string): 'focused' | 'no_sandbox' | 'unknown_step' {
+    const own = this.manager.viewFor(learnerId);
+    if (!own) return 'no_sandbox';
+    return this.checks.setFocus(learnerId, own.id, lessonId, stepId) ? 'focused' : 'unknown_step';
   }
 }

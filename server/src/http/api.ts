@@ -5,6 +5,8 @@ import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
 import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
+import type { ProgressStore } from '../engine/progress';
+import type { LayerAnalyzer } from '../layers/analyzer';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
 import type { Origins } from './origins';
@@ -24,6 +26,9 @@ export type ApiDeps = {
   db: Db;
   sessions: Sessions;
   engine: Engine;
+  progress: ProgressStore;
+  /** The Layers view's analyses (layerRoutes.ts), of the images in a sandbox's engine. */
+  layers: LayerAnalyzer;
   lessons: () => Lesson[];
   health: () => Promise<Health>;
   instructors: InstructorAccounts;
@@ -58,7 +63,7 @@ const sessionRoutes: Route<ApiDeps>[] = [
     path: /^\/api\/me$/,
     handle: async ({ learnerId, client, body }, { db, engine }) => {
       const { displayName } = parse(Me, body);
-      await engine.admission.learner(learnerId, client);
+      await engine.admit(learnerId, client);
       const learner = await db.learner.update({ where: { id: learnerId }, data: { displayName } });
       return { learnerId, displayName: learner.displayName };
     },
@@ -118,7 +123,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     }
     const body = mutates(route.method) ? await readJson(req, route.maxBody ?? DEFAULT_MAX_BODY) : undefined;
     const params = route.path.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const client = deps.engine.admission.client(req);
+    const client = deps.engine.client(req);
     const answer = await route.handle({ req, res, learnerId, client, body, params, query: url.searchParams }, deps);
     if (answer instanceof RawBody) sendRaw(res, answer);
     else sendJson(res, 200, answer);

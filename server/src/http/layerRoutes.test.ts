@@ -19,9 +19,10 @@ function call(url: string, err: Error): Promise<unknown> {
   };
   const deps = {
     engine: {
-      checks: { docker: () => ({ listImages: fail, listContainers: fail }) },
-      layers: { instant: fail, full: fail, files: fail, pathHistory: fail, container: fail },
+      authorize: (_learnerId: string, sandboxId: string) => sandboxId,
+      docker: () => ({ listImages: fail, listContainers: fail }),
     },
+    layers: { instant: fail, full: fail, files: fail, pathHistory: fail, container: fail },
   } as unknown as ApiDeps;
   const ctx = {
     res: new ServerResponse(new IncomingMessage(new Socket())),

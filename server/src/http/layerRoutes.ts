@@ -70,7 +70,7 @@ export function layerRoutesUnder(
   sandboxOf: (ctx: Ctx, deps: ApiDeps) => string | Promise<string>,
 ): Route<ApiDeps>[] {
   const at = (ctx: Ctx, i: number) => ctx.params[groups + i]!;
-  const engineOf = async (ctx: Ctx, deps: ApiDeps) => deps.engine.checks.docker(await sandboxOf(ctx, deps));
+  const engineOf = async (ctx: Ctx, deps: ApiDeps) => deps.engine.docker(await sandboxOf(ctx, deps));
   return [
     {
       method: 'GET',
@@ -117,7 +117,7 @@ export function layerRoutesUnder(
       path: new RegExp(`^${prefix}/images/${IMAGE}/layers$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
-        return engineCall(() => deps.engine.layers.instant(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
+        return engineCall(() => deps.layers.instant(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
       },
     },
     {
@@ -125,7 +125,7 @@ export function layerRoutesUnder(
       path: new RegExp(`^${prefix}/images/${IMAGE}/analysis$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
-        return engineCall(() => deps.engine.layers.full(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
+        return engineCall(() => deps.layers.full(docker, at(ctx, 0)!, gone(ctx)), `image ${at(ctx, 0)}`);
       },
     },
     {
@@ -138,7 +138,7 @@ export function layerRoutesUnder(
         const files = await engineCall(
           async () => {
             try {
-              return await deps.engine.layers.files(docker, at(ctx, 0)!, layer, mode, gone(ctx));
+              return await deps.layers.files(docker, at(ctx, 0)!, layer, mode, gone(ctx));
             } catch (err) {
               if (err instanceof RangeError) throw new HttpError(404, 'not_found', `no layer ${layer}: ${err.message}`);
               throw err;
@@ -156,7 +156,7 @@ export function layerRoutesUnder(
         const docker = await engineOf(ctx, deps);
         const { path } = parse(PathQuery, Object.fromEntries(ctx.query));
         const history = await engineCall(
-          () => deps.engine.layers.pathHistory(docker, at(ctx, 0)!, path, gone(ctx)),
+          () => deps.layers.pathHistory(docker, at(ctx, 0)!, path, gone(ctx)),
           `image ${at(ctx, 0)}`,
         );
         return { path, history } satisfies PathHistory;
@@ -167,7 +167,7 @@ export function layerRoutesUnder(
       path: new RegExp(`^${prefix}/containers/${CONTAINER}/changes$`),
       handle: async (ctx, deps) => {
         const docker = await engineOf(ctx, deps);
-        return engineCall(() => deps.engine.layers.container(docker, at(ctx, 0)!), `container ${at(ctx, 0)}`);
+        return engineCall(() => deps.layers.container(docker, at(ctx, 0)!), `container ${at(ctx, 0)}`);
       },
     },
   ];

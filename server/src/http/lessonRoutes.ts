@@ -40,8 +40,8 @@ export const lessonRoutes: Route<ApiDeps>[] = [
     // Every lesson's progress at a glance, and the step to continue from (the most recent one worked on).
     method: 'GET',
     path: /^\/api\/progress$/,
-    handle: async ({ learnerId }, { lessons, engine }) => {
-      const rows = await engine.progress.forLearner(learnerId);
+    handle: async ({ learnerId }, { lessons, progress }) => {
+      const rows = await progress.forLearner(learnerId);
       const all = lessons();
       const summary = all.map((lesson) => {
         const mine = rows.filter((r) => r.lessonId === lesson.id);
@@ -63,9 +63,9 @@ export const lessonRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
     path: new RegExp(`^/api/progress/${ID}$`),
-    handle: async ({ learnerId, params }, { lessons, engine }) => {
+    handle: async ({ learnerId, params }, { lessons, progress }) => {
       const lesson = findLesson(lessons(), params[0]!);
-      const steps = await engine.progress.forLesson(learnerId, lesson.id);
+      const steps = await progress.forLesson(learnerId, lesson.id);
       const current = lesson.steps.find((s) => !isStepDone(steps[s.id]?.status)) ?? lesson.steps.at(-1)!;
       return { lessonId: lesson.id, steps, currentStepId: current.id };
     },
@@ -84,23 +84,23 @@ export const lessonRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: new RegExp(`^/api/progress/${ID}/${ID}/solution$`),
-    handle: async ({ learnerId, client, params }, { lessons, engine }) => {
+    handle: async ({ learnerId, client, params }, { lessons, engine, progress }) => {
       const lesson = findLesson(lessons(), params[0]!);
       const step = findStep(lesson, params[1]!);
       if (!step.solution) throw new HttpError(404, 'not_found', 'this step has no solution to show');
-      await engine.admission.learner(learnerId, client);
-      const status = await engine.progress.set(learnerId, lesson.id, step.id, 'solved');
+      await engine.admit(learnerId, client);
+      const status = await progress.set(learnerId, lesson.id, step.id, 'solved');
       return { solution: step.solution, status };
     },
   },
   {
     method: 'POST',
     path: new RegExp(`^/api/progress/${ID}/${ID}/skip$`),
-    handle: async ({ learnerId, client, params }, { lessons, engine }) => {
+    handle: async ({ learnerId, client, params }, { lessons, engine, progress }) => {
       const lesson = findLesson(lessons(), params[0]!);
       const step = findStep(lesson, params[1]!);
-      await engine.admission.learner(learnerId, client);
-      return { status: await engine.progress.set(learnerId, lesson.id, step.id, 'skipped') };
+      await engine.admit(learnerId, client);
+      return { status: await progress.set(learnerId, lesson.id, step.id, 'skipped') };
     },
   },
 ];

@@ -6,7 +6,7 @@
 // server answers can set cookies, widen a service worker's scope or otherwise reach beyond its preview.
 import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline, type Duplex } from 'node:stream';
-import type { Engine } from '../engine/engine';
+import { SandboxAccessError, type Engine } from '../engine/engine';
 import type { Origins, PreviewTarget } from './origins';
 import { COOKIE_MS, PREVIEW_COOKIE, type Grant, type Locale, type PreviewAccess, type Refusal } from './previewAccess';
 import { localeFrom, sendPreviewProblem, type PreviewProblem } from './previewPage';
@@ -50,11 +50,13 @@ type Allowed = { ok: true; grant: Grant } | { ok: false; problem: PreviewProblem
 
 /** The sandbox's owner, still, is the one the capability was given to. */
 function owner(t: PreviewTarget, grant: Grant, engine: Engine): Allowed {
-  const ownerId = engine.manager.ownerOf(t.sandboxId);
-  if (ownerId === undefined) return { ok: false, problem: 'not_running', locale: grant.locale };
-  if (ownerId !== grant.learnerId) return { ok: false, problem: 'not_yours', locale: grant.locale };
-  engine.manager.touch(t.sandboxId);
-  return { ok: true, grant };
+  try {
+    engine.authorize(grant.learnerId, t.sandboxId);
+    return { ok: true, grant };
+  } catch (err) {
+    if (!(err instanceof SandboxAccessError)) throw err;
+    return { ok: false, problem: err.code === 'not_running' ? 'not_running' : 'not_yours', locale: grant.locale };
+  }
 }
 
 /**
@@ -145,7 +147,7 @@ export async function handlePreview(req: IncomingMessage, res: ServerResponse, d
   }
   let socket: Duplex;
   try {
-    socket = await deps.engine.runtime.connect(t.sandboxId, t.port);
+    socket = await deps.engine.connect(t.sandboxId, t.port);
   } catch {
     problem(res, deps, t, 'nothing_listening', ok.grant.locale);
     return true;
@@ -207,7 +209,7 @@ export async function handlePreviewUpgrade(
   if (!ok.ok) return (ok.problem === 'not_running' ? refuse(404, 'Not Found') : refuse(403, 'Forbidden'), true);
   let upstream: Duplex;
   try {
-    upstream = await deps.engine.runtime.connect(t.sandboxId, t.port);
+    upstream = await deps.engine.connect(t.sandboxId, t.port);
   } catch {
     return (refuse(502, 'Bad Gateway'), true);
   }

@@ -1,6 +1,7 @@
 // The learner's sandbox and the files in its /workspace. Every call checks that the sandbox is theirs.
 import { z } from 'zod';
 import { SANDBOX_ID } from '@dockside/protocol';
+import { SandboxAccessError } from '../engine/engine';
 import { FileError, MAX_FILE_BYTES } from '../engine/files';
 import type { ApiDeps } from './api';
 import { HttpError } from './respond';
@@ -10,12 +11,14 @@ const SB = `(${SANDBOX_ID})`;
 
 /** The sandbox id from the path, if it belongs to the caller; 403 otherwise (404 when it is not running). */
 export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {
-  const id = params[0]!;
-  const owner = engine.manager.ownerOf(id);
-  if (owner === undefined) throw new HttpError(404, 'not_found', `sandbox ${id} is not running`);
-  if (owner !== learnerId) throw new HttpError(403, 'forbidden', 'this sandbox is not yours');
-  engine.manager.touch(id);
-  return id;
+  try {
+    return engine.authorize(learnerId, params[0]!);
+  } catch (err) {
+    if (!(err instanceof SandboxAccessError)) throw err;
+    throw err.code === 'not_running'
+      ? new HttpError(404, 'not_found', err.message)
+      : new HttpError(403, 'forbidden', err.message);
+  }
 }
 
 function queryPath(ctx: Ctx): string {
@@ -43,15 +46,14 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: /^\/api\/sandboxes\/current$/,
     handle: async ({ learnerId }, { engine }) => {
-      const view = engine.manager.viewFor(learnerId);
-      return { sandbox: view ? await engine.withPorts(view) : null };
+      return { sandbox: await engine.current(learnerId) };
     },
   },
   {
     method: 'POST',
     path: /^\/api\/sandboxes\/current\/reset$/,
     handle: async ({ learnerId, client }, { engine }) => {
-      const r = await engine.resetSandbox(learnerId, client);
+      const r = await engine.reset(learnerId, client);
       if ('queued' in r)
         throw new HttpError(503, 'queued', `the machine is full — you are number ${r.queued.position} in the queue`, r);
       return { sandbox: r.sandbox };
@@ -62,7 +64,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     path: new RegExp(`^/api/sandboxes/${SB}/files$`),
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
-      return { entries: await files(() => deps.engine.files.list(id, ctx.query.get('path') ?? '/workspace')) };
+      return { entries: await files(() => deps.engine.files(id).list(ctx.query.get('path') ?? '/workspace')) };
     },
   },
   {
@@ -70,7 +72,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     path: new RegExp(`^/api/sandboxes/${SB}/file$`),
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
-      return files(() => deps.engine.files.read(id, queryPath(ctx)));
+      return files(() => deps.engine.files(id).read(queryPath(ctx)));
     },
   },
   {
@@ -81,7 +83,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
       const { content, etag } = parse(WriteBody, ctx.body);
-      return files(() => deps.engine.files.write(id, queryPath(ctx), content, etag));
+      return files(() => deps.engine.files(id).write(queryPath(ctx), content, etag));
     },
   },
   {
@@ -90,7 +92,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
       const { path, type } = parse(CreateBody, ctx.body);
-      return files(() => deps.engine.files.create(id, path, type));
+      return files(() => deps.engine.files(id).create(path, type));
     },
   },
   {
@@ -99,7 +101,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
       const { from, to } = parse(RenameBody, ctx.body);
-      return files(() => deps.engine.files.rename(id, from, to));
+      return files(() => deps.engine.files(id).rename(from, to));
     },
   },
   {
@@ -107,7 +109,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     path: new RegExp(`^/api/sandboxes/${SB}/file$`),
     handle: async (ctx, deps) => {
       const id = ownSandbox(ctx, deps);
-      return files(() => deps.engine.files.remove(id, queryPath(ctx)));
+      return files(() => deps.engine.files(id).remove(queryPath(ctx)));
     },
   },
 ];

@@ -194,7 +194,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const { path } = parse(schemas.path, Object.fromEntries(ctx.query));
       const sandboxId = await learnerSandbox(ctx, deps);
-      return { entries: await files(() => deps.engine.files.list(sandboxId, path)) };
+      return { entries: await files(() => deps.engine.files(sandboxId).list(path)) };
     },
   },
   {
@@ -203,7 +203,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const { path } = parse(schemas.path, Object.fromEntries(ctx.query));
       const sandboxId = await learnerSandbox(ctx, deps);
-      return files(() => deps.engine.files.read(sandboxId, path));
+      return files(() => deps.engine.files(sandboxId).read(path));
     },
   },
   {
@@ -259,7 +259,7 @@ async function joinAttempt<T>(ctx: Ctx, deps: ApiDeps, work: () => Promise<T>): 
 async function learnerSandbox(ctx: Ctx, deps: ApiDeps): Promise<string> {
   const who = await instructor(ctx, deps);
   await http(() => deps.workshops.enrolled(who, ctx.params[0]!, ctx.params[1]!));
-  const view = deps.engine.manager.viewFor(ctx.params[1]!);
+  const view = deps.engine.sandboxOf(ctx.params[1]!);
   if (!view) throw new HttpError(409, 'no_sandbox', 'this learner has no sandbox right now');
   return view.id;
 }

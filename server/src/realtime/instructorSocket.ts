@@ -77,9 +77,7 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
   const workshopsOf = (learnerId: string): Promise<string[]> => {
     const hit = enrolled.get(learnerId);
     if (hit && Date.now() - hit.at < ENROLLMENT_TTL_MS) return hit.ids;
-    const ids = deps.engine.db.enrollment
-      .findMany({ where: { learnerId }, select: { workshopId: true } })
-      .then((rows) => rows.map((r) => r.workshopId));
+    const ids = deps.workshops.workshopsOf(learnerId);
     enrolled.set(learnerId, { at: Date.now(), ids });
     return ids;
   };
@@ -87,22 +85,22 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     if (learnerId) void workshopsOf(learnerId).then((ids) => ids.forEach(push));
   };
 
-  deps.dashboard.onEngineRefreshed = (sandboxId) => learnerChanged(deps.engine.manager.ownerOf(sandboxId));
-  deps.engine.listen({
-    manager: (learnerId) => learnerChanged(learnerId),
-    checks: (learnerId, result) => {
-      deps.dashboard.recordChecks(learnerId, result);
-      learnerChanged(learnerId);
-    },
-    engineChanged: (sandboxId) => {
-      deps.dashboard.forgetEngine(sandboxId);
-      learnerChanged(deps.engine.manager.ownerOf(sandboxId));
-    },
-    commandRan: (sandboxId, e) => {
-      deps.dashboard.recordCommand(sandboxId, e);
-      deps.dashboard.forgetEngine(sandboxId);
-      learnerChanged(deps.engine.manager.ownerOf(sandboxId));
-    },
+  deps.dashboard.onEngineRefreshed((sandboxId) => learnerChanged(deps.engine.ownerOf(sandboxId)));
+  deps.engine.subscribe((e) => {
+    switch (e.type) {
+      case 'sandbox':
+        return learnerChanged(e.learnerId);
+      case 'checks':
+        deps.dashboard.recordChecks(e.learnerId, e.result);
+        return learnerChanged(e.learnerId);
+      case 'engine':
+        deps.dashboard.forgetEngine(e.sandboxId);
+        return learnerChanged(deps.engine.ownerOf(e.sandboxId));
+      case 'command':
+        deps.dashboard.recordCommand(e.sandboxId, e.command);
+        deps.dashboard.forgetEngine(e.sandboxId);
+        return learnerChanged(deps.engine.ownerOf(e.sandboxId));
+    }
   });
 
   nsp.on('connection', (socket) => {
@@ -124,17 +122,16 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
       const m = mirrors.get(learnerId);
       if (!m) return;
       clearInterval(m.follow);
-      for (const [terminalId, viewer] of m.viewers) deps.engine.terminals.get(terminalId)?.detach(viewer);
+      for (const [terminalId, viewer] of m.viewers) deps.engine.detach(terminalId, viewer);
       mirrors.delete(learnerId);
     };
 
     /** Attaches to the learner's terminals not watched yet and lets go of those that are gone. */
     const sync = (learnerId: string, viewers: Map<string, Viewer>) => {
-      const view = deps.engine.manager.viewFor(learnerId);
-      const now = view ? deps.engine.terminals.forSandbox(view.id) : [];
+      const now = deps.engine.terminalsOf(learnerId);
       const removed = [...viewers.keys()].filter((id) => !now.some((t) => t.id === id));
       for (const id of removed) {
-        deps.engine.terminals.get(id)?.detach(viewers.get(id)!);
+        deps.engine.detach(id, viewers.get(id)!);
         viewers.delete(id);
       }
       const added = now

@@ -1,14 +1,12 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine';
 import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
-import type { ClientToServerEvents, ServerToClientEvents } from '@dockside/protocol';
-import type { InterServerEvents, SocketData } from './events';
+import type { Io } from './events';
 import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
-export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type { Io };
 
 /**
  * socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. Only the
@@ -44,50 +42,57 @@ export function attachRealtime(
   });
 
   const settling = new Map<string, NodeJS.Timeout>();
-  engine.listen({
-    manager: (learnerId, event) => {
-      const room = io.to(learnerRoom(learnerId));
-      switch (event.type) {
-        case 'progress':
-          return room.emit('sandbox:progress', { phase: event.phase, percent: event.percent, message: event.message });
-        case 'state':
-          return room.emit('sandbox:state', event.sandbox);
-        case 'queue':
-          return room.emit('sandbox:queue', { position: event.position, estimateSeconds: event.estimateSeconds });
-        case 'warning':
-          return room.emit('sandbox:warning', { reason: event.reason, at: event.at });
-        case 'error':
-          return room.emit('sandbox:error', { code: event.code, message: event.message });
-        case 'ended':
-          return room.emit('sandbox:ended', {
-            sandboxId: event.sandboxId,
-            reason: event.reason,
-            message: ENDED[event.reason],
-          });
-      }
-    },
-    checks: (learnerId, result) => io.to(learnerRoom(learnerId)).emit('checks:result', result),
-    engineChanged: (sandboxId) => {
-      // A build emits dozens of events; the owner hears once they settle.
-      clearTimeout(settling.get(sandboxId));
-      settling.set(
-        sandboxId,
-        setTimeout(() => {
-          settling.delete(sandboxId);
-          const learnerId = engine.manager.ownerOf(sandboxId);
-          const view = engine.manager.viewById(sandboxId);
-          if (!learnerId || !view) return;
-          const room = io.to(learnerRoom(learnerId));
-          room.emit('layers:changed', { sandboxId });
-          void engine.withPorts(view).then((v) => room.emit('sandbox:state', v));
-        }, ENGINE_SETTLE_MS),
-      );
-    },
+  /** A build emits dozens of engine events; the owner hears once they settle. */
+  const engineChanged = (sandboxId: string) => {
+    clearTimeout(settling.get(sandboxId));
+    settling.set(
+      sandboxId,
+      setTimeout(() => {
+        settling.delete(sandboxId);
+        const learnerId = engine.ownerOf(sandboxId);
+        if (!learnerId) return;
+        const room = io.to(learnerRoom(learnerId));
+        room.emit('layers:changed', { sandboxId });
+        void engine.current(learnerId).then((v) => v && room.emit('sandbox:state', v));
+      }, ENGINE_SETTLE_MS),
+    );
+  };
+  engine.subscribe((e) => {
+    switch (e.type) {
+      case 'sandbox':
+        return sandboxEvent(io.to(learnerRoom(e.learnerId)), e.event);
+      case 'checks':
+        return io.to(learnerRoom(e.learnerId)).emit('checks:result', e.result);
+      case 'engine':
+        return engineChanged(e.sandboxId);
+    }
   });
   return io;
 }
 
 const ENGINE_SETTLE_MS = 300;
+
+/** A sandbox event as the learner's sockets hear it. */
+function sandboxEvent(room: ReturnType<Io['to']>, event: ManagerEvent): void {
+  switch (event.type) {
+    case 'progress':
+      return void room.emit('sandbox:progress', { phase: event.phase, percent: event.percent, message: event.message });
+    case 'state':
+      return void room.emit('sandbox:state', event.sandbox);
+    case 'queue':
+      return void room.emit('sandbox:queue', { position: event.position, estimateSeconds: event.estimateSeconds });
+    case 'warning':
+      return void room.emit('sandbox:warning', { reason: event.reason, at: event.at });
+    case 'error':
+      return void room.emit('sandbox:error', { code: event.code, message: event.message });
+    case 'ended':
+      return void room.emit('sandbox:ended', {
+        sandboxId: event.sandboxId,
+        reason: event.reason,
+        message: ENDED[event.reason],
+      });
+  }
+}
 
 const ENDED: Record<Extract<ManagerEvent, { type: 'ended' }>['reason'], string> = {
   idle: 'your sandbox was stopped after a long idle time; your progress is saved — start it again to go on',

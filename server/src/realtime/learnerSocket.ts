@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { SANDBOX_ID, type ClientToServerEvents } from '@dockside/protocol';
 import { AdmissionError } from '../engine/admission';
-import type { Engine } from '../engine/engine';
-import { TerminalError, type Viewer } from '../engine/terminals';
-import type { IoSocket } from './io';
+import { SandboxAccessError, type Engine } from '../engine/engine';
+import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
+import type { IoSocket } from './events';
 import { failure, handleRequests, isFailure, parse, type Failure } from './requests';
 
 const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
@@ -40,16 +40,12 @@ export const learnerRoom = (learnerId: string) => `learner:${learnerId}`;
 
 export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsDir: string): void {
   const learnerId = socket.data.learnerId;
-  const client = engine.admission.client(socket.request);
+  const client = engine.client(socket.request);
   void socket.join(learnerRoom(learnerId));
   const viewers = new Map<string, Viewer>(); // terminalId → this socket's viewer
 
   /** The terminal, if it is in this learner's own sandbox. */
-  const ownTerminal = (terminalId: string) => {
-    const t = engine.terminals.get(terminalId);
-    if (!t || engine.manager.ownerOf(t.sandboxId) !== learnerId) return undefined;
-    return t;
-  };
+  const ownTerminal = (terminalId: string) => engine.terminal(learnerId, terminalId);
   const ok = (value: unknown = null) => ({ ok: true as const, value });
 
   handleRequests<keyof ClientToServerEvents>(
@@ -61,7 +57,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         const body = parse(schemas.ensure, req ?? {});
         if (isFailure(body)) return body;
         try {
-          const r = await engine.ensureSandbox(learnerId, client);
+          const r = await engine.ensure(learnerId, client);
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
           if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
@@ -75,19 +71,15 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
       'terminal:open': async (req) => {
         const body = parse(schemas.open, req);
         if (isFailure(body)) return body;
-        if (engine.manager.ownerOf(body.sandboxId) !== learnerId)
-          return failure('forbidden', 'this sandbox is not yours');
-        engine.manager.touch(body.sandboxId);
-        let terminal = body.terminalId ? ownTerminal(body.terminalId) : undefined;
-        if (body.terminalId && !terminal && engine.terminals.get(body.terminalId))
-          return failure('forbidden', 'this terminal is not yours');
+        let t: Terminal;
         try {
-          terminal ??= await engine.terminals.open(body.sandboxId, body.cols, body.rows, body.locale);
+          t = await engine.openTerminal(learnerId, body.sandboxId, body);
         } catch (err) {
+          // Not running or someone else's: one answer for both.
+          if (err instanceof SandboxAccessError) return failure('forbidden', 'this sandbox is not yours');
           if (err instanceof TerminalError) throw err;
           return failure('terminal_failed', `the terminal could not start (${(err as Error).message})`);
         }
-        const t = terminal;
         const previous = viewers.get(t.id);
         if (previous) t.detach(previous);
         const viewer: Viewer = {
@@ -104,10 +96,8 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
       'terminal:input': (req) => {
         const body = parse(schemas.input, req);
         if (isFailure(body)) return body;
-        const t = ownTerminal(body.terminalId);
-        if (!t) return failure('forbidden', 'this terminal is not yours');
-        engine.manager.touch(t.sandboxId);
-        t.write(body.data);
+        if (!engine.input(learnerId, body.terminalId, body.data))
+          return failure('forbidden', 'this terminal is not yours');
         return undefined;
       },
 
@@ -138,9 +128,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
       'lesson:focus': (req) => {
         const body = parse(schemas.focus, req);
         if (isFailure(body)) return body;
-        const own = engine.manager.viewFor(learnerId);
-        if (!own) return undefined;
-        if (!engine.checks.setFocus(learnerId, own.id, body.lessonId, body.stepId))
+        if (engine.focus(learnerId, body.lessonId, body.stepId) === 'unknown_step')
           return failure('not_found', `no step ${body.stepId} in lesson ${body.lessonId}`);
         return undefined;
       },
@@ -153,7 +141,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
   );
 
   socket.on('disconnect', () => {
-    for (const [terminalId, viewer] of viewers) engine.terminals.get(terminalId)?.detach(viewer);
+    for (const [terminalId, viewer] of viewers) engine.detach(terminalId, viewer);
     viewers.clear();
   });
 }

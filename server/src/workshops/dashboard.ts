@@ -27,8 +27,7 @@ export class DashboardData {
   private lastCommands = new Map<string, CommandEvent & { at: number }>(); // sandboxId → latest
   private engineCounts = new Map<string, { at: number; value: DashboardLearner['engine']; stale: boolean }>();
   private refreshing = new Map<string, Promise<DashboardLearner['engine']>>();
-  /** Told when a learner's engine counts, refreshed behind a snapshot, turned out different. */
-  onEngineRefreshed: (sandboxId: string) => void = () => {};
+  private refreshedListeners = new Set<(sandboxId: string) => void>();
 
   constructor(
     private readonly db: Db,
@@ -36,6 +35,12 @@ export class DashboardData {
     private readonly lessons: () => Lesson[],
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Told when a learner's engine counts, refreshed behind a snapshot, turned out different. */
+  onEngineRefreshed(listener: (sandboxId: string) => void): () => void {
+    this.refreshedListeners.add(listener);
+    return () => this.refreshedListeners.delete(listener);
+  }
 
   recordChecks(learnerId: string, r: ChecksResult): void {
     this.lastChecks.set(learnerId, r);
@@ -65,7 +70,7 @@ export class DashboardData {
     const work = (async () => {
       let value: DashboardLearner['engine'] = null;
       try {
-        const docker = this.engine.checks.docker(sandboxId);
+        const docker = this.engine.docker(sandboxId);
         const [images, containers] = await Promise.all([docker.listImages(), docker.listContainers({ all: true })]);
         value = {
           images: images.length,
@@ -78,7 +83,8 @@ export class DashboardData {
       const before = this.engineCounts.get(sandboxId);
       if (this.engineCounts.size > 5000) this.engineCounts.clear(); // sandboxes long gone
       this.engineCounts.set(sandboxId, { at: this.now(), value, stale: false });
-      if (before && JSON.stringify(before.value) !== JSON.stringify(value)) this.onEngineRefreshed(sandboxId);
+      if (before && JSON.stringify(before.value) !== JSON.stringify(value))
+        for (const l of this.refreshedListeners) l(sandboxId);
       return value;
     })().finally(() => this.refreshing.delete(sandboxId));
     this.refreshing.set(sandboxId, work);
@@ -108,7 +114,7 @@ export class DashboardData {
 
     const learners = await Promise.all(
       enrollments.map(async (e): Promise<DashboardLearner> => {
-        const view = this.engine.manager.viewFor(e.learnerId);
+        const view = this.engine.sandboxOf(e.learnerId);
         const progress = new Map(e.learner.progress.map((p) => [`${p.lessonId}/${p.stepId}`, p]));
         // The current step: the first not finished, in the workshop's order.
         let current: DashboardLearner['current'] = null;

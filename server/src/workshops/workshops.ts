@@ -155,7 +155,7 @@ export class Workshops {
       },
     });
     const joined = await this.db.enrollment.count({ where: { workshopId: id } });
-    this.engine.manager.prewarm(Math.max(0, row.seatLimit - joined));
+    this.engine.prewarm(Math.max(0, row.seatLimit - joined));
     this.emit({ type: 'changed', workshopId: id });
     return this.view(updated, joined);
   }
@@ -168,7 +168,7 @@ export class Workshops {
       where: { id },
       data: { endsAt: new Date(base + minutes * 60_000) },
     });
-    for (const learnerId of await this.learnerIds(id)) this.engine.manager.extend(learnerId, minutes * 60_000);
+    for (const learnerId of await this.learnerIds(id)) this.engine.extend(learnerId, minutes * 60_000);
     this.emit({ type: 'changed', workshopId: id });
     return this.get(owner, updated.id);
   }
@@ -191,7 +191,7 @@ export class Workshops {
         'The workshop has ended. Your progress is saved. / 워크숍이 끝났습니다. 진행 상황은 저장되었습니다.',
         row.title,
       );
-      if (!row.keepSandboxes) await this.engine.manager.release(learnerId);
+      if (!row.keepSandboxes) await this.engine.release(learnerId);
     }
     this.emit({ type: 'changed', workshopId: row.id });
     return this.view(updated, learners.length);
@@ -220,7 +220,7 @@ export class Workshops {
     const row = await this.owned(owner, id);
     if (row.state !== 'open')
       throw new WorkshopError(409, 'not_open', 'this workshop is not open; open its doors to reset sandboxes');
-    const r = await this.engine.resetSandbox(learnerId, null);
+    const r = await this.engine.reset(learnerId, null);
     return { sandboxId: 'sandbox' in r ? r.sandbox.id : null };
   }
 
@@ -255,7 +255,7 @@ export class Workshops {
       throw new WorkshopError(409, 'full', `the workshop is full (${row.seatLimit} seats); ask the instructor`);
     if (!already) {
       // A new learner's row is written here, with a right code and a free seat: the seats limit them.
-      await this.engine.admission.learner(learnerId, null, true);
+      await this.engine.admit(learnerId, null, true);
       const mine = await this.db.enrollment.create({
         data: {
           id: randomBytes(9).toString('base64url'),
@@ -279,6 +279,12 @@ export class Workshops {
     await this.db.learner.update({ where: { id: learnerId }, data: { displayName } });
     this.emit({ type: 'changed', workshopId: row.id });
     return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]!, locale: row.locale };
+  }
+
+  /** The workshops a learner is in (any state). */
+  async workshopsOf(learnerId: string): Promise<string[]> {
+    const rows = await this.db.enrollment.findMany({ where: { learnerId }, select: { workshopId: true } });
+    return rows.map((r) => r.workshopId);
   }
 
   async learnerIds(workshopId: string): Promise<string[]> {

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineSocket } from '../../src/engine/checkRunner';
+import { engineSocket } from '../../src/engine/dockerClients';
 import { WorkspaceFiles } from '../../src/engine/files';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { FILE_EXIT } from '../../src/engine/runtime';
