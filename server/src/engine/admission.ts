@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../db/client';
+import { DocksideError } from '../errors';
 import { TokenBucket } from '../workshops/rateLimit';
 
 export type AdmissionOptions = {
@@ -30,13 +31,9 @@ export const DEFAULT_ADMISSION: AdmissionOptions = {
 export type Client = { address: string };
 
 /** A refusal by a limit: 429 with Retry-After over HTTP, an error ack with `retryAfter` on socket.io. */
-export class AdmissionError extends Error {
-  constructor(
-    readonly code: 'rate_limited' | 'address_limit',
-    message: string,
-    readonly retryAfter: number,
-  ) {
-    super(message);
+export class AdmissionError extends DocksideError {
+  constructor(code: 'rate_limited' | 'address_limit', message: string, retryAfter: number) {
+    super(429, code, message, { retryAfter });
   }
 }
 

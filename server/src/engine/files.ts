@@ -3,21 +3,14 @@
 // any of them): links that leave /workspace are refused, magic links never followed.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { DocksideError } from '../errors';
 import { FILE_EXIT, type FileOp, type Runtime } from './runtime';
 
 export const WORKSPACE = '/workspace';
 export const MAX_FILE_BYTES = 1024 * 1024;
 
-export class FileError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly detail?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
+/** A file operation refused or failed (its status and code are API.md's). */
+export class FileError extends DocksideError {}
 
 export type FileEntry = {
   name: string;

@@ -3,6 +3,7 @@
 // attached browsers, a scrollback ring of our own and flow control (the holder is paused while the
 // learner's browser is behind).
 import { createHmac, randomBytes } from 'node:crypto';
+import { DocksideError } from '../errors';
 import { HeldSession } from './heldSession';
 import { FILE_EXIT, type Runtime } from './runtime';
 import { SHELL_RC, SHELL_RC_PATH, ShellIntegrationParser, shellArgv, type CommandEvent } from './shellIntegration';
@@ -58,12 +59,9 @@ export class RingBuffer {
   }
 }
 
-export class TerminalError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'too_many' | 'forbidden',
-    message: string,
-  ) {
-    super(message);
+export class TerminalError extends DocksideError {
+  constructor(code: 'not_found' | 'too_many' | 'forbidden', message: string) {
+    super({ not_found: 404, too_many: 409, forbidden: 403 }[code], code, message);
   }
 }
 

@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
 import type { Db } from '../db/client';
-import { AdmissionError } from '../engine/admission';
 import type { Engine } from '../engine/engine';
 import type { ProgressStore } from '../engine/progress';
 import type { LayerAnalyzer } from '../layers/analyzer';
+import { DocksideError } from '../errors';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
 import type { Origins } from './origins';
@@ -128,9 +128,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     if (answer instanceof RawBody) sendRaw(res, answer);
     else sendJson(res, 200, answer);
   } catch (err) {
-    if (err instanceof HttpError) sendError(res, err);
-    else if (err instanceof AdmissionError)
-      sendError(res, new HttpError(429, err.code, err.message, { retryAfter: err.retryAfter }));
+    if (err instanceof DocksideError) sendError(res, err);
     else {
       console.error(`api: ${req.method} ${url.pathname}:`, err);
       sendError(res, new HttpError(500, 'internal', 'something went wrong on the server; try again'));

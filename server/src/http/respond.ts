@@ -1,5 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DocksideError } from '../errors';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -11,22 +12,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Every error a client can cause: a status, a stable code and a message a person can act on. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly detail?: Record<string, unknown> | object,
-  ) {
-    super(message);
-  }
-}
+/** An error of the HTTP layer's own (a route, a body, a session): any DocksideError answers alike. */
+export class HttpError extends DocksideError {}
 
-export function sendError(res: ServerResponse, err: HttpError): void {
+export function sendError(res: ServerResponse, err: DocksideError): void {
   // A limit says when to come back, in the header as well as the body.
-  const retryAfter = (err.detail as { retryAfter?: unknown } | undefined)?.retryAfter;
-  if (err.status === 429 && typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+  const retryAfter = err.retryAfter;
+  if (err.status === 429 && retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }
 

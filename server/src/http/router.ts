@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { displayName } from '@dockside/protocol';
 import type { Client } from '../engine/admission';
+import { validate } from '../errors';
 import { HttpError } from './respond';
 
 export type Ctx = {
@@ -34,8 +35,7 @@ export const DisplayName = z.string().transform((s, ctx) => {
 export const mutates = (method: string) => method !== 'GET' && method !== 'HEAD';
 
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  const r = validate(schema, value, 'body');
+  if (r.ok) return r.value;
+  throw new HttpError(400, 'invalid_request', r.message);
 }

@@ -3,7 +3,7 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { WorkshopDetail } from '@dockside/protocol';
-import { AccountError, type InstructorView } from '../workshops/accounts';
+import type { InstructorView } from '../workshops/accounts';
 import { WorkshopError } from '../workshops/workshops';
 import type { ApiDeps } from './api';
 import { HttpError, RawBody } from './respond';
@@ -46,17 +46,6 @@ const schemas = {
   path: z.object({ path: z.string().min(1).max(4096) }),
 };
 
-/** Errors of the account and workshop modules, as HTTP errors. */
-async function http<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof AccountError || err instanceof WorkshopError)
-      throw new HttpError(err.status, err.code, err.message);
-    throw err;
-  }
-}
-
 const clientAddress = (ctx: Ctx) => ctx.client.address;
 
 async function instructor(ctx: Ctx, deps: ApiDeps): Promise<InstructorView> {
@@ -78,7 +67,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       limited(deps.limits.signIn.hit(`signup:${clientAddress(ctx)}`), 'sign-up attempts');
       const body = parse(schemas.signUp, ctx.body);
-      const who = await http(() => deps.instructors.signUp(body));
+      const who = await deps.instructors.signUp(body);
       await deps.instructors.startSession(ctx.res, who.id);
       return who;
     },
@@ -90,7 +79,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
       const body = parse(schemas.signIn, ctx.body);
       limited(deps.limits.signIn.hit(`ip:${clientAddress(ctx)}`), 'sign-in attempts');
       limited(deps.limits.signIn.hit(`email:${body.email}`), 'sign-in attempts for this email');
-      const who = await http(() => deps.instructors.signIn(body.email, body.password));
+      const who = await deps.instructors.signIn(body.email, body.password);
       await deps.instructors.startSession(ctx.res, who.id);
       return who;
     },
@@ -117,7 +106,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: /^\/api\/instructors\/invitations$/,
-    handle: async (ctx, deps) => http(async () => deps.instructors.invite(await instructor(ctx, deps))),
+    handle: async (ctx, deps) => deps.instructors.invite(await instructor(ctx, deps)),
   },
 
   // --- workshops (instructor)
@@ -131,7 +120,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     path: /^\/api\/workshops$/,
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
-      return http(() => deps.workshops.create(who, parse(schemas.workshop, ctx.body)));
+      return deps.workshops.create(who, parse(schemas.workshop, ctx.body));
     },
   },
   {
@@ -139,7 +128,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     path: new RegExp(`^/api/workshops/${ID}$`),
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
-      const w = await http(() => deps.workshops.get(who, ctx.params[0]!));
+      const w = await deps.workshops.get(who, ctx.params[0]!);
       const joinUrl = `${deps.previews.origins.appOrigin(ctx.req)}/join/${w.joinCode}`;
       const qrSvg = await QRCode.toString(joinUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
       return { ...w, joinUrl, qrSvg } satisfies WorkshopDetail;
@@ -149,19 +138,19 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: new RegExp(`^/api/workshops/${ID}/dashboard$`),
     handle: async (ctx, deps) => {
-      await http(async () => deps.workshops.owned(await instructor(ctx, deps), ctx.params[0]!));
+      await deps.workshops.owned(await instructor(ctx, deps), ctx.params[0]!);
       return deps.dashboard.snapshot(ctx.params[0]!);
     },
   },
   {
     method: 'POST',
     path: new RegExp(`^/api/workshops/${ID}/open$`),
-    handle: async (ctx, deps) => http(async () => deps.workshops.open(await instructor(ctx, deps), ctx.params[0]!)),
+    handle: async (ctx, deps) => deps.workshops.open(await instructor(ctx, deps), ctx.params[0]!),
   },
   {
     method: 'POST',
     path: new RegExp(`^/api/workshops/${ID}/end$`),
-    handle: async (ctx, deps) => http(async () => deps.workshops.end(await instructor(ctx, deps), ctx.params[0]!)),
+    handle: async (ctx, deps) => deps.workshops.end(await instructor(ctx, deps), ctx.params[0]!),
   },
   {
     method: 'POST',
@@ -169,7 +158,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
       const { minutes } = parse(schemas.extend, ctx.body);
-      return http(() => deps.workshops.extend(who, ctx.params[0]!, minutes));
+      return deps.workshops.extend(who, ctx.params[0]!, minutes);
     },
   },
   {
@@ -178,14 +167,14 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
       const { text, learnerId } = parse(schemas.message, ctx.body);
-      return http(() => deps.workshops.message(who, ctx.params[0]!, text, learnerId));
+      return deps.workshops.message(who, ctx.params[0]!, text, learnerId);
     },
   },
   {
     method: 'POST',
     path: new RegExp(`^/api/workshops/${ID}/learners/${ID}/reset$`),
     handle: async (ctx, deps) =>
-      http(async () => deps.workshops.resetLearner(await instructor(ctx, deps), ctx.params[0]!, ctx.params[1]!)),
+      deps.workshops.resetLearner(await instructor(ctx, deps), ctx.params[0]!, ctx.params[1]!),
   },
   {
     // A learner's workspace files, read-only, for helping without walking over.
@@ -209,14 +198,14 @@ export const workshopRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
     path: new RegExp(`^/api/workshops/${ID}/results$`),
-    handle: async (ctx, deps) => http(async () => deps.workshops.results(await instructor(ctx, deps), ctx.params[0]!)),
+    handle: async (ctx, deps) => deps.workshops.results(await instructor(ctx, deps), ctx.params[0]!),
   },
   {
     method: 'GET',
     path: new RegExp(`^/api/workshops/${ID}/results\\.csv$`),
     handle: async (ctx, deps) => {
       const who = await instructor(ctx, deps);
-      const csv = await http(() => deps.workshops.resultsCsv(who, ctx.params[0]!));
+      const csv = await deps.workshops.resultsCsv(who, ctx.params[0]!);
       return new RawBody('text/csv; charset=utf-8', csv, `workshop-${ctx.params[0]}-results.csv`);
     },
   },
@@ -249,16 +238,16 @@ async function joinAttempt<T>(ctx: Ctx, deps: ApiDeps, work: () => Promise<T>): 
   const key = `join:${clientAddress(ctx)}`;
   limited(deps.limits.join.blocked(key), 'wrong join codes from your network');
   try {
-    return await http(work);
+    return await work();
   } catch (err) {
-    if (err instanceof HttpError && err.code === 'bad_code') deps.limits.join.hit(key);
+    if (err instanceof WorkshopError && err.code === 'bad_code') deps.limits.join.hit(key);
     throw err;
   }
 }
 
 async function learnerSandbox(ctx: Ctx, deps: ApiDeps): Promise<string> {
   const who = await instructor(ctx, deps);
-  await http(() => deps.workshops.enrolled(who, ctx.params[0]!, ctx.params[1]!));
+  await deps.workshops.enrolled(who, ctx.params[0]!, ctx.params[1]!);
   const view = deps.engine.sandboxOf(ctx.params[1]!);
   if (!view) throw new HttpError(409, 'no_sandbox', 'this learner has no sandbox right now');
   return view.id;

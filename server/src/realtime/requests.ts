@@ -4,10 +4,7 @@
 // message, also for an event nobody handles; and no handler's failure goes unhandled.
 import type { z } from 'zod';
 import type { AckError } from '@dockside/protocol';
-import { AdmissionError } from '../engine/admission';
-import { TerminalError } from '../engine/terminals';
-import { AccountError } from '../workshops/accounts';
-import { WorkshopError } from '../workshops/workshops';
+import { DocksideError, validate } from '../errors';
 
 export type Failure = { ok: false; error: AckError };
 export type Result = { ok: true; value: unknown } | Failure;
@@ -26,32 +23,20 @@ export const isFailure = (v: unknown): v is Failure =>
 
 /** The payload as the schema has it, or the first issue as an `invalid_request` failure. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T | Failure {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  return failure('invalid_request', `${issue.path.join('.') || 'message'}: ${issue.message}`);
+  const r = validate(schema, value, 'message');
+  return r.ok ? r.value : failure('invalid_request', r.message);
 }
 
-/** A failure a handler throws on purpose. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** A failure a socket handler throws on purpose (its status is for form's sake: sockets have none). */
+export class RequestError extends DocksideError {
+  constructor(code: string, message: string) {
+    super(400, code, message);
   }
 }
 
 /** What a handler threw, as a failure: the code of our own errors, else a generic one (logged). */
 export function failed(event: string, err: unknown): Failure {
-  if (err instanceof AdmissionError) return failure(err.code, err.message, err.retryAfter);
-  if (
-    err instanceof RequestError ||
-    err instanceof TerminalError ||
-    err instanceof WorkshopError ||
-    err instanceof AccountError
-  )
-    return failure(err.code, err.message);
+  if (err instanceof DocksideError) return failure(err.code, err.message, err.retryAfter);
   console.error(`socket ${event}:`, err);
   return failure('internal', 'something went wrong on the server; try again');
 }

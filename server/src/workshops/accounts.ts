@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/client';
+import { DocksideError } from '../errors';
 import { parseCookies } from '../http/session';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 
@@ -26,15 +27,7 @@ const normalCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, '');
 
 export type InstructorView = { id: string; email: string; name: string; isAdmin: boolean };
 
-export class AccountError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class AccountError extends DocksideError {}
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 const view = (i: { id: string; email: string; name: string; isAdmin: boolean }): InstructorView => ({

@@ -6,17 +6,10 @@ import type { Lesson } from '@dockside/lessons';
 import type { ResultStep, WorkshopResults, WorkshopView } from '@dockside/protocol';
 import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
+import { DocksideError } from '../errors';
 import type { InstructorView } from './accounts';
 
-export class WorkshopError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class WorkshopError extends DocksideError {}
 
 export type WorkshopInput = {
   title: string;
