@@ -1,6 +1,5 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
 import { createHash } from 'node:crypto';
-import { loadLessons } from '@dockside/lessons';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, migrate } from './db/client';
 import { systemClock } from './engine/clock';
@@ -13,6 +12,7 @@ import { createPages } from './http/pages';
 import { PreviewAccess } from './http/previewAccess';
 import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
+import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
-  const lessons = () => loadLessons(lessonsDir);
+  const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
   const progress = new ProgressStore(db);
   const engine = new Engine(
