@@ -1,49 +1,17 @@
 // The REST API: one route table, zod validation at the edge, session and CSRF checks in one place.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { Lesson } from '@dockside/lessons';
-import type { Db } from '../db/client';
-import type { Engine } from '../engine/engine';
-import type { ProgressStore } from '../engine/progress';
-import type { LayerAnalyzer } from '../layers/analyzer';
 import { DocksideError } from '../errors';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
-import type { Origins } from './origins';
-import type { PreviewAccess } from './previewAccess';
 import { previewRoutes } from './previewRoutes';
+import type { ApiDeps } from './deps';
 import { HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
 import { DisplayName, mutates, parse, type Route } from './router';
 import { sandboxRoutes } from './sandboxRoutes';
-import type { Sessions } from './session';
 import { workshopRoutes } from './workshopRoutes';
-import type { InstructorAccounts } from '../workshops/accounts';
-import type { DashboardData } from '../workshops/dashboard';
-import type { RateLimiter } from '../workshops/rateLimit';
-import type { Workshops } from '../workshops/workshops';
 
-export type ApiDeps = {
-  db: Db;
-  sessions: Sessions;
-  engine: Engine;
-  progress: ProgressStore;
-  /** The Layers view's analyses (layerRoutes.ts), of the images in a sandbox's engine. */
-  layers: LayerAnalyzer;
-  lessons: () => Lesson[];
-  health: () => Promise<Health>;
-  instructors: InstructorAccounts;
-  workshops: Workshops;
-  dashboard: DashboardData;
-  limits: { signIn: RateLimiter; join: RateLimiter };
-  previews: { origins: Origins; access: PreviewAccess };
-};
-
-export type Health = {
-  ok: boolean;
-  database: { ok: boolean; provider: string; error?: string };
-  runtime: { ok: boolean; detail: string };
-  registry: { ok: boolean; detail: string };
-};
+export type { ApiDeps, Health } from './deps';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 

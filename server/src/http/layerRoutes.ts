@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SANDBOX_ID, type EngineContents, type LayerFiles, type PathHistory } from '@dockside/protocol';
 import { NobodyWaitsError } from '../layers/analyzer';
 import { EngineExportError, EngineLimitError } from '../layers/limits';
-import type { ApiDeps } from './api';
+import type { ApiDeps } from './deps';
 import { HttpError } from './respond';
 import { parse, type Ctx, type Route } from './router';
 import { ownSandbox } from './sandboxRoutes';

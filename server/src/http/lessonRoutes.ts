@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
 import { isStepDone } from '@dockside/protocol';
-import type { ApiDeps } from './api';
+import type { ApiDeps } from './deps';
 import { HttpError } from './respond';
 import { parse, type Route } from './router';
 

@@ -1,7 +1,7 @@
 // The owner's way into a port preview: a link to the preview's own origin with a one-time capability
 // (previewAccess.ts). A POST, so the CSRF check applies: another site cannot have one made for a learner.
 import { SANDBOX_ID } from '@dockside/protocol';
-import type { ApiDeps } from './api';
+import type { ApiDeps } from './deps';
 import { OPEN_PATH } from './preview';
 import { localeFrom } from './previewPage';
 import { HttpError } from './respond';

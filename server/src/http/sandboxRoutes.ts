@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SANDBOX_ID } from '@dockside/protocol';
 import { SandboxAccessError } from '../engine/engine';
 import { FileError, MAX_FILE_BYTES } from '../engine/files';
-import type { ApiDeps } from './api';
+import type { ApiDeps } from './deps';
 import { HttpError } from './respond';
 import { parse, type Ctx, type Route } from './router';
 

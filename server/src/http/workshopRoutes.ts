@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { WorkshopDetail } from '@dockside/protocol';
 import type { InstructorView } from '../workshops/accounts';
 import { WorkshopError } from '../workshops/workshops';
-import type { ApiDeps } from './api';
+import type { ApiDeps } from './deps';
 import { HttpError, RawBody } from './respond';
 import { DisplayName, parse, type Ctx, type Route } from './router';
 import { layerRoutesUnder } from './layerRoutes';
