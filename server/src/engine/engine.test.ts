@@ -88,9 +88,9 @@ describe('authorize', () => {
     const ana = await sandboxFor(e, 'ana');
     await sandboxFor(e, 'ben');
     expect(e.authorize('ana', ana)).toBe(ana);
-    expect(() => e.authorize('ben', ana)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => e.authorize('ben', ana)).toThrow(expect.objectContaining({ reason: 'forbidden' }));
     expect(() => e.authorize('ana', 'sb-000000000000')).toThrow(SandboxAccessError);
-    expect(() => e.authorize('ana', 'sb-000000000000')).toThrow(expect.objectContaining({ code: 'not_running' }));
+    expect(() => e.authorize('ana', 'sb-000000000000')).toThrow(expect.objectContaining({ reason: 'not_running' }));
     await e.shutdown();
   });
 

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type { Lesson } from '@dockside/lessons';
 import type { ChecksResult, SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
+import { DocksideError } from '../errors';
 import { CheckRunner, type StepCheck } from './checkRunner';
 import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from './admission';
 import type { CheckSpec } from './checks';
@@ -47,13 +48,13 @@ export type SeatPolicy = {
   seatLimit(workshopId: string): Promise<number | null>;
 };
 
-/** Why a learner may not use a sandbox: it is not running, or it is someone else's. */
-export class SandboxAccessError extends Error {
+/** Why a learner may not use a sandbox: it is not running (404 not_found), or it is someone else's (403). */
+export class SandboxAccessError extends DocksideError {
   constructor(
-    readonly code: 'not_running' | 'forbidden',
+    readonly reason: 'not_running' | 'forbidden',
     message: string,
   ) {
-    super(message);
+    super(reason === 'not_running' ? 404 : 403, reason === 'not_running' ? 'not_found' : 'forbidden', message);
   }
 }
 

@@ -55,7 +55,7 @@ function owner(t: PreviewTarget, grant: Grant, engine: Engine): Allowed {
     return { ok: true, grant };
   } catch (err) {
     if (!(err instanceof SandboxAccessError)) throw err;
-    return { ok: false, problem: err.code === 'not_running' ? 'not_running' : 'not_yours', locale: grant.locale };
+    return { ok: false, problem: err.reason === 'not_running' ? 'not_running' : 'not_yours', locale: grant.locale };
   }
 }
 

@@ -1,7 +1,6 @@
 // The learner's sandbox and the files in its /workspace. Every call checks that the sandbox is theirs.
 import { z } from 'zod';
 import { SANDBOX_ID } from '@dockside/protocol';
-import { SandboxAccessError } from '../engine/engine';
 import { FileError, MAX_FILE_BYTES } from '../engine/files';
 import type { ApiDeps } from './deps';
 import { HttpError } from './respond';
@@ -9,16 +8,12 @@ import { parse, type Ctx, type Route } from './router';
 
 const SB = `(${SANDBOX_ID})`;
 
-/** The sandbox id from the path, if it belongs to the caller; 403 otherwise (404 when it is not running). */
+/**
+ * The sandbox id from the path, if it belongs to the caller, marked active; else a SandboxAccessError:
+ * 403 forbidden (404 not_found when it is not running).
+ */
 export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {
-  try {
-    return engine.authorize(learnerId, params[0]!);
-  } catch (err) {
-    if (!(err instanceof SandboxAccessError)) throw err;
-    throw err.code === 'not_running'
-      ? new HttpError(404, 'not_found', err.message)
-      : new HttpError(403, 'forbidden', err.message);
-  }
+  return engine.authorize(learnerId, params[0]!);
 }
 
 function queryPath(ctx: Ctx): string {
