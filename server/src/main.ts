@@ -41,6 +41,11 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
+  process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
+  // Next.js gets ready (about a second) while the database, the registry and the sandboxes come up: a
+  // restart is that much shorter for the learners waiting on it. Awaited below, where its error shows.
+  const pagesReady = createPages(config.dev);
+  pagesReady.catch(() => {});
 
   try {
     const applied = await migrate(config.database);
@@ -69,7 +74,6 @@ async function main(): Promise<void> {
     console.warn(`dockside: registry unavailable: ${registryError}`);
   }
 
-  process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
     }
   } else console.warn(`dockside: sandboxes unavailable: ${runtimeReadiness(config).detail}`);
 
-  const pages = await createPages(config.dev);
+  const pages = await pagesReady;
   const sessions = new Sessions(config.sessionSecret);
   const workshops = new Workshops(db, engine, lessons);
   const instructors = new InstructorAccounts(db);
