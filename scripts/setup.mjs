@@ -1,6 +1,16 @@
 // Sets up whatever is missing: system packages, npm deps, native runtime, sandbox image, lesson images,
 // database client, web build. Each step is skipped when its inputs are unchanged since it last succeeded.
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { checkHost, once, ROOT, run, step } from './lib.mjs';
 import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser } from './service-user.mjs';
@@ -66,7 +76,17 @@ export function setup() {
     ['web', 'lessons/src', 'lessons/package.json', 'protocol/src', 'protocol/package.json', 'package-lock.json'],
     () => {
       step('Building the web app');
-      run('npm', ['run', 'build'], { cwd: path.join(ROOT, 'web') });
+      // Beside the one a running server may be serving, then swapped in at once.
+      const web = path.join(ROOT, 'web');
+      rmSync(path.join(web, '.next-build'), { recursive: true, force: true });
+      run('npm', ['run', 'build'], { cwd: web, env: { ...process.env, DOCKSIDE_WEB_BUILD_DIR: '.next-build' } });
+      rmSync(path.join(web, '.next-old'), { recursive: true, force: true });
+      if (existsSync(path.join(web, '.next'))) renameSync(path.join(web, '.next'), path.join(web, '.next-old'));
+      renameSync(path.join(web, '.next-build'), path.join(web, '.next'));
+      rmSync(path.join(web, '.next-old'), { recursive: true, force: true });
+      // Next.js wrote the build dir's name into the type references; they are the app's now.
+      const envTypes = path.join(web, 'next-env.d.ts');
+      writeFileSync(envTypes, readFileSync(envTypes, 'utf8').replaceAll('./.next-build/', './.next/'));
     },
     { check: () => existsSync(path.join(ROOT, 'web', '.next', 'BUILD_ID')) },
   );

@@ -6,6 +6,9 @@ const config: NextConfig = {
   transpilePackages: ['@dockside/lessons', '@dockside/protocol'],
   reactStrictMode: true,
   poweredByHeader: false,
+  // The set-up builds beside the running app's build and swaps it in (scripts/setup.mjs): an upgrade
+  // does not break the pages the old server is still serving.
+  distDir: process.env.DOCKSIDE_WEB_BUILD_DIR ?? '.next',
   turbopack: { root: path.resolve(import.meta.dirname, '..') },
 };
 
