@@ -39,7 +39,9 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: 'npx tsx server/src/main.ts',
+    // One process, no wrapper: Playwright signals the whole process group, and tsx's CLI, signalled
+    // too, would SIGKILL a server still ending its sandboxes (a full run left 26 running).
+    command: 'node --import tsx server/src/main.ts',
     cwd: root,
     url: `http://127.0.0.1:${PORT}/healthz`,
     timeout: 120_000,

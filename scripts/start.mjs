@@ -7,7 +7,6 @@ import { forgetServer, recordServer, runningServer, stopServer } from './running
 import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser, serviceUserCanRead } from './service-user.mjs';
 
 const setupOnly = process.argv.includes('--setup-only');
-const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** As root, the server runs as the service user: only native/ (setuid) keeps root's powers. */
 function serverUser() {
@@ -44,7 +43,13 @@ function serve() {
       process.exit(1);
     }
   }
-  const child = spawn(tsx, ['server/src/main.ts'], { cwd: ROOT, stdio: 'inherit', ...user });
+  // Node itself with tsx's loader, no wrapper process: a service manager's SIGTERM to the whole group
+  // then reaches one server, which keeps its sandboxes and exits (tsx's CLI would relay it and SIGKILL).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    ...user,
+  });
   recordServer();
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
