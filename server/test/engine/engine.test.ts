@@ -210,12 +210,8 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     expect(nothing.body).toMatch(/Nothing answers on port 9999 in your sandbox/);
   });
 
-  it('comes back after a restart (SIGTERM) on the same sandbox and the same terminal, with its scrollback', async () => {
-    terminal.type('docker run -d --name keeper bb sleep 3600 && touch /workspace/kept && echo started-$((3+4))\r');
-    await terminal.waitFor('started-7');
-    const terminalId = terminal.terminalId;
-    anaSocket.close();
-    await server.stop();
+  /** After a restart: the learner reconnects, gets the same sandbox and re-attaches to the same terminal. */
+  const comeBack = async (terminalId: string): Promise<string> => {
     server = await startServer({ ...env, PORT: new URL(server.url).port }); // same address: the learner reconnects
     anaSocket = ana.socket();
     const r = await request<SandboxView>(anaSocket, 'sandbox:ensure', {});
@@ -228,36 +224,31 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     });
     if (!t.ok) throw new Error(t.error.message);
     expect(t.value.terminalId).toBe(terminalId);
-    expect(t.value.scrollback).toContain('started-7');
     terminal = new TerminalReader(anaSocket, terminalId, t.value.scrollback);
+    return t.value.scrollback;
+  };
+
+  it('comes back after a restart (SIGTERM) on the same sandbox and the same terminal, with its scrollback', async () => {
+    terminal.type('docker run -d --name keeper bb sleep 3600 && touch /workspace/kept && echo started-$((3+4))\r');
+    await terminal.waitFor('started-7');
+    anaSocket.close();
+    await server.stop();
+    expect(await comeBack(terminal.terminalId)).toContain('started-7');
     terminal.type('ls /workspace/kept && docker ps --format "{{.Names}}={{.State}}" && echo kept-$((2+3))\r');
     await terminal.waitFor('kept-5');
     expect(terminal.text).toContain('keeper=running');
   }, 240_000);
 
   it('loses nothing when the server is killed (kill -9) while a command prints: it finished, its output is there', async () => {
-    const terminalId = terminal.terminalId;
     terminal.type('for i in $(seq 1 20); do echo tick-$i; sleep 0.1; done; echo finished-$((6+6))\r');
     await terminal.waitFor('tick-3');
     anaSocket.close();
     process.kill(server.serverPid(), 'SIGKILL');
     await server.stop(); // reaps what is left of it; nothing ran its shutdown
     await new Promise((r) => setTimeout(r, 2500)); // the command runs on with nobody attached
-    server = await startServer({ ...env, PORT: new URL(server.url).port });
-    anaSocket = ana.socket();
-    const r = await request<SandboxView>(anaSocket, 'sandbox:ensure', {});
-    expect(r.ok && r.value.id).toBe(sandbox.id);
-    const t = await request<{ terminalId: string; scrollback: string }>(anaSocket, 'terminal:open', {
-      sandboxId: sandbox.id,
-      terminalId,
-      cols: 100,
-      rows: 30,
-    });
-    if (!t.ok) throw new Error(t.error.message);
-    expect(t.value.terminalId).toBe(terminalId);
-    expect(t.value.scrollback).toContain('tick-20');
-    expect(t.value.scrollback).toContain('finished-12');
-    terminal = new TerminalReader(anaSocket, terminalId, t.value.scrollback);
+    const scrollback = await comeBack(terminal.terminalId);
+    expect(scrollback).toContain('tick-20');
+    expect(scrollback).toContain('finished-12');
     terminal.type('echo answers-$((7+7))\r');
     await terminal.waitFor('answers-14');
   }, 240_000);
