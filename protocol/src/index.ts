@@ -29,3 +29,4 @@ export type {
 export { isSandboxId, SANDBOX_ID, type SandboxPhase, type SandboxView } from './sandbox';
 export { median } from './stats';
 export type { ResultStep, WorkshopDetail, WorkshopResults, WorkshopView } from './workshops';
+export type { CatalogueImage, Localized } from './catalogue';

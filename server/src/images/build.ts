@@ -8,14 +8,14 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { REPO_ROOT } from '../paths';
 import { registryAnswers } from '../registry/probe';
 import { registryPaths } from '../registry/paths';
 import { RegistrySupervisor } from '../registry/supervisor';
+import { CatalogueFields, readRecipe, RECIPES_DIR, recipeFolders } from './catalogue';
 import { diffTrees, writeDirectoryLayer, writeLayer, type Layer } from './layerWriter';
 import { MANIFEST_V2, RegistryClient } from './registryClient';
 
-export const RECIPES_DIR = path.join(REPO_ROOT, 'lessons', 'images');
+export { RECIPES_DIR };
 /** Bump when the way layers are made changes, so every cache entry is rebuilt. */
 const BUILDER_VERSION = '2';
 const MIRROR = process.env.DOCKSIDE_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
@@ -36,9 +36,7 @@ const FREESTANDING_CFLAGS = [
   '-Werror',
 ];
 
-const Recipe = z.object({
-  repository: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  tags: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/)).min(1),
+const Recipe = CatalogueFields.extend({
   base: z.string(),
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/)).optional(),
   after: z.string().optional(),
@@ -61,18 +59,8 @@ export type ImageSummary = { name: string; reference: string; digest: string; bu
 
 export function loadRecipes(dir = RECIPES_DIR): Map<string, Recipe> {
   const recipes = new Map<string, Recipe>();
-  for (const name of readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()) {
-    const recipeDir = path.join(dir, name);
-    const parsed = Recipe.safeParse(JSON.parse(readFileSync(path.join(recipeDir, 'image.json'), 'utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`lessons/images/${name}/image.json: ${issue.path.join('.')}: ${issue.message}`);
-    }
-    recipes.set(name, { ...parsed.data, name, dir: recipeDir });
-  }
+  for (const name of recipeFolders(dir))
+    recipes.set(name, { ...readRecipe(dir, name, Recipe), name, dir: path.join(dir, name) });
   for (const r of recipes.values())
     if (!['scratch', 'debootstrap'].includes(r.base) && !recipes.has(r.base))
       throw new Error(`lessons/images/${r.name}/image.json: base "${r.base}" is not a recipe`);
@@ -82,7 +70,14 @@ export function loadRecipes(dir = RECIPES_DIR): Map<string, Recipe> {
 function recipeHash(recipes: Map<string, Recipe>, name: string): string {
   const r = recipes.get(name)!;
   const h = createHash('sha256').update(BUILDER_VERSION).update(MIRROR);
-  for (const f of readdirSync(r.dir).sort()) h.update(f).update(readFileSync(path.join(r.dir, f)));
+  for (const f of readdirSync(r.dir).sort()) {
+    const bytes = readFileSync(path.join(r.dir, f));
+    // The catalogue's description is not part of the image: rewording it rebuilds nothing.
+    if (f === 'image.json') {
+      const { description: _, ...rest } = JSON.parse(bytes.toString()) as Record<string, unknown>;
+      h.update(f).update(JSON.stringify(rest));
+    } else h.update(f).update(bytes);
+  }
   // Files taken from the host (busybox) count by their content.
   for (const source of Object.values(r.files ?? {}))
     if (source.startsWith('host:')) h.update(readFileSync(source.slice(5)));
