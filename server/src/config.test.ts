@@ -81,6 +81,24 @@ describe('configuration', () => {
     expect(() => parseEnv({ DOCKSIDE_SETUP_CODE: 'short' })).toThrowError(/^DOCKSIDE_SETUP_CODE=/);
   });
 
+  it('reads the origins that may frame /embed, and refuses anything that is not an origin in one line', () => {
+    expect(parseEnv({}).embedOrigins).toEqual([]);
+    expect(
+      parseEnv({ DOCKSIDE_EMBED_ORIGINS: 'https://a.example, https://B.example:8443/,https://a.example' }).embedOrigins,
+    ).toEqual(['https://a.example', 'https://b.example:8443']);
+    for (const bad of [
+      'a.example',
+      'https://a.example/tutorial',
+      'https://a.example,',
+      '*',
+      'ftp://a.example',
+      "'self'",
+    ])
+      expect(() => parseEnv({ DOCKSIDE_EMBED_ORIGINS: bad }), bad).toThrowError(
+        /^DOCKSIDE_EMBED_ORIGINS=.* is invalid: expected origins such as https:\/\/a\.example,https:\/\/b\.example/,
+      );
+  });
+
   it('recognises PostgreSQL URLs and sizes', () => {
     expect(parseEnv({ DATABASE_URL: 'postgres://u:p@h/db' }).database.provider).toBe('postgresql');
     expect(parseSize('512M')).toBe(512 * 1024 ** 2);

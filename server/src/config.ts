@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { egressHostList, egressHosts, egressSwitch } from './egress/settings';
 import type { AdmissionOptions } from './engine/admission';
 
 const port = z.coerce
@@ -27,6 +28,17 @@ const databaseUrl = z
 const PREVIEW_ORIGIN =
   /^(https?):\/\/\*\.((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?::(\d{1,5}))?\/?$/i;
 
+// Tutorial sites allowed to frame /embed: each an origin (scheme, host, port), as a browser names it.
+const ORIGIN = /^https?:\/\/[^/?#\s@,]+$/i;
+const embedOrigins = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim().replace(/\/$/, '')))
+  .refine(
+    (list) => list.every((o) => ORIGIN.test(o) && URL.canParse(o)),
+    'origins such as https://a.example,https://b.example (scheme, host and port; no path)',
+  )
+  .transform((list) => [...new Set(list.map((o) => new URL(o).origin))]);
+
 const EnvSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
@@ -47,6 +59,7 @@ const EnvSchema = z.object({
     .string()
     .regex(PREVIEW_ORIGIN, 'a wildcard origin such as https://*.preview.example.org (one name per preview)')
     .optional(),
+  DOCKSIDE_EMBED_ORIGINS: embedOrigins.optional(),
   DOCKSIDE_SETUP_CODE: z
     .string()
     .regex(/^[A-Za-z0-9-]{8,64}$/, '8 to 64 letters, digits or dashes')
@@ -64,6 +77,8 @@ const EnvSchema = z.object({
   DOCKSIDE_SANDBOX_STARTS_PER_HOUR: count(1).default(20),
   DOCKSIDE_NEW_LEARNERS_PER_HOUR: count(1).default(60),
   DOCKSIDE_TRUSTED_PROXIES: count(0).max(10, 'a whole number from 0 to 10').default(0),
+  DOCKSIDE_EGRESS: egressSwitch,
+  DOCKSIDE_EGRESS_ALLOW: egressHostList.optional(),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
 });
 
@@ -80,6 +95,8 @@ export type Config = {
   publicOrigin: string | null;
   /** Where previews are served: `<scheme>://<port>-<sandbox>.<suffix>[:<port>]`. */
   previewOrigin: PreviewOrigin;
+  /** Sites whose pages may frame /embed (DOCKSIDE_EMBED_ORIGINS); none by default: nothing may frame the app. */
+  embedOrigins: string[];
   /** The first instructor's set-up code, when given in the environment rather than kept in the state dir. */
   setupCode?: string;
   pool: { size: number; maxSandboxes: number; idleMinutes: number; maxLifetimeMinutes: number };
@@ -87,6 +104,8 @@ export type Config = {
   keepSandboxes: boolean;
   /** What one client address (or workshop learner) may start; see admission.ts. */
   admission: AdmissionOptions;
+  /** Hosts sandboxes may reach through the egress proxy (egress/), or null: DOCKSIDE_EGRESS=off. */
+  egress: string[] | null;
   dev: boolean;
 };
 
@@ -135,6 +154,7 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
       suffix: preview[2]!.toLowerCase(),
       port: previewPort,
     },
+    embedOrigins: e.DOCKSIDE_EMBED_ORIGINS ?? [],
     setupCode: e.DOCKSIDE_SETUP_CODE,
     pool: {
       size: e.DOCKSIDE_POOL_SIZE,
@@ -155,6 +175,7 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
       newLearnersPerHour: e.DOCKSIDE_NEW_LEARNERS_PER_HOUR,
       trustedProxies: e.DOCKSIDE_TRUSTED_PROXIES,
     },
+    egress: egressHosts(e.DOCKSIDE_EGRESS, e.DOCKSIDE_EGRESS_ALLOW),
     dev: e.NODE_ENV === 'development',
   };
 }
