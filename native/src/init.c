@@ -1,7 +1,7 @@
 /* dockside-init: pid 1 of a sandbox. Brings up loopback, relays the sandbox's 127.0.0.1 ports to the
- * unix sockets in /run/dockside/forward (the registry), starts dockerd (which starts containerd) on the
- * API socket the runtime made on the host (inherited as ENGINE_FD), reaps zombies, restarts the engine
- * if it dies, and on SIGTERM shuts it down cleanly. */
+ * unix sockets in /run/dockside/forward (the registry), starts containerd, then dockerd on the API socket
+ * the runtime made on the host (inherited as ENGINE_FD), reaps zombies, restarts either if it dies, and on
+ * SIGTERM shuts them down cleanly (dockerd first: it stops its containers through containerd). */
 #include "utils.h"
 
 #include <arpa/inet.h>
@@ -116,22 +116,55 @@ static pid_t start_forwarders(pid_t pids[MAX_FORWARDS]) {
   return n;
 }
 
-static pid_t start_engine(void) {
-  pid_t pid = fork();
-  if (pid != 0) return pid;
+#define CONTAINERD_SOCK "/run/containerd/containerd.sock"
+
+/* In a new child: default signal mask, stdout and stderr to the log. */
+static void daemon_child(const char *log_path) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  int log = open("/var/log/dockerd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log >= 0) {
     dup2(log, 1);
     dup2(log, 2);
   }
+}
+
+/* containerd is started here, not by dockerd: dockerd 26 dials the containerd it starts before that one
+ * listens, and gRPC's backoff then costs it a whole second; ours answers before dockerd starts. */
+static pid_t start_containerd(void) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  daemon_child("/var/log/containerd.log");
+  char *const argv[] = {"containerd", "--config", "/etc/containerd/config.toml", NULL};
+  char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", NULL};
+  execve("/usr/bin/containerd", argv, envp);
+  _exit(127);
+}
+
+/* Waits up to 10 s for containerd's socket to accept; dockerd is started either way (it retries). */
+static void wait_for_containerd(void) {
+  struct sockaddr_un ua = {.sun_family = AF_UNIX};
+  snprintf(ua.sun_path, sizeof ua.sun_path, "%s", CONTAINERD_SOCK);
+  for (int i = 0; i < 2000; i++) {
+    cleanup_fd int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (u < 0) return log_line("containerd socket: %s", strerror(errno));
+    if (connect(u, (struct sockaddr *)&ua, sizeof ua) == 0) return;
+    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+  }
+  log_line("containerd did not answer on %s within 10 s", CONTAINERD_SOCK);
+}
+
+static pid_t start_engine(void) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  daemon_child("/var/log/dockerd.log");
   /* Socket activation as systemd does it: dockerd takes ENGINE_FD for -H fd://. */
   if (fcntl(ENGINE_FD, F_SETFD, 0) < 0) _exit(126);
   char listen_pid[32];
   snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", (int)getpid());
-  char *const argv[] = {"dockerd", "--host=fd://", "--host=unix:///var/run/docker.sock", NULL};
+  char *const argv[] = {"dockerd", "--host=fd://", "--host=unix:///var/run/docker.sock",
+                        "--containerd=" CONTAINERD_SOCK, NULL};
   char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", listen_pid,
                         "LISTEN_FDS=1", NULL};
   execve("/usr/sbin/dockerd", argv, envp);
@@ -157,9 +190,11 @@ int main(void) {
   loopback_up();
   pid_t forwards[MAX_FORWARDS];
   int nforwards = start_forwarders(forwards);
+  pid_t containerd = start_containerd();
+  wait_for_containerd();
   pid_t engine = start_engine();
   time_t engine_started = time(NULL);
-  bool stopping = false;
+  bool stopping = false, containerd_stopping = false;
   time_t deadline = 0;
 
   for (;;) {
@@ -186,9 +221,20 @@ int main(void) {
           engine = start_engine();
           engine_started = time(NULL);
         }
+      } else if (dead == containerd) {
+        containerd = 0;
+        if (!stopping) {
+          log_line("containerd exited (status %d); restarting", status);
+          containerd = start_containerd();
+        }
       }
     }
-    if (stopping && (engine == 0 || time(NULL) >= deadline)) {
+    /* containerd goes once dockerd is gone: dockerd stops its containers through it. */
+    if (stopping && engine == 0 && containerd > 0 && !containerd_stopping) {
+      containerd_stopping = true;
+      kill(containerd, SIGTERM);
+    }
+    if (stopping && ((engine == 0 && containerd == 0) || time(NULL) >= deadline)) {
       kill(-1, SIGKILL);
       return 0;
     }
