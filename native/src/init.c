@@ -1,7 +1,8 @@
 /* dockside-init: pid 1 of a sandbox. Brings up loopback, relays the sandbox's 127.0.0.1 ports to the
- * unix sockets in /run/dockside/forward (the registry), starts containerd, then dockerd on the API socket
- * the runtime made on the host (inherited as ENGINE_FD), reaps zombies, restarts either if it dies, and on
- * SIGTERM shuts them down cleanly (dockerd first: it stops its containers through containerd). */
+ * unix sockets in /run/dockside/forward (the registry; the egress proxy on every address), starts
+ * containerd, then dockerd on the API socket the runtime made on the host (inherited as ENGINE_FD),
+ * reaps zombies, restarts either if it dies, and on SIGTERM shuts them down cleanly (dockerd first: it
+ * stops its containers through containerd). */
 #include "utils.h"
 
 #include <arpa/inet.h>
@@ -69,14 +70,15 @@ static void relay(int a, int b) {
   }
 }
 
-/* Listens on 127.0.0.1:port and relays each connection to the unix socket; runs forever. */
-static void forwarder(int port, const char *sock_path) {
+/* Listens on port (127.0.0.1, or every address for a `<port>.bridge.sock`) and relays each connection
+ * to the unix socket; runs forever. */
+static void forwarder(int port, in_addr_t host, const char *sock_path) {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_IGN); /* relays reap themselves */
   int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(host)};
   if (l < 0 || bind(l, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(l, 64) < 0) {
     log_line("forward %d: %s", port, strerror(errno));
     _exit(1);
@@ -105,10 +107,13 @@ static pid_t start_forwarders(pid_t pids[MAX_FORWARDS]) {
   for (struct dirent *e; d && n < MAX_FORWARDS && (e = readdir(d));) {
     char *end;
     long port = strtol(e->d_name, &end, 10);
-    if (end == e->d_name || strcmp(end, ".sock") || port < 1 || port > 65535) continue;
+    /* `.bridge.sock` (the egress proxy): also where containers and build steps, which are not in this
+     * network namespace, reach it, through their bridge's gateway. Nothing outside the sandbox can. */
+    bool bridge = !strcmp(end, ".bridge.sock");
+    if (end == e->d_name || (strcmp(end, ".sock") && !bridge) || port < 1 || port > 65535) continue;
     char *path = xasprintf(FORWARD_DIR "/%s", e->d_name);
     pid_t pid = fork();
-    if (pid == 0) forwarder((int)port, path);
+    if (pid == 0) forwarder((int)port, bridge ? INADDR_ANY : INADDR_LOOPBACK, path);
     free(path);
     if (pid > 0) pids[n++] = pid;
   }
