@@ -58,6 +58,30 @@ describe('history pairing', () => {
     ]);
   });
 
+  it("pairs BuildKit's history: a zero-byte WORKDIR that made a layer, ARG/ENV/EXPOSE/CMD that made none", () => {
+    // docker 26 (BuildKit) building FROM an imported image: ARG V=1, WORKDIR /app, COPY app.py ., RUN, ENV,
+    // EXPOSE, CMD, as `docker history` answered, newest first.
+    const buildkit = [
+      { Created: 5, CreatedBy: 'CMD ["sh" "-c" "cat /v.txt"]', Size: 0, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 5, CreatedBy: 'EXPOSE map[80/tcp:{}]', Size: 0, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 5, CreatedBy: 'ENV A=b', Size: 0, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 5, CreatedBy: 'RUN |1 V=1 /bin/sh -c echo $V > /v.txt # buildkit', Size: 2 },
+      { Created: 4, CreatedBy: 'COPY app.py . # buildkit', Size: 9, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 4, CreatedBy: 'WORKDIR /app', Size: 0, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 4, CreatedBy: 'ARG V=1', Size: 0, Comment: 'buildkit.dockerfile.v0' },
+      { Created: 3, CreatedBy: '', Size: 1_980_000, Comment: 'Imported from -' },
+    ];
+    const layers = ['sha256:base', 'sha256:workdir', 'sha256:copy', 'sha256:run'];
+    const expected = ['sha256:base', null, 'sha256:workdir', 'sha256:copy', 'sha256:run', null, null, null];
+    const guessed = pairHistory(buildkit, layers);
+    expect(guessed.rows.map((r) => r.diffId)).toEqual(expected);
+    expect(guessed.certain).toBe(true);
+    expect(guessed.rows[3]).toMatchObject({ createdBy: 'COPY app.py . # buildkit', comment: 'buildkit.dockerfile.v0' });
+    // The image config's empty_layer flags say the same.
+    const config = { history: expected.map((d) => (d ? {} : { empty_layer: true })) };
+    expect(pairHistory(buildkit, layers, config).rows.map((r) => r.diffId)).toEqual(expected);
+  });
+
   it('shows "(missing)" when history and layers disagree', () => {
     const paired = pairHistory(history, ['sha256:a']);
     expect(paired.rows.map((r) => r.diffId)).toEqual(['sha256:a', null, '(missing)', null]);

@@ -36,7 +36,23 @@ describe('Layers tab formatting', () => {
   it('shows history lines as Dockerfile instructions', () => {
     expect(instruction('/bin/sh -c #(nop)  CMD ["sh"]')).toBe('CMD ["sh"]');
     expect(instruction('/bin/sh -c rm /data/big')).toBe('RUN rm /data/big');
+    expect(instruction('/bin/sh -c #(nop) COPY file:abc in /app ')).toBe('COPY file:abc in /app');
+  });
+
+  it('shows BuildKit history lines as the Dockerfile said them', () => {
+    // As docker 26's BuildKit wrote them for FROM / ARG V=1 / WORKDIR / COPY / RUN / ENV / EXPOSE / CMD.
     expect(instruction('COPY app.py . # buildkit')).toBe('COPY app.py .');
+    expect(instruction('RUN /bin/sh -c pip install -r requirements.txt # buildkit')).toBe(
+      'RUN pip install -r requirements.txt',
+    );
+    expect(instruction('RUN |1 V=1 /bin/sh -c echo $V > /v.txt # buildkit')).toBe('RUN echo $V > /v.txt');
+    expect(instruction('|1 V=1 /bin/sh -c echo $V')).toBe('RUN echo $V');
+    expect(instruction('WORKDIR /app')).toBe('WORKDIR /app');
+    expect(instruction('ARG V=1')).toBe('ARG V=1');
+    expect(instruction('EXPOSE map[80/tcp:{}]')).toBe('EXPOSE map[80/tcp:{}]');
+    expect(instruction('CMD ["sh" "-c" "cat /v.txt"]')).toBe('CMD ["sh" "-c" "cat /v.txt"]');
+    // A shell command that itself mentions "# buildkit" midway is left as it is.
+    expect(instruction('RUN /bin/sh -c echo "# buildkit" > /x # buildkit')).toBe('RUN echo "# buildkit" > /x');
   });
 
   it('reads layer links from lesson steps', () => {

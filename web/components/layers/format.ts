@@ -23,14 +23,18 @@ export function formatBinary(n: number): string {
   return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
 }
 
-/** A history line as a Dockerfile instruction: `/bin/sh -c #(nop) CMD ["sh"]` → `CMD ["sh"]`. */
+/**
+ * A history line as a Dockerfile instruction. The legacy builder wrote `/bin/sh -c #(nop) CMD ["sh"]`
+ * and `/bin/sh -c rm /big`; BuildKit writes `RUN /bin/sh -c rm /big # buildkit`, `COPY app.py . # buildkit`,
+ * `WORKDIR /app`. Either way a RUN in effect with build args starts `|N NAME=value … /bin/sh -c`.
+ */
 export function instruction(createdBy: string): string {
-  const s = createdBy.trim();
+  const s = createdBy.trim().replace(/\s*# buildkit$/, '');
   const nop = /^\/bin\/sh -c #\(nop\)\s*/.exec(s);
   if (nop) return s.slice(nop[0].length).trim();
-  const run = /^\/bin\/sh -c\s+/.exec(s);
+  const run = /^(?:RUN\s+)?(?:\|\d+ .*?)?\/bin\/sh -c\s+/.exec(s);
   if (run) return `RUN ${s.slice(run[0].length)}`;
-  return s.replace(/\s*# buildkit$/, '');
+  return s;
 }
 
 /** `#layers:image=myapp&layer=2` (a link in a lesson step) → what to show. */
