@@ -33,6 +33,30 @@ export const CheckSpec = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('commandRun'), pattern: z.string().min(1), exitCode: z.number().int().optional() })
     .strict(),
   z.object({ kind: z.literal('shell'), script: z.string().min(1) }).strict(),
+  // Outcomes an exercise judges: what a port answers, an image's size and files, a tidy engine.
+  z
+    .object({
+      kind: z.literal('httpResponds'),
+      port: z.number().int().min(1).max(65535),
+      path: z
+        .string()
+        .regex(/^\/[\x21-\x7e]*$/, 'a path starting with /')
+        .default('/'),
+      pattern: z.string().min(1).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('imageSizeBelow'), image: ref, megabytes: z.number().positive() }).strict(),
+  z.object({ kind: z.literal('imageHasPath'), image: ref, path: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('imageLacksPath'), image: ref, path: z.string().min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('imagesDifferInLayers'),
+      images: z.tuple([ref, ref]),
+      max: z.number().int().min(1),
+    })
+    .strict(),
+  z.object({ kind: z.literal('noStoppedContainers') }).strict(),
+  z.object({ kind: z.literal('noDanglingImages') }).strict(),
 ]);
 export type CheckSpec = z.infer<typeof CheckSpec>;
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import remarkGfm from 'remark-gfm';
 import remarkParse from 'remark-parse';
 import { unified } from 'unified';
-import { LessonManifest, LOCALES, type Localized } from './schema';
+import { ExerciseSet } from './exercises';
+import { LessonManifest, LOCALES, type Localized, type StepCheck } from './schema';
 
 export type Problem = { file: string; line: number; message: string };
 
@@ -78,6 +79,33 @@ export function providedImages(imagesDir: string): Set<string> {
   return names;
 }
 
+/** What is wrong with a step's or an exercise's checks: untranslated titles, shell messages. */
+function checkProblems(checks: StepCheck[], file: string, where: (keys: (string | number)[]) => number): Problem[] {
+  const problems: Problem[] = [];
+  checks.forEach((check, c) => {
+    if (untranslated(check.title))
+      problems.push({
+        file,
+        line: where(['checks', c, 'title']),
+        message: `check "${check.id}": title not in Korean`,
+      });
+    // One style for every check message: a sentence, as the server's own are.
+    if (check.kind === 'shell' && /FAIL: (?![A-Z`\\])|FAIL: [^'"]*[^.'"]['"]/.test(check.script))
+      problems.push({
+        file,
+        line: where(['checks', c, 'script']),
+        message: `check "${check.id}": a FAIL: message is a sentence (a capital or \`code\` first, a full stop last)`,
+      });
+    if (check.kind === 'shell' && failWithoutKorean(check.script))
+      problems.push({
+        file,
+        line: where(['checks', c, 'script']),
+        message: `check "${check.id}": a FAIL: message without a FAIL ko: line in Korean after it`,
+      });
+  });
+  return problems;
+}
+
 export function validateLesson(dir: string, images: Set<string>): Problem[] {
   const file = path.join(dir, 'lesson.json');
   const problems: Problem[] = [];
@@ -146,27 +174,7 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
       });
     }
     const where = (keys: (string | number)[]) => lineOf(text, data, ['steps', i, ...keys]);
-    step.checks.forEach((check, c) => {
-      if (untranslated(check.title))
-        problems.push({
-          file,
-          line: where(['checks', c, 'title']),
-          message: `check "${check.id}": title not in Korean`,
-        });
-      // One style for every check message: a sentence, as the server's own are.
-      if (check.kind === 'shell' && /FAIL: (?![A-Z`\\])|FAIL: [^'"]*[^.'"]['"]/.test(check.script))
-        problems.push({
-          file,
-          line: where(['checks', c, 'script']),
-          message: `check "${check.id}": a FAIL: message is a sentence (a capital or \`code\` first, a full stop last)`,
-        });
-      if (check.kind === 'shell' && failWithoutKorean(check.script))
-        problems.push({
-          file,
-          line: where(['checks', c, 'script']),
-          message: `check "${check.id}": a FAIL: message without a FAIL ko: line in Korean after it`,
-        });
-    });
+    problems.push(...checkProblems(step.checks, file, (keys) => where(keys)));
     step.hints.forEach((hint, h) => {
       if (untranslated(hint))
         problems.push({ file, line: where(['hints', h]), message: `hint ${h + 1} not in Korean` });
@@ -214,6 +222,81 @@ export function validateLesson(dir: string, images: Set<string>): Problem[] {
   lesson.seed.forEach((name) => {
     if (!existsSync(path.join(dir, 'workspace', name)))
       problems.push({ file, line: lineOf(text, data, ['seed']), message: `seed file workspace/${name} is missing` });
+  });
+  return [...problems, ...validateExercises(dir, images, new Set(lesson.steps.map((s) => s.id)))];
+}
+
+/** A lesson's exercises (`exercises.json`, optional), validated as steps are, plus their starting state. */
+export function validateExercises(dir: string, images: Set<string>, stepIds: Set<string> = new Set()): Problem[] {
+  const file = path.join(dir, 'exercises.json');
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const pos = Number(/position (\d+)/.exec((err as Error).message)?.[1] ?? 0);
+    return [{ file, line: text.slice(0, pos).split('\n').length, message: (err as Error).message }];
+  }
+  const parsed = ExerciseSet.safeParse(data);
+  if (!parsed.success)
+    return parsed.error.issues.map((issue) => {
+      const keys = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+      const where = keys.join('.') || '(root)';
+      const message =
+        issue.code === 'invalid_union' && keys.at(-1) !== 'kind' && keys.at(-1) !== 'do'
+          ? `${where}: unknown check kind, setup action or bad parameters`
+          : `${where}: ${issue.message}`;
+      return { file, line: lineOf(text, data, keys), message };
+    });
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  parsed.data.exercises.forEach((exercise, i) => {
+    const where = (keys: (string | number)[]) => lineOf(text, data, ['exercises', i, ...keys]);
+    const problem = (keys: (string | number)[], message: string) =>
+      problems.push({ file, line: where(keys), message: `exercise "${exercise.id}": ${message}` });
+    if (seen.has(exercise.id)) problem([], 'its id is used twice');
+    if (stepIds.has(exercise.id)) problem([], 'a step has the same id');
+    seen.add(exercise.id);
+    if (untranslated(exercise.title)) problem(['title'], 'title not in Korean');
+    for (const locale of LOCALES) {
+      const md = path.join(dir, 'exercises', `${exercise.id}.${locale}.md`);
+      if (!existsSync(md)) {
+        problems.push({ file: md, line: 1, message: `missing ${locale} text for exercise "${exercise.id}"` });
+        continue;
+      }
+      const body = readFileSync(md, 'utf8');
+      if (!body.trim()) problems.push({ file: md, line: 1, message: `the ${locale} goal is empty` });
+      for (const line of literalEmphasis(body))
+        problems.push({ file: md, line, message: 'emphasis marks that would show as typed (** or __)' });
+    }
+    problems.push(...checkProblems(exercise.checks, file, (keys) => where(keys)));
+    exercise.hints.forEach((hint, h) => {
+      if (!hint.en.trim() || !hint.ko.trim()) problem(['hints', h], `hint ${h + 1} is empty`);
+      else if (untranslated(hint)) problem(['hints', h], `hint ${h + 1} not in Korean`);
+    });
+    if (untranslated(exercise.solution.text)) problem(['solution'], 'solution not in Korean');
+    exercise.files.forEach((name, f) => {
+      if (!existsSync(path.join(dir, 'exercises', exercise.id, name)))
+        problem(['files', f], `file exercises/${exercise.id}/${name} is missing`);
+    });
+    const built = new Set<string>();
+    exercise.setup.forEach((action, a) => {
+      const keys = ['setup', a];
+      const known = (image: string) =>
+        !images.size || images.has(image) || built.has(image) || built.has(image.replace(/:latest$/, ''));
+      if (action.do === 'pull' && !known(action.image))
+        problem(keys, `no lesson image recipe provides "${action.image}" (lessons/images/)`);
+      if (action.do === 'build') {
+        const context = path.join(dir, 'exercises', exercise.id, action.context);
+        const dockerfile = path.join(context, action.dockerfile ?? 'Dockerfile');
+        if (!exercise.files.some((f) => path.join(dir, 'exercises', exercise.id, f) === dockerfile))
+          problem(keys, `its Dockerfile ${path.relative(dir, dockerfile)} is not among the exercise's files`);
+        built.add(action.tag);
+      }
+      if (action.do === 'container' && !known(action.image))
+        problem(keys, `image "${action.image}" is neither a lesson image nor built by an earlier action`);
+    });
   });
   return problems;
 }

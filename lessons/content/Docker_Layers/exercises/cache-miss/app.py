@@ -1,0 +1,1 @@
+print("built at", open("/app/built-at.txt").read().strip())

@@ -1,0 +1,1 @@
+print("Quote of the day: containers are processes.")
