@@ -78,9 +78,19 @@ async function main(): Promise<void> {
   const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
   const progress = new ProgressStore(db);
+  // One layer index for the Layers view and the checks that look into layers.
+  const layers = new LayerAnalyzer(new LayerCache(path.join(config.stateDir, 'layer-cache')));
   const engine = new Engine(
     // Starts count against the seats of the learner's open workshop (workshops/seats.ts).
-    { db, runtime: new NativeRuntime(config.dataDir), clock: systemClock, seats: workshopSeats(db), progress, lessons },
+    {
+      db,
+      runtime: new NativeRuntime(config.dataDir),
+      clock: systemClock,
+      seats: workshopSeats(db),
+      progress,
+      lessons,
+      layers,
+    },
     {
       poolSize: runtimeReadiness(config).ok ? config.pool.size : 0,
       maxSandboxes: config.pool.maxSandboxes,
@@ -115,7 +125,7 @@ async function main(): Promise<void> {
     sessions,
     engine,
     progress,
-    layers: new LayerAnalyzer(new LayerCache(path.join(config.stateDir, 'layer-cache'))),
+    layers,
     instructors,
     workshops,
     dashboard: new DashboardData(db, engine, lessons),

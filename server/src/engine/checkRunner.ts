@@ -6,6 +6,7 @@ import type { CheckResultView, ChecksResult } from '@dockside/protocol';
 import { evaluate, type CheckSpec } from './checks';
 import { DockerClients } from './dockerClients';
 import type { ProgressStore } from './progress';
+import type { LayerAnalyzer } from '../layers/analyzer';
 import type { Runtime } from './runtime';
 import type { CommandEvent } from './shellIntegration';
 
@@ -38,6 +39,8 @@ export class CheckRunner {
     /** Every event of a followed engine, for views other than checks (layers, published ports). */
     private readonly engineChanged: (sandboxId: string) => void = () => {},
     private readonly dockers: DockerClients = new DockerClients(runtime),
+    /** Reads layer contents for the checks that look into an image's layers. */
+    private readonly layers?: LayerAnalyzer,
   ) {}
 
   /** The learner now looks at this step; returns false for an unknown lesson or step. */
@@ -124,11 +127,14 @@ export class CheckRunner {
 
   private async run(learnerId: string, f: Focus): Promise<ChecksResult | undefined> {
     const checks = this.stepChecks(f.lessonId, f.stepId) ?? [];
+    const docker = this.dockers.get(f.sandboxId);
+    const analyzer = this.layers;
     const ctx = {
       sandboxId: f.sandboxId,
       runtime: this.runtime,
-      docker: this.dockers.get(f.sandboxId),
+      docker,
       commands: this.commands.get(f.sandboxId) ?? [],
+      layers: analyzer && (async (image: string) => (await analyzer.indexed(docker, image)).layers),
     };
     const results: CheckResultView[] = await Promise.all(
       checks.map(async ({ id, spec }) => {

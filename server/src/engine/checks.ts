@@ -4,7 +4,9 @@
 import Docker from 'dockerode';
 import { CheckSpec } from '@dockside/lessons';
 import { FILE_EXIT, type Runtime } from './runtime';
+import { analyse, type LayerIndex } from '../layers/filesystem';
 import { commandsRan } from './commandLine';
+import { httpGet } from './httpProbe';
 import type { CommandEvent } from './shellIntegration';
 
 export { CheckSpec };
@@ -17,12 +19,14 @@ export type CheckContext = {
   runtime: Runtime;
   docker: Docker;
   commands: readonly CommandEvent[];
+  /** Every layer's file list of an image (the Layers view's index, cached by layer). */
+  layers?: (image: string) => Promise<LayerIndex[]>;
 };
 
 const pass: CheckOutcome = { passed: true };
 const fail = (en: string, ko: string): CheckOutcome => ({ passed: false, hint: { en, ko } });
 
-type ImageInfo = { Id: string; RootFS?: { Layers?: string[] } };
+type ImageInfo = { Id: string; Size?: number; RootFS?: { Layers?: string[] } };
 
 async function inspectImage(docker: Docker, image: string): Promise<ImageInfo | null> {
   try {
@@ -58,6 +62,13 @@ function describeTarget(t: { name?: string; image?: string }): Hint {
   if (t.image) return { en: `from image \`${t.image}\``, ko: `\`${t.image}\` 이미지로 만든` };
   return { en: '', ko: '' };
 }
+
+async function imageLayers(ctx: CheckContext, image: string): Promise<LayerIndex[]> {
+  if (!ctx.layers) throw new Error('layer contents cannot be read here');
+  return ctx.layers(image);
+}
+
+const megabytes = (bytes: number) => (bytes / 1_000_000).toFixed(1);
 
 const CHANGE_KIND: Record<number, 'C' | 'A' | 'D'> = { 0: 'C', 1: 'A', 2: 'D' };
 
@@ -192,6 +203,104 @@ export async function evaluate(spec: CheckSpec, ctx: CheckContext): Promise<Chec
       if (!en)
         return fail(`The check script ended with status ${r.code}.`, `확인 스크립트가 상태 ${r.code}로 끝났습니다.`);
       return fail(en, said('FAIL ko:') || en);
+    }
+
+    case 'httpResponds': {
+      // A server just started may not listen yet: a few tries before saying nothing answers.
+      let answer: Awaited<ReturnType<typeof httpGet>> | undefined;
+      for (let attempt = 0; attempt < 4 && !answer; attempt++) {
+        if (attempt) await new Promise((r) => setTimeout(r, 750));
+        answer = await httpGet(ctx.runtime, ctx.sandboxId, spec.port, spec.path).catch(() => undefined);
+      }
+      if (!answer)
+        return fail(
+          `Nothing answers on port ${spec.port} yet.`,
+          `아직 포트 ${spec.port}에서 아무것도 응답하지 않습니다.`,
+        );
+      if (answer.status < 200 || answer.status > 299)
+        return fail(
+          `Port ${spec.port} answers \`${spec.path}\` with HTTP ${answer.status}.`,
+          `포트 ${spec.port}가 \`${spec.path}\`에 HTTP ${answer.status}로 응답합니다.`,
+        );
+      if (spec.pattern && !new RegExp(spec.pattern).test(answer.body))
+        return fail(
+          `Port ${spec.port} answers, but not with the page this exercise asks for.`,
+          `포트 ${spec.port}가 응답하지만, 이 연습이 요구하는 페이지가 아닙니다.`,
+        );
+      return pass;
+    }
+
+    case 'imageSizeBelow': {
+      const img = await inspectImage(ctx.docker, spec.image);
+      if (!img) return missingImage(spec.image);
+      const size = img.Size ?? 0;
+      return size < spec.megabytes * 1_000_000
+        ? pass
+        : fail(
+            `Image \`${spec.image}\` is ${megabytes(size)} MB; this asks for less than ${spec.megabytes} MB.`,
+            `\`${spec.image}\` 이미지는 ${megabytes(size)} MB입니다. ${spec.megabytes} MB보다 작아야 합니다.`,
+          );
+    }
+
+    case 'imageHasPath':
+    case 'imageLacksPath': {
+      if (!(await inspectImage(ctx.docker, spec.image))) return missingImage(spec.image);
+      const layers = await imageLayers(ctx, spec.image);
+      const target = spec.path.replace(/^\/+|\/+$/g, '');
+      if (spec.kind === 'imageHasPath')
+        return analyse(layers).files.has(target)
+          ? pass
+          : fail(
+              `Image \`${spec.image}\` has no \`/${target}\`.`,
+              `\`${spec.image}\` 이미지에 \`/${target}\`가 없습니다.`,
+            );
+      // Deleted in a later layer still counts: the layer that added it carries it.
+      const layer = layers.findIndex((l) => l.entries.some((e) => e.path === target));
+      return layer < 0
+        ? pass
+        : fail(
+            `Layer ${layer + 1} of \`${spec.image}\` still holds \`/${target}\`.`,
+            `\`${spec.image}\`의 ${layer + 1}번 레이어에 아직 \`/${target}\`가 있습니다.`,
+          );
+    }
+
+    case 'imagesDifferInLayers': {
+      const [a, b] = spec.images;
+      const [ia, ib] = await Promise.all([inspectImage(ctx.docker, a), inspectImage(ctx.docker, b)]);
+      if (!ia) return missingImage(a);
+      if (!ib) return missingImage(b);
+      if (ia.Id === ib.Id)
+        return fail(`\`${a}\` and \`${b}\` are the same image.`, `\`${a}\`와 \`${b}\`는 같은 이미지입니다.`);
+      const before = new Set(ia.RootFS?.Layers ?? []);
+      const fresh = (ib.RootFS?.Layers ?? []).filter((l) => !before.has(l)).length;
+      return fresh <= spec.max
+        ? pass
+        : fail(
+            `\`${b}\` has ${fresh} layers that \`${a}\` does not; this asks for at most ${spec.max}.`,
+            `\`${b}\`에는 \`${a}\`에 없는 레이어가 ${fresh}개 있습니다. ${spec.max}개 이하여야 합니다.`,
+          );
+    }
+
+    case 'noStoppedContainers': {
+      const stopped = (await ctx.docker.listContainers({ all: true })).filter((c) =>
+        ['exited', 'created', 'dead'].includes(c.State),
+      );
+      return stopped.length === 0
+        ? pass
+        : fail(
+            `${stopped.length} stopped container${stopped.length === 1 ? ' is' : 's are'} left (\`docker ps -a\`).`,
+            `멈춘 컨테이너가 ${stopped.length}개 남아 있습니다(\`docker ps -a\`).`,
+          );
+    }
+
+    case 'noDanglingImages': {
+      const dangling = await ctx.docker.listImages({ filters: { dangling: ['true'] } });
+      return dangling.length === 0
+        ? pass
+        : fail(
+            `${dangling.length} dangling image${dangling.length === 1 ? ' is' : 's are'} left (\`docker images -f dangling=true\`).`,
+            `댕글링 이미지가 ${dangling.length}개 남아 있습니다(\`docker images -f dangling=true\`).`,
+          );
     }
   }
 }

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type { Lesson } from '@dockside/lessons';
 import type { ChecksResult, SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
+import type { LayerAnalyzer } from '../layers/analyzer';
 import { DocksideError } from '../errors';
 import { CheckRunner, type StepCheck } from './checkRunner';
 import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from './admission';
@@ -82,6 +83,8 @@ export type EngineDeps = {
   seats: SeatPolicy;
   progress: ProgressStore;
   lessons: () => Lesson[];
+  /** The layer index (shared with the Layers view), for checks that look into layers. */
+  layers?: LayerAnalyzer;
 };
 
 export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddress'> & {
@@ -103,7 +106,7 @@ export class Engine {
   private readonly listeners = new Set<EngineListener>();
 
   constructor(
-    { db, runtime, clock, seats, progress, lessons }: EngineDeps,
+    { db, runtime, clock, seats, progress, lessons, layers }: EngineDeps,
     { admission = DEFAULT_ADMISSION, terminalSecret, ...options }: EngineOptions,
   ) {
     this.runtime = runtime;
@@ -123,6 +126,7 @@ export class Engine {
       (learnerId, result) => this.emit({ type: 'checks', learnerId, result }),
       (sandboxId) => this.emit({ type: 'engine', sandboxId }),
       this.dockers,
+      layers,
     );
     this.terminals = new TerminalHub(
       runtime,

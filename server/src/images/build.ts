@@ -19,7 +19,6 @@ export { RECIPES_DIR };
 /** Bump when the way layers are made changes, so every cache entry is rebuilt. */
 const BUILDER_VERSION = '2';
 const MIRROR = process.env.DOCKSIDE_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-const SUITE = 'bookworm';
 /** A recipe's C program has no C library (a few kB, like Docker's own hello-world). */
 const FREESTANDING_CFLAGS = [
   '-static',
@@ -38,11 +37,14 @@ const FREESTANDING_CFLAGS = [
 
 const Recipe = CatalogueFields.extend({
   base: z.string(),
+  /** The Debian release a `debootstrap` image is made of. */
+  suite: z.enum(['bookworm', 'trixie']).optional(),
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/)).optional(),
   after: z.string().optional(),
   files: z.record(z.string(), z.string()).optional(),
   busyboxApplets: z.boolean().optional(),
-  createdBy: z.string(),
+  /** The history line of the layer the recipe adds (none when it only reuses its base's layers). */
+  createdBy: z.string().optional(),
   config: z.record(z.string(), z.unknown()),
   metadata: z.array(z.string()).default([]),
 });
@@ -53,6 +55,8 @@ type Built = {
   layers: Layer[];
   history: { created: string; created_by: string; empty_layer?: boolean }[];
   rootfs?: string;
+  /** How many of `layers` are the base's (all of them when the recipe adds none). */
+  baseLayers?: number;
 };
 
 export type ImageSummary = { name: string; reference: string; digest: string; built: boolean; pushedBytes: number };
@@ -61,11 +65,23 @@ export function loadRecipes(dir = RECIPES_DIR): Map<string, Recipe> {
   const recipes = new Map<string, Recipe>();
   for (const name of recipeFolders(dir))
     recipes.set(name, { ...readRecipe(dir, name, Recipe), name, dir: path.join(dir, name) });
-  for (const r of recipes.values())
+  for (const r of recipes.values()) {
+    const file = `lessons/images/${r.name}/image.json`;
     if (!['scratch', 'debootstrap'].includes(r.base) && !recipes.has(r.base))
-      throw new Error(`lessons/images/${r.name}/image.json: base "${r.base}" is not a recipe`);
+      throw new Error(`${file}: base "${r.base}" is not a recipe`);
+    if ((r.base === 'debootstrap') !== (r.suite !== undefined))
+      throw new Error(`${file}: suite is for a debootstrap base, and such a base needs one`);
+    if (addsLayer(r) !== (r.createdBy !== undefined))
+      throw new Error(
+        `${file}: createdBy is the history line of a new layer: give it exactly when the recipe adds one`,
+      );
+  }
   return recipes;
 }
+
+/** Whether a recipe makes a layer of its own; one with nothing to add reuses its base's layers. */
+const addsLayer = (r: Recipe) =>
+  ['scratch', 'debootstrap'].includes(r.base) || Boolean(r.packages?.length || r.files || r.after);
 
 function recipeHash(recipes: Map<string, Recipe>, name: string): string {
   const r = recipes.get(name)!;
@@ -182,8 +198,9 @@ class Builder {
       if (old !== path.basename(rel) && !old.includes('.tmp-'))
         rmSync(path.join(this.cacheRoot, name, old), { recursive: true, force: true });
     const layer = built.layers.at(-1)!;
+    const own = built.layers.length > (built.baseLayers ?? 0);
     this.log(
-      `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, new layer ${mb(layer.size)} compressed`,
+      `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, ${own ? `new layer ${mb(layer.size)} compressed` : `the layers of ${this.recipes.get(name)!.base}`}`,
     );
     this.done.set(name, built);
     this.fresh.add(name);
@@ -207,13 +224,13 @@ class Builder {
       say('packing the layer');
       const layer = await writeDirectoryLayer(root, dir);
       rmSync(root, { recursive: true, force: true });
-      return { layers: [asRelative(layer)], history: [{ created: now, created_by: r.createdBy }, ...metadata] };
+      return { layers: [asRelative(layer)], history: [{ created: now, created_by: r.createdBy! }, ...metadata] };
     }
 
     if (r.base === 'debootstrap') {
       const root = path.join(dir, 'rootfs');
-      say(`debootstrap --variant=minbase ${SUITE} from ${MIRROR} (about a minute)`);
-      await run('debootstrap', ['--variant=minbase', SUITE, root, MIRROR], this.log, (l) =>
+      say(`debootstrap --variant=minbase ${r.suite} from ${MIRROR} (about a minute)`);
+      await run('debootstrap', ['--variant=minbase', r.suite!, root, MIRROR], this.log, (l) =>
         /^I: (Retrieving Release|Base system installed|Checking component)|^E:|^W:/.test(l),
       );
       this.slim(root);
@@ -221,12 +238,15 @@ class Builder {
       const layer = await writeDirectoryLayer(root, dir, (n) => n % 4000 === 0 && say(`${n} files packed`));
       return {
         layers: [asRelative(layer)],
-        history: [{ created: now, created_by: r.createdBy }, ...metadata],
+        history: [{ created: now, created_by: r.createdBy! }, ...metadata],
         rootfs: this.relative(root),
       };
     }
 
     const { built: base } = await this.get(r.base);
+    // Nothing to add (mysql is mariadb): the base's layers as they are, under this recipe's config.
+    if (!addsLayer(r))
+      return { layers: base.layers, history: [...base.history, ...metadata], baseLayers: base.layers.length };
     if (!base.rootfs) throw new Error(`${r.name}: base ${r.base} keeps no root filesystem to build on`);
     const baseRoot = path.join(this.cacheRoot, base.rootfs);
     const root = path.join(dir, 'rootfs');
@@ -252,7 +272,7 @@ class Builder {
     rmSync(root, { recursive: true, force: true }); // nothing builds on these
     return {
       layers: [...base.layers, asRelative(layer)],
-      history: [...base.history, { created: now, created_by: r.createdBy }, ...metadata],
+      history: [...base.history, { created: now, created_by: r.createdBy! }, ...metadata],
     };
   }
 
