@@ -6,6 +6,8 @@ import { systemClock } from './engine/clock';
 import { Engine } from './engine/engine';
 import { NativeRuntime } from './engine/nativeRuntime';
 import { ProgressStore } from './engine/progress';
+import { writeDockerClientConfig } from './egress/dockerConfig';
+import { EgressSupervisor } from './egress/supervisor';
 import { createApp } from './http/app';
 import { Origins } from './http/origins';
 import { createPages } from './http/pages';
@@ -74,6 +76,11 @@ async function main(): Promise<void> {
     console.warn(`dockside: registry unavailable: ${registryError}`);
   }
 
+  // Package installs in sandboxes (egress/): squid for the allowed hosts, started before sandboxes,
+  // whose init serves its socket; off with DOCKSIDE_EGRESS=off (no proxy, no proxy configuration).
+  const egress = config.egress ? new EgressSupervisor(config.dataDir, { allow: config.egress }) : undefined;
+  await egress?.start().catch((err: Error) => console.warn(`dockside: egress proxy unavailable: ${err.message}`));
+
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
       admission: config.admission,
       terminalSecret: config.sessionSecret,
       previewUrl: origins.previewUrl,
+      prepareSandbox: config.egress ? writeDockerClientConfig : undefined,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
     console.log(`dockside: ${signal}, shutting down`);
     await engine.shutdown();
     await registry.stop();
+    await egress?.stop();
     await io.close();
     server.closeAllConnections();
     await pages.close().catch(() => {});

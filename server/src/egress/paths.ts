@@ -9,6 +9,7 @@ export const PROXY_PORT = 3128;
 
 export type EgressPaths = SquidPaths & {
   root: string;
+  lockFile: string;
   /** In the forward dir native/ binds into every sandbox, beside the registry's sockets. */
   socket: string;
 };
@@ -21,6 +22,7 @@ export function egressPaths(dataDir: string): EgressPaths {
     cacheDir: path.join(root, 'cache'),
     logDir: path.join(root, 'log'),
     errorDir: path.join(root, 'errors'),
+    lockFile: path.join(root, 'supervisor.pid'),
     socket: path.join(registryPaths(dataDir).forwardDir, `${PROXY_PORT}.bridge.sock`),
   };
 }

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -43,6 +44,15 @@ export function describeEgressEvent(e: EgressEvent): string {
   }
 }
 
+/** Another live supervisor serves this data dir: its socket serves the sandboxes, none is started. */
+export class EgressBusyError extends Error {
+  constructor(readonly pid: number) {
+    super(`another Dockside egress proxy (pid ${pid}) already serves this data dir`);
+  }
+}
+
+/** Data dirs this process already serves (the lock file only tells other processes). */
+const running = new Set<string>();
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 const STABLE_MS = 30_000;
@@ -89,9 +99,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function answers(port: number): Promise<boolean> {
+/** Whether something accepts connections there. */
+function answers(where: { port: number; host: string } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(where);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
@@ -131,10 +142,29 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
     return this.child?.exitCode === null ? this.port : undefined;
   }
 
+  /** The pid of another live supervisor whose relay still answers, if any. */
+  private async holder(): Promise<number | undefined> {
+    const lock = this.paths.lockFile;
+    const pid = Number(existsSync(lock) ? readFileSync(lock, 'utf8').trim() : NaN);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return undefined;
+    }
+    return (await answers({ path: this.paths.socket })) ? pid : undefined;
+  }
+
   async start(): Promise<this> {
     if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing (apt-get install squid)`);
-    const { root, cacheDir, logDir, errorDir } = this.paths;
+    if (running.has(this.paths.root)) throw new EgressBusyError(process.pid);
+    const holder = await this.holder();
+    if (holder) throw new EgressBusyError(holder);
+    const { root, cacheDir, logDir, errorDir, lockFile } = this.paths;
     for (const dir of [root, cacheDir, logDir, errorDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(`${lockFile}.${process.pid}`, `${process.pid}\n`);
+    renameSync(`${lockFile}.${process.pid}`, lockFile);
+    running.add(root);
     // error_directory replaces squid's own: its English templates, and Dockside's refusals.
     for (const name of readdirSync(SQUID_TEMPLATES))
       copyFileSync(path.join(SQUID_TEMPLATES, name), path.join(errorDir, name));
@@ -222,7 +252,7 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
     });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && this.child === child && child.exitCode === null && !this.stopping) {
-      if (await answers(port)) {
+      if (await answers({ port, host: '127.0.0.1' })) {
         this.readyAt = Date.now();
         this.emit('event', {
           type: 'ready',
@@ -247,9 +277,11 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
-    await this.relay?.close();
-    this.relay = undefined;
-    rmSync(this.paths.socket, { force: true });
+    if (this.relay) {
+      await this.relay.close();
+      this.relay = undefined;
+      rmSync(this.paths.socket, { force: true });
+    }
     const c = this.child;
     if (c && c.exitCode === null && c.signalCode === null)
       await new Promise<void>((resolve) => {
@@ -260,6 +292,12 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
         });
         c.kill('SIGTERM');
       });
+    if (running.delete(this.paths.root))
+      try {
+        if (readFileSync(this.paths.lockFile, 'utf8').trim() === String(process.pid)) rmSync(this.paths.lockFile);
+      } catch {
+        // no lock: nothing to release
+      }
     this.emit('event', { type: 'stopped' });
   }
 }

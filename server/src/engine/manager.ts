@@ -36,6 +36,8 @@ export type ManagerOptions = {
   maxRange?: number;
   /** The address of a port's preview (its own origin, see http/origins.ts). */
   previewUrl?: (sandboxId: string, port: number) => string;
+  /** Run on each new sandbox before it is anyone's (the egress proxy's client configuration). */
+  prepareSandbox?: (runtime: Runtime, sandboxId: string) => Promise<void>;
 };
 
 export type ManagerEvent =
@@ -326,6 +328,7 @@ export class SandboxManager {
       this.emit(learnerId, { type: 'progress', phase: 'starting-engine', percent: 20, message: 'starting engine' });
       ticker = learnerId ? this.progressTicker(learnerId) : undefined;
       await this.createInFreeRange(entry);
+      await this.opts.prepareSandbox?.(this.runtime, id);
     } catch (err) {
       this.entries.delete(id);
       await this.db.sandbox.delete({ where: { id } }).catch(() => {});
