@@ -55,8 +55,6 @@ type Built = {
   layers: Layer[];
   history: { created: string; created_by: string; empty_layer?: boolean }[];
   rootfs?: string;
-  /** How many of `layers` are the base's (all of them when the recipe adds none). */
-  baseLayers?: number;
 };
 
 export type ImageSummary = { name: string; reference: string; digest: string; built: boolean; pushedBytes: number };
@@ -159,6 +157,20 @@ class Builder {
   async get(name: string): Promise<{ built: Built; fresh: boolean }> {
     const cached = this.done.get(name);
     if (cached) return { built: cached, fresh: false };
+    const recipe = this.recipes.get(name)!;
+    if (!addsLayer(recipe)) {
+      // Nothing to add (mysql is mariadb): the base's layers as they are, made again from the base each
+      // time rather than cached, so they can never disagree with it.
+      const { built: base, fresh } = await this.get(recipe.base);
+      const created = base.history.at(-1)!.created;
+      const built: Built = {
+        layers: base.layers,
+        history: [...base.history, ...recipe.metadata.map((m) => ({ created, created_by: m, empty_layer: true }))],
+      };
+      this.done.set(name, built);
+      if (fresh) this.fresh.add(name);
+      return { built, fresh };
+    }
     const rel = path.join(name, recipeHash(this.recipes, name));
     const meta = path.join(this.cacheRoot, rel, 'built.json');
     if (existsSync(meta)) {
@@ -198,9 +210,8 @@ class Builder {
       if (old !== path.basename(rel) && !old.includes('.tmp-'))
         rmSync(path.join(this.cacheRoot, name, old), { recursive: true, force: true });
     const layer = built.layers.at(-1)!;
-    const own = built.layers.length > (built.baseLayers ?? 0);
     this.log(
-      `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, ${own ? `new layer ${mb(layer.size)} compressed` : `the layers of ${this.recipes.get(name)!.base}`}`,
+      `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, new layer ${mb(layer.size)} compressed`,
     );
     this.done.set(name, built);
     this.fresh.add(name);
@@ -244,9 +255,6 @@ class Builder {
     }
 
     const { built: base } = await this.get(r.base);
-    // Nothing to add (mysql is mariadb): the base's layers as they are, under this recipe's config.
-    if (!addsLayer(r))
-      return { layers: base.layers, history: [...base.history, ...metadata], baseLayers: base.layers.length };
     if (!base.rootfs) throw new Error(`${r.name}: base ${r.base} keeps no root filesystem to build on`);
     const baseRoot = path.join(this.cacheRoot, base.rootfs);
     const root = path.join(dir, 'rootfs');
