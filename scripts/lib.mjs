@@ -73,6 +73,7 @@ export const SYSTEM_PACKAGES = [
   ['docker-registry', 'docker-registry'],
   ['openssl', 'openssl'],
   ['busybox', 'busybox-static'],
+  ['/usr/sbin/squid', 'squid'], // the egress proxy, run by the server itself (server/src/egress/)
 ];
 
 /** What the host lacks to run Dockside, as sentences; installs packages itself when it can. */

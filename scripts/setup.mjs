@@ -11,6 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { checkHost, once, ROOT, run, step } from './lib.mjs';
 import { DEFAULT_DATA_DIR, SERVICE_USER, serviceUser } from './service-user.mjs';
@@ -19,6 +20,7 @@ const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 export function setup() {
   const problems = checkHost();
   for (const p of problems) console.warn(`dockside: warning: ${p}`);
+  if (process.getuid?.() === 0) stopSystemSquid();
 
   once(
     'npm-install',
@@ -92,6 +94,22 @@ export function setup() {
   );
 }
 
+/**
+ * Debian's squid package starts a system-wide squid on port 3128; Dockside runs its own (egress/) as
+ * the server's child, so the system's is stopped and kept from starting at boot.
+ */
+function stopSystemSquid() {
+  const quiet = { stdio: 'ignore' };
+  if (existsSync('/run/systemd/system')) {
+    if (spawnSync('systemctl', ['is-enabled', '--quiet', 'squid'], quiet).status === 0)
+      step('Disabling the system squid service (Dockside runs its own)');
+    spawnSync('systemctl', ['disable', '--now', '--quiet', 'squid'], quiet);
+  } else if (existsSync('/etc/init.d/squid') && spawnSync('service', ['squid', 'status'], quiet).status === 0) {
+    step('Stopping the system squid service (Dockside runs its own)');
+    spawnSync('service', ['squid', 'stop'], quiet);
+  }
+}
+
 /** The service user, and the runtime setuid root but executable only by that user's group. */
 function installRuntime() {
   if (!serviceUser()) {
@@ -114,7 +132,8 @@ function installRuntime() {
 
 /**
  * The data dir stays root's (native/ works in it); the server writes only `server/` (database, secret,
- * layer cache) and `registry/` (its registry's storage and sockets), so those are the service user's.
+ * layer cache), `registry/` (its registry's storage and sockets) and `egress/` (squid's cache and logs),
+ * so those are the service user's.
  * Files from before this split move into `server/`.
  */
 function prepareStateDir() {
@@ -127,7 +146,9 @@ function prepareStateDir() {
   for (const name of readdirSync(dataDir))
     if (/^dockside\.db(-journal|-wal|-shm)?$/.test(name) || name === 'session-secret' || name === 'layer-cache')
       if (!existsSync(path.join(stateDir, name))) renameSync(path.join(dataDir, name), path.join(stateDir, name));
-  for (const dir of [stateDir, path.join(dataDir, 'registry')])
+  // The egress proxy's squid runs as the server's user too, with its cache and logs there.
+  mkdirSync(path.join(dataDir, 'egress'), { recursive: true, mode: 0o700 });
+  for (const dir of [stateDir, path.join(dataDir, 'registry'), path.join(dataDir, 'egress')])
     if (existsSync(dir)) {
       run('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
       run('chmod', ['-R', 'u+rwX', dir]); // directories an old registry made without x for its owner
