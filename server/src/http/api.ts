@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DocksideError } from '../errors';
+import { catalogueRoutes } from './catalogueRoutes';
 import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
 import { previewRoutes } from './previewRoutes';
@@ -42,6 +43,7 @@ const sessionRoutes: Route<ApiDeps>[] = [
 export const routes: Route<ApiDeps>[] = [
   ...sessionRoutes,
   ...lessonRoutes,
+  ...catalogueRoutes,
   ...sandboxRoutes,
   ...previewRoutes,
   ...layerRoutes,
