@@ -2,6 +2,7 @@
 // Every payload from the browser is validated with zod on arrival (see server/src/realtime/*.ts).
 import type { ChecksResult } from './checks';
 import type { DashboardSnapshot } from './dashboard';
+import type { ExerciseProgress } from './exercises';
 import type { SandboxPhase, SandboxView } from './sandbox';
 
 export interface ServerToClientEvents {
@@ -25,6 +26,8 @@ export interface ServerToClientEvents {
   'checks:result': (r: ChecksResult) => void;
   /** The learner's engine changed (images or containers): the Layers view refreshes. */
   'layers:changed': (c: { sandboxId: string }) => void;
+  /** How far the starting state of an exercise is (`exercise:prepare`), for a progress bar. */
+  'exercise:progress': (p: ExerciseProgress) => void;
   /** A message for the learner (an instructor's, or the server's). */
   toast: (t: { message: string; from?: string }) => void;
 }
@@ -48,6 +51,14 @@ export interface ClientToServerEvents {
   /** Flow control: the browser has written this many more characters of output. */
   'terminal:ack': (req: { terminalId: string; chars: number }) => void;
   'terminal:close': (req: { terminalId: string }) => void;
+  /**
+   * Make an exercise's starting state in the learner's sandbox (progress follows as `exercise:progress`);
+   * answers 'ready' when it was made there before, 'prepared' when made now; `reset` makes it again.
+   */
+  'exercise:prepare': (
+    req: { lessonId: string; exerciseId: string; reset?: boolean },
+    ack: Ack<{ state: 'prepared' | 'ready' }>,
+  ) => void;
   /** The learner is looking at this step: run its checks now and whenever the engine changes. */
   'lesson:focus': (req: { lessonId: string; stepId: string }) => void;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Lesson } from '@dockside/lessons';
-import type { ChecksResult, SandboxView } from '@dockside/protocol';
+import { exerciseOfStepId, type ChecksResult, type ExerciseProgress, type SandboxView } from '@dockside/protocol';
 import type { Db } from '../db/client';
 import type { LayerAnalyzer } from '../layers/analyzer';
 import { DocksideError } from '../errors';
@@ -17,6 +17,7 @@ import { Admission, DEFAULT_ADMISSION, type AdmissionOptions, type Client } from
 import type { CheckSpec } from './checks';
 import type { Clock } from './clock';
 import { DockerClients } from './dockerClients';
+import { ExercisePrep } from './exercisePrep';
 import { WorkspaceFiles } from './files';
 import { SandboxManager, type EnsureResult, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
 import type { ProgressStore } from './progress';
@@ -33,7 +34,9 @@ export type EngineEvent =
   /** The sandbox's engine reported a change (build, tag, removal, container start or stop). */
   | { type: 'engine'; sandboxId: string }
   /** A command finished in one of the sandbox's terminals. */
-  | { type: 'command'; sandboxId: string; command: CommandEvent };
+  | { type: 'command'; sandboxId: string; command: CommandEvent }
+  /** How far the starting state of an exercise the learner opened is. */
+  | { type: 'exercise'; learnerId: string; progress: ExerciseProgress };
 
 export type EngineListener = (e: EngineEvent) => void;
 
@@ -66,12 +69,15 @@ export type SandboxFiles = {
     : never;
 };
 
-/** The checks a lesson step declares (validated when the lesson was loaded). */
+/** The checks a lesson step or exercise declares (validated when the lesson was loaded). */
 export function stepChecksFrom(lessons: () => Lesson[]) {
   return (lessonId: string, stepId: string): StepCheck[] | undefined => {
-    const step = lessons()
-      .find((l) => l.id === lessonId)
-      ?.steps.find((s) => s.id === stepId);
+    const lesson = lessons().find((l) => l.id === lessonId);
+    const exerciseId = exerciseOfStepId(stepId);
+    const step =
+      exerciseId === undefined
+        ? lesson?.steps.find((s) => s.id === stepId)
+        : lesson?.exercises.find((e) => e.id === exerciseId);
     return step?.checks.map(({ id, title: _title, ...spec }) => ({ id, spec: spec as CheckSpec }));
   };
 }
@@ -103,6 +109,7 @@ export class Engine {
   private readonly workspace: WorkspaceFiles;
   private readonly checks: CheckRunner;
   private readonly dockers: DockerClients;
+  private readonly exercises: ExercisePrep;
   private readonly listeners = new Set<EngineListener>();
 
   constructor(
@@ -137,6 +144,7 @@ export class Engine {
       terminalSecret,
     );
     this.workspace = new WorkspaceFiles(runtime);
+    this.exercises = new ExercisePrep(runtime, this.dockers, lessons);
     this.manager.subscribe((learnerId, event) => {
       if (event.type === 'ended') {
         this.terminals.closeSandbox(event.sandboxId);
@@ -287,6 +295,26 @@ export class Engine {
       // /workspace simply gets no starting files.
       await this.runtime.file(sandboxId, 'write', [`/workspace/${name}`, '--if-match', 'missing'], { stdin: content });
     }
+  }
+
+  /**
+   * Makes an exercise's starting state in the learner's running sandbox (progress as `exercise` events),
+   * unless it was made there before ('ready'); `reset` makes it again from scratch.
+   */
+  async prepareExercise(
+    learnerId: string,
+    lessonsDir: string,
+    lessonId: string,
+    exerciseId: string,
+    reset: boolean,
+  ): Promise<'prepared' | 'ready'> {
+    const own = this.manager.viewFor(learnerId);
+    if (!own) throw new SandboxAccessError('not_running', 'start your sandbox first');
+    this.manager.touch(own.id);
+    return this.exercises.prepare(own.id, lessonsDir, lessonId, exerciseId, {
+      reset,
+      progress: (progress) => this.emit({ type: 'exercise', learnerId, progress }),
+    });
   }
 
   // --- what is inside an authorised sandbox

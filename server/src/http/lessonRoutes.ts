@@ -2,7 +2,7 @@
 // web/lib/catalog.ts.)
 import { z } from 'zod';
 import type { Lesson } from '@dockside/lessons';
-import { isStepDone } from '@dockside/protocol';
+import { exerciseStepId, isStepDone } from '@dockside/protocol';
 import type { ApiDeps } from './deps';
 import { HttpError } from './respond';
 import { parse, type Route } from './router';
@@ -17,6 +17,12 @@ function findStep(lesson: Lesson, stepId: string): Lesson['steps'][number] {
   const step = lesson.steps.find((s) => s.id === stepId);
   if (!step) throw new HttpError(404, 'not_found', `no step ${stepId} in lesson ${lesson.id}`);
   return step;
+}
+
+function findExercise(lesson: Lesson, exerciseId: string): Lesson['exercises'][number] {
+  const exercise = lesson.exercises.find((e) => e.id === exerciseId);
+  if (!exercise) throw new HttpError(404, 'not_found', `no exercise ${exerciseId} in lesson ${lesson.id}`);
+  return exercise;
 }
 
 const HintIndex = z.object({ index: z.number().int().min(0).max(50) });
@@ -68,6 +74,29 @@ export const lessonRoutes: Route<ApiDeps>[] = [
       const steps = await progress.forLesson(learnerId, lesson.id);
       const current = lesson.steps.find((s) => !isStepDone(steps[s.id]?.status)) ?? lesson.steps.at(-1)!;
       return { lessonId: lesson.id, steps, currentStepId: current.id };
+    },
+  },
+  {
+    // An exercise's hints, one at a time, like a step's.
+    method: 'POST',
+    path: new RegExp(`^/api/progress/${ID}/exercises/${ID}/hint$`),
+    handle: async ({ params, body }, { lessons }) => {
+      const exercise = findExercise(findLesson(lessons(), params[0]!), params[1]!);
+      const { index } = parse(HintIndex, body ?? {});
+      if (index >= exercise.hints.length) throw new HttpError(404, 'not_found', 'this exercise has no more hints');
+      return { hint: exercise.hints[index], index, remaining: exercise.hints.length - index - 1 };
+    },
+  },
+  {
+    // The solution's text (never its commands); the exercise is then recorded as solved.
+    method: 'POST',
+    path: new RegExp(`^/api/progress/${ID}/exercises/${ID}/solution$`),
+    handle: async ({ learnerId, client, params }, { lessons, engine, progress }) => {
+      const lesson = findLesson(lessons(), params[0]!);
+      const exercise = findExercise(lesson, params[1]!);
+      await engine.admit(learnerId, client);
+      const status = await progress.set(learnerId, lesson.id, exerciseStepId(exercise.id), 'solved');
+      return { solution: exercise.solution.text, status };
     },
   },
   {

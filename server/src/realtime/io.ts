@@ -65,6 +65,8 @@ export function attachRealtime(
         return io.to(learnerRoom(e.learnerId)).emit('checks:result', e.result);
       case 'engine':
         return engineChanged(e.sandboxId);
+      case 'exercise':
+        return io.to(learnerRoom(e.learnerId)).emit('exercise:progress', e.progress);
     }
   });
   return io;

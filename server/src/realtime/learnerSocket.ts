@@ -34,6 +34,11 @@ const schemas = {
   }),
   close: z.object({ terminalId: TerminalId }),
   focus: z.object({ lessonId: z.string().min(1).max(100), stepId: z.string().min(1).max(100) }),
+  prepare: z.object({
+    lessonId: z.string().min(1).max(100),
+    exerciseId: z.string().min(1).max(100),
+    reset: z.boolean().optional(),
+  }),
 };
 
 export const learnerRoom = (learnerId: string) => `learner:${learnerId}`;
@@ -123,6 +128,24 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         viewers.delete(body.terminalId);
         t?.kill();
         return undefined;
+      },
+
+      'exercise:prepare': async (req) => {
+        const body = parse(schemas.prepare, req);
+        if (isFailure(body)) return body;
+        try {
+          const state = await engine.prepareExercise(
+            learnerId,
+            lessonsDir,
+            body.lessonId,
+            body.exerciseId,
+            body.reset ?? false,
+          );
+          return ok({ state });
+        } catch (err) {
+          if (err instanceof SandboxAccessError) return failure('not_running', err.message);
+          throw err;
+        }
       },
 
       'lesson:focus': (req) => {
