@@ -9,6 +9,8 @@ import { ProgressStore } from './engine/progress';
 import { writeDockerClientConfig } from './egress/dockerConfig';
 import { EgressSupervisor } from './egress/supervisor';
 import { createApp } from './http/app';
+import { EmbedHandoff } from './http/embedSession';
+import { loadCatalogue } from './images/catalogue';
 import { Origins } from './http/origins';
 import { createPages } from './http/pages';
 import { PreviewAccess } from './http/previewAccess';
@@ -18,6 +20,7 @@ import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
+import { upstreamFromEnv, type Upstream } from './registry/upstream';
 import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
 import { InstructorAccounts, SETUP_CODE_FILE } from './workshops/accounts';
@@ -37,8 +40,10 @@ function redact(url: string): string {
 
 async function main(): Promise<void> {
   let config: Config;
+  let upstream: Upstream | null;
   try {
     config = loadConfig();
+    upstream = upstreamFromEnv();
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
   const db = createDb(config.database);
 
   // The sandboxes' Docker Hub: started before sandboxes so their engines find it.
-  const registry = new RegistrySupervisor(config.dataDir);
+  const registry = new RegistrySupervisor(config.dataDir, { upstream });
   let registryError: string | undefined;
   try {
     await registry.start();
@@ -124,6 +129,8 @@ async function main(): Promise<void> {
   } else console.warn(`dockside: sandboxes unavailable: ${runtimeReadiness(config).detail}`);
 
   const pages = await pagesReady;
+  // What the registry carries, for /embed?images= and /try?images= (the recipes the set-up pushed).
+  const catalogue = loadCatalogue();
   const sessions = new Sessions(config.sessionSecret);
   const workshops = new Workshops(db, engine, lessons);
   const instructors = new InstructorAccounts(db);
@@ -143,6 +150,11 @@ async function main(): Promise<void> {
     pages: pages.handle,
     dev: config.dev,
     previews: { origins, access: new PreviewAccess(config.sessionSecret) },
+    embed: {
+      handoff: new EmbedHandoff(config.sessionSecret),
+      catalogue: () => catalogue,
+      embedOrigins: config.embedOrigins,
+    },
     lessons,
     health: async () => {
       let database: { ok: boolean; provider: string; error?: string } = {

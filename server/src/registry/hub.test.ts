@@ -6,7 +6,8 @@ import { request } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureHubCertificate, startHub } from './hub';
+import { startHub } from './hub';
+import { ensureHubCertificate } from './hubCertificate';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-hub-'));
 const mirrorSocket = path.join(dir, 'mirror.sock');

@@ -8,6 +8,9 @@ export type RegistryPaths = {
   runDir: string;
   /** Read-write instance: root/server only, for setup pushes. */
   pushSocket: string;
+  /** The pull-through cache of DOCKSIDE_REGISTRY_UPSTREAM: its own storage, a socket only the hub uses. */
+  proxyStorage: string;
+  proxySocket: string;
   /** Lent to every sandbox (native/ binds it at /run/dockside/forward; dockside-init serves `<port>.sock` on 127.0.0.1:<port>). */
   forwardDir: string;
   /** Read-only instance: the sandboxes' registry mirror (127.0.0.1:5000 inside). */
@@ -30,6 +33,8 @@ export function registryPaths(dataDir: string): RegistryPaths {
     configDir: path.join(root, 'config'),
     runDir,
     pushSocket: path.join(runDir, 'push.sock'),
+    proxyStorage: path.join(root, 'proxy-storage'),
+    proxySocket: path.join(runDir, 'proxy.sock'),
     forwardDir,
     mirrorSocket: path.join(forwardDir, '5000.sock'),
     hubSocket: path.join(forwardDir, '443.sock'),

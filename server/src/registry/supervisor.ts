@@ -2,8 +2,11 @@
 // registry 2.8), supervised as child processes. Two instances share one storage: a read-write one on a
 // private unix socket for setup to push lesson images, and a read-only one whose socket is lent to every
 // sandbox (native/ binds registry/forward/ into it; dockside-init serves `5000.sock` on the sandbox's
-// 127.0.0.1:5000, its Docker Hub mirror). A third endpoint, the hub (./hub.ts), answers as
-// registry-1.docker.io for what the mirror lacks. Nothing listens on a network interface.
+// 127.0.0.1:5000, its Docker Hub mirror). The hub (./hub.ts) answers as registry-1.docker.io for what the
+// mirror lacks. With DOCKSIDE_REGISTRY_UPSTREAM a third instance, in distribution's proxy mode with its own
+// storage, is the pull-through cache the hub consults for names the catalogue does not carry; it is
+// optional (an upstream down at start makes it exit, and it is restarted like the others until it stays).
+// Nothing listens on a network interface.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -11,14 +14,16 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import type { Server } from 'node:https';
 import path from 'node:path';
 import { registryConfig } from './config';
-import { ensureHubCertificate, startHub } from './hub';
+import { startHub } from './hub';
+import { ensureHubCertificate } from './hubCertificate';
 import { registryPaths, type RegistryPaths } from './paths';
 import { registryAnswers } from './probe';
+import { upstreamFromEnv, type Upstream } from './upstream';
 
 export { registryAnswers } from './probe';
 export { registryPaths, type RegistryPaths } from './paths';
 
-export type InstanceName = 'push' | 'mirror';
+export type InstanceName = 'push' | 'mirror' | 'proxy';
 
 /** What the supervisor reports, for the server's logs. */
 export type RegistryEvent =
@@ -61,6 +66,7 @@ export class RegistryBusyError extends Error {
 type Instance = {
   name: InstanceName;
   socket: string;
+  storage: string;
   config: string;
   mode: number;
   child?: ChildProcess;
@@ -79,6 +85,8 @@ const STABLE_MS = 30_000;
 export type SupervisorOptions = {
   log?: (message: string) => void;
   bin?: string;
+  /** The pull-through upstream; default: DOCKSIDE_REGISTRY_UPSTREAM (and its credentials), if set. */
+  upstream?: Upstream | null;
 };
 
 export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }> {
@@ -87,19 +95,36 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
   private readonly bin: string;
   private stopping = false;
   private hub?: Server;
+  readonly upstream: Upstream | null;
 
   constructor(dataDir: string, logOrOptions: SupervisorOptions | ((message: string) => void) = {}) {
     super();
     const opts = typeof logOrOptions === 'function' ? { log: logOrOptions } : logOrOptions;
     const log = opts.log ?? ((m: string) => console.log(`registry: ${m}`));
-    this.on('event', (e) => log(describeRegistryEvent(e)));
+    // An upstream that stays down makes the proxy exit every ten seconds: its first exit is news, the rest not.
+    let proxyDown = false;
+    this.on('event', (e) => {
+      if ('instance' in e && e.instance === 'proxy') {
+        const repeated = proxyDown && e.type !== 'ready';
+        proxyDown = e.type !== 'ready';
+        if (repeated) return;
+      }
+      log(describeRegistryEvent(e));
+    });
     this.bin = opts.bin ?? process.env.DOCKSIDE_REGISTRY_BIN ?? '/usr/bin/docker-registry';
+    this.upstream = opts.upstream === undefined ? upstreamFromEnv() : opts.upstream;
     this.paths = registryPaths(dataDir);
-    const { pushSocket, mirrorSocket, configDir } = this.paths;
-    this.instances = [
-      { name: 'push', socket: pushSocket, config: path.join(configDir, 'push.yml'), mode: 0o600, restarts: 0 },
-      { name: 'mirror', socket: mirrorSocket, config: path.join(configDir, 'mirror.yml'), mode: 0o666, restarts: 0 },
-    ];
+    const { pushSocket, mirrorSocket, proxySocket, storage, proxyStorage, configDir } = this.paths;
+    const instance = (name: InstanceName, socket: string, store: string, mode: number): Instance => ({
+      name,
+      socket,
+      storage: store,
+      config: path.join(configDir, `${name}.yml`),
+      mode,
+      restarts: 0,
+    });
+    this.instances = [instance('push', pushSocket, storage, 0o600), instance('mirror', mirrorSocket, storage, 0o666)];
+    if (this.upstream) this.instances.push(instance('proxy', proxySocket, proxyStorage, 0o600));
   }
 
   /** The pid of a live supervisor holding this data dir's lock, if any other than this process. */
@@ -116,19 +141,34 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
   }
 
   private prepare(): void {
-    const { root, storage, runDir, configDir, forwardDir } = this.paths;
-    for (const dir of [root, storage, runDir, configDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { root, runDir, configDir, forwardDir } = this.paths;
+    for (const dir of [root, runDir, configDir, ...this.instances.map((i) => i.storage)])
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Sandboxes see this directory through a read-only bind: sockets 0666, the CA 0644, nothing else.
     mkdirSync(forwardDir, { recursive: true, mode: 0o755 });
     chmodSync(forwardDir, 0o755);
     const secret = randomBytes(16).toString('hex');
     for (const i of this.instances)
-      writeFileSync(i.config, registryConfig({ storage, socket: i.socket, readonly: i.name === 'mirror', secret }), {
-        mode: 0o600,
-      });
+      writeFileSync(
+        i.config,
+        registryConfig({
+          storage: i.storage,
+          socket: i.socket,
+          readonly: i.name === 'mirror',
+          secret,
+          proxy: i.name === 'proxy' ? this.upstream! : undefined,
+        }),
+        // The proxy's holds the upstream's password.
+        { mode: 0o600 },
+      );
+    // A data dir that had an upstream before keeps no stale proxy config or socket.
+    if (!this.upstream) rmSync(path.join(configDir, 'proxy.yml'), { force: true });
   }
 
-  /** Starts both instances and the hub; resolves once they all answer. */
+  /**
+   * Starts the instances and the hub; resolves once push, mirror and hub answer, and the proxy has
+   * answered or exited once (an upstream down now must not keep the catalogue from serving).
+   */
   async start(): Promise<this> {
     if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing (apt-get install docker-registry)`);
     if (running.has(this.paths.root)) throw new RegistryBusyError(process.pid);
@@ -143,9 +183,19 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
     this.stopping = false;
     try {
       for (const i of this.instances) this.spawn(i);
-      await Promise.all(this.instances.map((i) => this.waitFor(i)));
+      await Promise.all(
+        this.instances.map((i) =>
+          i.name === 'proxy'
+            ? this.waitFor(i).catch((err: Error) =>
+                this.emit('event', { type: 'failed', instance: i.name, message: err.message }),
+              )
+            : this.waitFor(i),
+        ),
+      );
       const tls = ensureHubCertificate(this.paths.tlsDir, this.paths.forwardCa);
-      this.hub = await startHub(this.paths.hubSocket, this.paths.mirrorSocket, tls);
+      this.hub = await startHub(this.paths.hubSocket, this.paths.mirrorSocket, tls, {
+        upstream: this.upstream ? { ...this.upstream, socket: this.paths.proxySocket } : undefined,
+      });
       this.emit('event', { type: 'hub', socket: this.paths.hubSocket });
     } catch (err) {
       await this.stop();
@@ -177,12 +227,12 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
       if (i.readyAt && Date.now() - i.readyAt > STABLE_MS) i.restarts = 0;
       const restartInMs = Math.min(10_000, 100 * 2 ** Math.min(i.restarts, 7));
       i.restarts++;
-      const lastError = stderr
+      const lines = stderr
         .trim()
         .split('\n')
-        .filter((l) => !l.includes('response completed with error')) // a client's 404, not the crash
-        .at(-1)
-        ?.replace(/^time="[^"]*" /, '');
+        .filter((l) => !l.includes('response completed with error')); // a client's 404, not the crash
+      // A panic's own line says why (e.g. the upstream refused), not the stack trace after it.
+      const lastError = (lines.find((l) => l.startsWith('panic: ')) ?? lines.at(-1))?.replace(/^time="[^"]*" /, '');
       this.emit('event', {
         type: 'exited',
         instance: i.name,
@@ -222,16 +272,21 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
       await new Promise((r) => setTimeout(r, 25));
     }
     if (this.stopping || i.child !== child) return;
-    throw new Error(`the ${i.name} registry did not answer on ${i.socket}`);
+    throw new Error(
+      i.name === 'proxy'
+        ? `the pull-through cache of ${this.upstream!.url} did not start (is the upstream reachable?); retrying`
+        : `the ${i.name} registry did not answer on ${i.socket}`,
+    );
   }
 
   pid(name: InstanceName): number | undefined {
     return this.instances.find((i) => i.name === name)?.child?.pid;
   }
 
-  /** Whether both instances answer right now. */
+  /** Whether push, mirror and hub answer right now (the proxy depends on an upstream beyond our control). */
   async healthy(): Promise<boolean> {
-    const answers = await Promise.all(this.instances.map((i) => registryAnswers(i.socket)));
+    const needed = this.instances.filter((i) => i.name !== 'proxy');
+    const answers = await Promise.all(needed.map((i) => registryAnswers(i.socket)));
     return answers.every(Boolean) && !!this.hub?.listening;
   }
 

@@ -1,0 +1,209 @@
+// DOCKSIDE_REGISTRY_UPSTREAM: the registry as a pull-through cache of another registry, from real sandboxes.
+// The upstream is a second docker-registry of this test's (on a unix socket), reached over TCP on
+// 127.0.0.1 through a small front that counts the blobs it serves and can be cut off like a network.
+// It holds an `alpine` the catalogue does not have, and a `busybox` of its own that must never win over
+// the catalogue's.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeRuntime } from '../../src/engine/nativeRuntime';
+import { buildLessonImages } from '../../src/images/build';
+import { MANIFEST_V2, RegistryClient } from '../../src/images/registryClient';
+import { registryAnswers } from '../../src/registry/probe';
+import { RegistrySupervisor } from '../../src/registry/supervisor';
+import { busyboxTar } from '../support/images';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+
+const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/docker-registry') && sandboxesAvailable();
+// Short: unix socket paths must stay under 108 bytes.
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ds-up-'));
+const dataDir = path.join(dir, 'data');
+const upstreamSocket = path.join(dir, 'upstream.sock');
+let upstreamRegistry: ChildProcess | undefined;
+let front: Server | undefined;
+let frontPort = 0;
+let registry: RegistrySupervisor | undefined;
+/** Blob GETs the upstream answered, through the front. */
+let upstreamBlobGets = 0;
+
+const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** Pushes a one-layer image (the host's busybox, and a file saying which image it is) to the upstream. */
+async function pushToUpstream(repository: string, says: string): Promise<string> {
+  const root = mkdtempSync(path.join(dir, 'img-'));
+  writeFileSync(path.join(root, 'which'), `${says}\n`);
+  // The second, tiny layer is what makes each image its own.
+  const own = execFileSync('tar', ['-C', root, '-c', 'which']);
+  rmSync(root, { recursive: true, force: true });
+  const layers = [busyboxTar(), own].map((tar) => ({ tar, gz: gzipSync(tar) }));
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Cmd: ['/bin/cat', '/which'], Env: ['PATH=/bin'] },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l.tar)) },
+    history: layers.map((_, i) => ({ created_by: `upstream layer ${i + 1}` })),
+  });
+  const client = new RegistryClient(upstreamSocket);
+  for (const l of layers) await client.pushBlob(repository, sha256(l.gz), l.gz);
+  await client.pushBlob(repository, sha256(config), Buffer.from(config));
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MANIFEST_V2,
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      size: config.length,
+      digest: sha256(config),
+    },
+    layers: layers.map((l) => ({
+      mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      size: l.gz.length,
+      digest: sha256(l.gz),
+    })),
+  });
+  await client.pushManifest(repository, 'latest', manifest);
+  return sha256(manifest);
+}
+
+/** The front: the upstream on 127.0.0.1:<port>, counting blob GETs. */
+function startFront(port = 0): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) upstreamBlobGets++;
+    const out = request(
+      { socketPath: upstreamSocket, method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+async function stopFront(): Promise<void> {
+  const f = front;
+  front = undefined;
+  if (!f) return;
+  f.closeAllConnections();
+  await new Promise((r) => f.close(r));
+}
+
+describe.runIf(canRun)('a registry upstream (DOCKSIDE_REGISTRY_UPSTREAM)', () => {
+  const rt = new NativeRuntime(dataDir);
+  const A = `hup-a-${process.pid}`;
+  const B = `hup-b-${process.pid}`;
+  // Ranges name host uids and stay within the runtime's 1..16383; others' tests use lower ones.
+  const range = 16000 + (process.pid % 190) * 2;
+  const limits = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 4 * 1024 ** 3 };
+  let upstreamBusybox = '';
+  let catalogueBusybox = '';
+
+  async function sh(id: string, script: string): Promise<string> {
+    const r = await rt.exec(id, ['sh', '-c', script], { timeoutMs: 180_000 });
+    if (r.code !== 0) throw new Error(`exit ${r.code} in ${id}: ${script}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout.toString();
+  }
+
+  beforeAll(async () => {
+    mkdirSync(path.join(dataDir, 'images'), { recursive: true });
+    symlinkSync(path.join(SHARED_DATA_DIR, 'images', 'base'), path.join(dataDir, 'images', 'base'));
+    const config = path.join(dir, 'upstream.yml');
+    writeFileSync(
+      config,
+      [
+        'version: 0.1',
+        'log: { level: error, accesslog: { disabled: true } }',
+        `storage: { filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'upstream-storage'))} } }`,
+        `http: { net: unix, addr: ${JSON.stringify(upstreamSocket)} }`,
+        '',
+      ].join('\n'),
+    );
+    upstreamRegistry = spawn('setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/docker-registry', 'serve', config], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 400 && !(await registryAnswers(upstreamSocket)); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    await pushToUpstream('library/alpine', 'alpine from the upstream');
+    upstreamBusybox = await pushToUpstream('library/busybox', 'busybox from the upstream');
+    front = await startFront();
+    frontPort = (front.address() as AddressInfo).port;
+    registry = await new RegistrySupervisor(dataDir, {
+      log: () => {},
+      upstream: { url: `http://127.0.0.1:${frontPort}` },
+    }).start();
+    // The catalogue's images npm start built, from the shared cache; nothing is built here.
+    await buildLessonImages({
+      dataDir,
+      cacheDir: path.join(SHARED_DATA_DIR, 'images', 'lessons'),
+      build: false,
+      log: () => {},
+    });
+    catalogueBusybox = (await new RegistryClient(registry.paths.mirrorSocket).manifestDigest(
+      'library/busybox',
+      'latest',
+    ))!;
+    await Promise.all([rt.create(A, range, limits), rt.create(B, range + 1, limits)]);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const id of [A, B]) await rt.destroy(id).catch(() => {});
+    await registry?.stop();
+    await stopFront();
+    upstreamRegistry?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pulls an image only the upstream has through the cache, and runs it', async () => {
+    const out = await sh(A, 'docker pull alpine 2>&1');
+    expect(out).toContain('latest: Pulling from library/alpine');
+    expect(out).toContain('Status: Downloaded newer image for alpine:latest');
+    expect(await sh(A, 'docker run --rm alpine')).toBe('alpine from the upstream\n');
+    // The config and both layers came from the upstream.
+    expect(upstreamBlobGets).toBeGreaterThanOrEqual(3);
+  });
+
+  it('serves the second pull, in another sandbox, from the cache: no blob is fetched again', async () => {
+    const before = upstreamBlobGets;
+    const out = await sh(B, 'docker pull alpine 2>&1');
+    expect(out).toContain('Status: Downloaded newer image for alpine:latest');
+    expect(await sh(B, 'docker run --rm alpine')).toBe('alpine from the upstream\n');
+    expect(upstreamBlobGets).toBe(before);
+  });
+
+  it("keeps the catalogue's images over the upstream's of the same name", async () => {
+    const out = await sh(A, 'docker pull busybox 2>&1');
+    expect(out).toContain(`Digest: ${catalogueBusybox}`);
+    expect(catalogueBusybox).not.toBe(upstreamBusybox);
+  });
+
+  it('names both registries when neither has an image', async () => {
+    const r = await rt.exec(A, ['docker', 'pull', 'ubuntu']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      `Error response from daemon: pull access denied for ubuntu, repository does not exist or may require 'docker login': denied: neither Dockside's registry nor its upstream 127.0.0.1:${frontPort} has ubuntu:latest; Dockside's registry has: busybox, debian,`,
+    );
+  });
+
+  it('with the upstream down, still serves the catalogue and what it cached, and says why others fail', async () => {
+    await stopFront();
+    const busybox = await sh(B, 'docker pull busybox 2>&1');
+    expect(busybox).toContain('Status: Downloaded newer image for busybox:latest');
+    // alpine is in the cache: a fresh engine still gets it.
+    await sh(B, 'docker rmi alpine >/dev/null');
+    expect(await sh(B, 'docker pull alpine 2>&1')).toContain('Status: Downloaded newer image for alpine:latest');
+    const started = Date.now();
+    const r = await rt.exec(B, ['docker', 'pull', 'ubuntu']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      `Error response from daemon: pull access denied for ubuntu, repository does not exist or may require 'docker login': denied: Dockside's registry does not carry ubuntu, and its upstream 127.0.0.1:${frontPort} could not be reached (connection refused); it has: busybox, debian,`,
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
