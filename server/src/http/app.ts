@@ -6,9 +6,10 @@ import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
 import { handleApi, type ApiDeps } from './api';
+import { handleEmbedRoutes, type EmbedDeps } from './embedRoutes';
 import { handlePreview, handlePreviewUpgrade } from './preview';
 import { answerClientError, HttpError, sendError } from './respond';
-import { API_POLICY, setAppHeaders, setPagePolicy } from './securityHeaders';
+import { API_POLICY, framersOf, setAppHeaders, setPagePolicy } from './securityHeaders';
 
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -27,7 +28,15 @@ function failed(what: string, req: IncomingMessage, res: ServerResponse | Duplex
   else res.destroy();
 }
 
-export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: string; dev?: boolean }): App {
+export function createApp(
+  deps: ApiDeps & {
+    pages: PageHandler;
+    lessonsDir: string;
+    dev?: boolean;
+    embed: Omit<EmbedDeps, 'sessions' | 'lessons' | 'dev'>;
+  },
+): App {
+  const embed: EmbedDeps = { ...deps.embed, sessions: deps.sessions, lessons: deps.lessons, dev: deps.dev ?? false };
   const previews = { ...deps.previews, engine: deps.engine };
   const server = createServer((req, res) => {
     void route(req, res).catch((err) => failed('http', req, res, err));
@@ -43,10 +52,11 @@ export function createApp(deps: ApiDeps & { pages: PageHandler; lessonsDir: stri
       if (!deps.previews.origins.sameOrigin(req))
         return sendError(res, new HttpError(403, 'cross_origin', 'the API answers the app’s own pages only'));
     }
+    if (await handleEmbedRoutes(req, res, embed)) return;
     if (await handleApi(req, res, deps)) return;
     // A page sets the session cookie; the learner's row waits for their first real action (admission.ts).
     if (!req.url?.startsWith('/_next/')) deps.sessions.ensure(req, res);
-    setPagePolicy(req, res, deps.dev ?? false);
+    setPagePolicy(req, res, deps.dev ?? false, framersOf(url.split('?')[0]!, embed.embedOrigins));
     await deps.pages(req, res);
   }
 

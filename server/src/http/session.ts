@@ -1,10 +1,13 @@
 // Anonymous learner sessions: a signed, HttpOnly, SameSite=Lax cookie holding the learner id.
 // State-changing requests also carry a CSRF token derived from the session, which a page can read from
 // GET /api/session but another site cannot.
+// A page framed by another site (/embed) is sent no SameSite=Lax cookie: it has its own, partitioned one
+// (CHIPS) holding the same signed learner id, which embedSession.ts hands over from a first-party window.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const SESSION_COOKIE = 'dockside_session';
+export const EMBED_COOKIE = 'dockside_embed';
 const ONE_YEAR_S = 365 * 24 * 3600;
 
 export type Session = { learnerId: string; isNew: boolean };
@@ -30,8 +33,21 @@ export class Sessions {
     return safeEqual(cookieValue.slice(dot + 1), this.mac('session', id)) ? id : null;
   }
 
+  /** The site's own cookie, or inside a frame (where only a SameSite=None cookie is sent) the embed's. */
   fromRequest(req: IncomingMessage): string | null {
-    return this.verify(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    const cookies = parseCookies(req.headers.cookie);
+    return this.verify(cookies[SESSION_COOKIE]) ?? this.verify(cookies[EMBED_COOKIE]);
+  }
+
+  /**
+   * The embed's session for `learnerId`: sent only in frames under the top-level site that framed it when it
+   * was set (Partitioned), so another site's page can never send it along; Secure, as SameSite=None needs.
+   */
+  setEmbedCookie(res: ServerResponse, learnerId: string): void {
+    appendSetCookie(
+      res,
+      `${EMBED_COOKIE}=${this.sign(learnerId)}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; Max-Age=${ONE_YEAR_S}`,
+    );
   }
 
   /** The request's session, or a new one whose cookie is set on the response. */
