@@ -11,8 +11,6 @@ import { EgressSupervisor } from './egress/supervisor';
 import { createApp } from './http/app';
 import { EmbedHandoff } from './http/embedSession';
 import { loadCatalogue } from './images/catalogue';
-import { EmbedHandoff } from './http/embedSession';
-import { loadCatalogue } from './images/catalogue';
 import { Origins } from './http/origins';
 import { createPages } from './http/pages';
 import { PreviewAccess } from './http/previewAccess';
@@ -133,8 +131,6 @@ async function main(): Promise<void> {
   const pages = await pagesReady;
   // What the registry carries, for /embed?images= and /try?images= (the recipes the set-up pushed).
   const catalogue = loadCatalogue();
-  // What the registry carries, for /embed?images= and /try?images= (the recipes the set-up pushed).
-  const catalogue = loadCatalogue();
   const sessions = new Sessions(config.sessionSecret);
   const workshops = new Workshops(db, engine, lessons);
   const instructors = new InstructorAccounts(db);
@@ -154,11 +150,6 @@ async function main(): Promise<void> {
     pages: pages.handle,
     dev: config.dev,
     previews: { origins, access: new PreviewAccess(config.sessionSecret) },
-    embed: {
-      handoff: new EmbedHandoff(config.sessionSecret),
-      catalogue: () => catalogue,
-      embedOrigins: config.embedOrigins,
-    },
     embed: {
       handoff: new EmbedHandoff(config.sessionSecret),
       catalogue: () => catalogue,
