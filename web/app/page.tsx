@@ -54,7 +54,8 @@ export default async function Home() {
         </section>
       </ProgressProvider>
       <footer className="home-footer">
-        <Link href="/join">{m.joinWorkshopLink}</Link> · <Link href="/instructor">{m.instructorLink}</Link>
+        <Link href="/catalogue">{m.catalogueLink}</Link> · <Link href="/join">{m.joinWorkshopLink}</Link> ·{' '}
+        <Link href="/instructor">{m.instructorLink}</Link>
       </footer>
     </main>
   );

@@ -117,6 +117,14 @@ const messages = {
     backToLessons: 'Back to all lessons',
     review: 'Review the lesson',
     notFound: 'There is no such lesson.',
+    catalogueLink: 'Images you can pull',
+    catalogueLinkNewTab: 'Images you can pull (opens in a new tab)',
+    catalogueTitle: 'Images',
+    catalogueIntro:
+      'The images your sandbox can pull, under their Docker Hub names (docker pull redis, docker run -d postgres). They are built from Debian packages and behave like the official images in their basic use; other names cannot be pulled here.',
+    catalogueTags: 'Tags',
+    catalogueLoading: 'Loading the images…',
+    catalogueFailed: 'The image list could not be loaded. Reload the page to try again.',
   },
   ko: {
     tagline: '직접 해 보며 배우는 컨테이너: 브라우저 안에서 나만의 실제 Docker Engine을 사용합니다.',
@@ -217,6 +225,14 @@ const messages = {
     backToLessons: '레슨 목록으로',
     review: '레슨 다시 보기',
     notFound: '그런 레슨은 없습니다.',
+    catalogueLink: '받을 수 있는 이미지',
+    catalogueLinkNewTab: '받을 수 있는 이미지 (새 탭에서 열림)',
+    catalogueTitle: '이미지',
+    catalogueIntro:
+      '샌드박스에서 Docker Hub 이름 그대로 받을 수 있는 이미지입니다(docker pull redis, docker run -d postgres). Debian 패키지로 만들었고 기본 사용법에서는 공식 이미지처럼 동작합니다. 그 밖의 이름은 여기서 받을 수 없습니다.',
+    catalogueTags: '태그',
+    catalogueLoading: '이미지 목록을 불러오는 중…',
+    catalogueFailed: '이미지 목록을 불러오지 못했습니다. 페이지를 새로 고쳐 다시 시도하세요.',
   },
 } as const;
 

@@ -195,6 +195,12 @@ export function LessonPlayer({
           </button>
         )}
       </nav>
+      <p className="lesson-pane-links">
+        {/* A new tab: the learner keeps their place in the lesson while they look. */}
+        <a href="/catalogue" target="_blank" rel="noopener" aria-label={m.catalogueLinkNewTab}>
+          {m.catalogueLink} ↗
+        </a>
+      </p>
     </div>
   );
 
