@@ -265,7 +265,7 @@ describe.runIf(canRunRegistry && sandboxesAvailable())('lesson images in sandbox
     const r = await rt.exec(B, ['docker', 'pull', 'does-not-exist']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
-      "Error response from daemon: pull access denied for does-not-exist, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+      "Error response from daemon: pull access denied for does-not-exist, repository does not exist or may require 'docker login': denied: Dockside's registry does not carry does-not-exist; it has: busybox, debian, hello-world,",
     );
     expect(Date.now() - started).toBeLessThan(10_000);
     const tag = await rt.exec(B, ['docker', 'pull', 'nginx:no-such-tag']);
