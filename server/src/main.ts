@@ -7,7 +7,7 @@ import { Engine } from './engine/engine';
 import { NativeRuntime } from './engine/nativeRuntime';
 import { ProgressStore } from './engine/progress';
 import { writeDockerClientConfig } from './egress/dockerConfig';
-import { EgressSupervisor } from './egress/supervisor';
+import { EgressBusyError, EgressSupervisor } from './egress/supervisor';
 import { createApp } from './http/app';
 import { EmbedHandoff } from './http/embedSession';
 import { loadCatalogue } from './images/catalogue';
@@ -84,7 +84,14 @@ async function main(): Promise<void> {
   // Package installs in sandboxes (egress/): squid for the allowed hosts, started before sandboxes,
   // whose init serves its socket; off with DOCKSIDE_EGRESS=off (no proxy, no proxy configuration).
   const egress = config.egress ? new EgressSupervisor(config.dataDir, { allow: config.egress }) : undefined;
-  await egress?.start().catch((err: Error) => console.warn(`dockside: egress proxy unavailable: ${err.message}`));
+  // Sandboxes are told of a proxy only when there is one: this server's, or another's on this data dir.
+  const egressServed = await (egress?.start().then(
+    () => true,
+    (err: Error) => {
+      console.warn(`dockside: egress proxy unavailable: ${err.message}`);
+      return err instanceof EgressBusyError;
+    },
+  ) ?? false);
 
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
@@ -114,7 +121,7 @@ async function main(): Promise<void> {
       admission: config.admission,
       terminalSecret: config.sessionSecret,
       previewUrl: origins.previewUrl,
-      prepareSandbox: config.egress ? writeDockerClientConfig : undefined,
+      prepareSandbox: egressServed ? writeDockerClientConfig : undefined,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,

@@ -6,6 +6,7 @@ import type { Locale } from '@dockside/lessons';
 import { api } from '../../lib/api';
 import { t } from '../../lib/i18n';
 import { isStepDone, type StepStatus } from '../../lib/socket';
+import { ExerciseLinks } from './ExerciseLinks';
 import type { PlayerLesson } from './types';
 
 type Progress = Record<string, { status: StepStatus; startedAt: string; completedAt: string | null }>;
@@ -57,6 +58,12 @@ export function FinishSummary({ lesson, locale }: { lesson: PlayerLesson; locale
               })}
             </tbody>
           </table>
+          <ExerciseLinks
+            lessonId={lesson.id}
+            exercises={lesson.exercises}
+            statuses={Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v.status]))}
+            locale={locale}
+          />
         </>
       )}
       <p className="finish-actions">

@@ -10,6 +10,7 @@ import { t } from '../../lib/i18n';
 import { isStepDone } from '../../lib/socket';
 import { LanguageSwitch } from '../../app/LanguageSwitch';
 import { CheckList } from './CheckList';
+import { ExerciseLinks } from './ExerciseLinks';
 import { SandboxStatus } from './SandboxStatus';
 import type { SandboxUi } from './sandboxState';
 import { SplitPane } from './SplitPane';
@@ -126,6 +127,7 @@ export function LessonPlayer({
             );
           })}
         </ol>
+        <ExerciseLinks lessonId={lesson.id} exercises={lesson.exercises} statuses={progress.statuses} locale={locale} />
       </details>
       <article className="step" aria-labelledby="step-title" data-step-id={step.id} data-status={stepStatus}>
         <h2 id="step-title" ref={stepHeading} tabIndex={-1}>
