@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds the sandbox base image (Debian bookworm minbase + Docker Engine + learner tools) once, cached
+# Builds the sandbox base image (Debian trixie minbase + Docker Engine 26 with BuildKit and Compose +
+# learner tools) once, cached
 # under $DOCKSIDE_DATA_DIR/images/base/<hash of this recipe>/rootfs, with `current` pointing at it.
 # Rebuilt only when the recipe changes. Every sandbox shares it read-only through an idmapped mount.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data=${DOCKSIDE_DATA_DIR:-/var/lib/dockside}
 mirror=${DOCKSIDE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Debian 13: docker.io 26.1, containerd 1.7, docker-buildx (BuildKit) and the compose v2 plugin.
+suite=trixie
 base=$data/images/base
 
 # The recipe's identity: every file's content and every symlink's target.
@@ -24,10 +27,10 @@ packages=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | paste -sd, -)
 tmp=$base/.building-$hash
 rm -rf "$tmp"
 mkdir -p "$tmp"
-echo "sandbox base image: building $hash (debootstrap bookworm from $mirror; about a minute)"
+echo "sandbox base image: building $hash (debootstrap $suite from $mirror; about a minute)"
 start=$(date +%s)
 # debootstrap prints one line per stage; show them as progress.
-debootstrap --variant=minbase --include="$packages" bookworm "$tmp/rootfs" "$mirror" 2>&1 |
+debootstrap --variant=minbase --include="$packages" "$suite" "$tmp/rootfs" "$mirror" 2>&1 |
   while IFS= read -r line; do
     case "$line" in I:\ Retrieving* | I:\ Validating* | I:\ Extracting* | I:\ Unpacking* | I:\ Configuring*) ;; *) echo "  $line" ;; esac
   done
