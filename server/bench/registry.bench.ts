@@ -2,7 +2,7 @@
 // lesson image build (`tsx server/src/images/build.ts`, the command `npm start` runs) warm and from
 // scratch. Prints a table; nothing here is a pass/fail test. Uses its own data dir and registry, fed from
 // the shared image cache, so a running server is not disturbed.
-//   BENCH_RUNS (default 5)  pulls to time, each in a fresh sandbox
+//   BENCH_RUNS (default 5)  pulls to time (the catalogue's, and through an upstream cold and cached), each in a fresh sandbox
 //   BENCH_COLD=0            skip the from-scratch build (about a minute, downloads from the Debian mirror)
 //   BENCH_QUICK=1           1 pull, 1 warm build, 1 GB disk, no from-scratch build unless BENCH_COLD=1
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { startLessonRegistry } from '../src/images/lessonRegistry';
 import { MANIFEST_V2 } from '../src/images/registryClient';
 import { REPO_ROOT } from '../src/paths';
 import { median, printTable, QUICK, SHARED_DATA_DIR as shared, size, type Row } from './support';
+import { upstreamPulls } from './upstreamPulls';
 
 const RUNS = Math.max(1, size('BENCH_RUNS', 5, 1));
 const WARM = QUICK ? 1 : 3;
@@ -93,6 +94,16 @@ try {
   for (const s of await rt.list().catch(() => [])) await rt.destroy(s.id).catch(() => {});
   await registry.stop();
 }
+
+// 1b. Pulls through a registry upstream (DOCKSIDE_REGISTRY_UPSTREAM), cold and cached: ./upstreamPulls.ts.
+rows.push(
+  ...(await upstreamPulls({
+    shared,
+    runs: RUNS,
+    diskBytes: (QUICK ? 1 : 8) * 1024 ** 3,
+    range: 11000 + (process.pid % 600) * 8,
+  })),
+);
 
 // 2. The build command, warm: cache full, registry stopped (as `npm start` finds it) and its storage intact.
 const warm: number[] = [];
