@@ -149,8 +149,19 @@ export class ExercisePrep {
 
   private async act(docker: Docker, filesDir: string, exercise: Exercise, action: SetupAction): Promise<void> {
     switch (action.do) {
-      case 'pull':
+      case 'pull': {
+        // An image the engine has already is as pulled: a second pull would only ask the registry again.
+        const present = await docker
+          .getImage(action.image)
+          .inspect()
+          .then(() => true)
+          .catch((err: unknown) => {
+            if (notFound(err)) return false;
+            throw err;
+          });
+        if (present) return;
         return follow(docker, await docker.pull(action.image));
+      }
       case 'build': {
         // The context is the exercise's own files under `context`, as the linter checked them.
         const tar = pack();
