@@ -114,7 +114,10 @@ setup_db() {
 	local pw host sql
 	pw="$(sql_escape "$root_password")"
 	host="$(sql_escape "$MARIADB_ROOT_HOST")"
-	sql="DROP USER IF EXISTS ''@'localhost', ''@'$(sql_escape "$(cat /proc/sys/kernel/hostname)")';"
+	# mariadb-install-db made root (and anonymous users) for this host's other names, without a password.
+	sql="SET @@SESSION.SQL_MODE=REPLACE(@@SESSION.SQL_MODE, 'NO_BACKSLASH_ESCAPES', '');"
+	sql+="DROP USER IF EXISTS root@'127.0.0.1', root@'::1', ''@'localhost';"
+	sql+="EXECUTE IMMEDIATE CONCAT('DROP USER IF EXISTS root@\\'', @@hostname, '\\', \\'\\'@\\'', @@hostname, '\\'');"
 	sql+="SET PASSWORD FOR 'root'@'localhost' = PASSWORD('$pw');"
 	if [ "$MARIADB_ROOT_HOST" != 'localhost' ]; then
 		sql+="CREATE USER 'root'@'$host' IDENTIFIED BY '$pw';"
