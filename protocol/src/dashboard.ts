@@ -24,6 +24,7 @@ export type DashboardSnapshot = {
   lessons: {
     id: string;
     title: { en: string; ko: string };
+    /** The lesson's steps, then the workshop's exercises of it (id `exercise:<id>`). */
     steps: { id: string; title: { en: string; ko: string } }[];
   }[];
   learners: DashboardLearner[];

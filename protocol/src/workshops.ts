@@ -5,6 +5,8 @@ export type WorkshopView = {
   title: string;
   joinCode: string;
   lessonIds: string[];
+  /** Exercises picked from any lesson; the dashboard and results show them after their lesson's steps. */
+  exercises: { lessonId: string; exerciseId: string }[];
   seatLimit: number;
   locale: string;
   keepSandboxes: boolean;
@@ -35,6 +37,7 @@ export type WorkshopResults = {
   lessons: {
     id: string;
     title: { en: string; ko: string };
+    /** The lesson's steps, then its exercises (id `exercise:<id>`). */
     steps: { id: string; title: { en: string; ko: string } }[];
   }[];
   learners: {

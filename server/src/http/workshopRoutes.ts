@@ -14,6 +14,8 @@ import { files } from './sandboxRoutes';
 const ID = '([A-Za-z0-9_-]{1,64})';
 const Email = z.string().trim().toLowerCase().email('an email address such as kim@example.com').max(200);
 
+const LessonId = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'a lesson id');
+
 const schemas = {
   signUp: z.object({
     email: Email,
@@ -25,7 +27,13 @@ const schemas = {
   signIn: z.object({ email: Email, password: z.string().max(200) }),
   workshop: z.object({
     title: z.string().trim().min(1, 'give the workshop a title').max(120),
-    lessonIds: z.array(z.string().max(100)).min(1, 'choose at least one lesson').max(20),
+    lessonIds: z.array(LessonId).min(1, 'choose at least one lesson').max(20),
+    exercises: z
+      .array(
+        z.object({ lessonId: LessonId, exerciseId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'an exercise id') }),
+      )
+      .max(40)
+      .default([]),
     seatLimit: z.number().int().min(1, 'at least one seat').max(200, 'at most 200 seats'),
     durationMinutes: z
       .number()

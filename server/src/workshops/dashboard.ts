@@ -14,6 +14,7 @@ import {
 import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
 import type { CommandEvent } from '../engine/shellIntegration';
+import { planLessons, readPlan } from './plan';
 
 // For server/bench, which still imports it from here.
 export type { DashboardSnapshot };
@@ -93,10 +94,8 @@ export class DashboardData {
 
   async snapshot(workshopId: string): Promise<DashboardSnapshot> {
     const workshop = await this.db.workshop.findUniqueOrThrow({ where: { id: workshopId } });
-    const lessonIds = JSON.parse(workshop.lessonIds) as string[];
-    const lessons = lessonIds
-      .map((id) => this.lessons().find((l) => l.id === id))
-      .filter((l): l is Lesson => Boolean(l));
+    const lessons = planLessons(readPlan(workshop.lessonIds), this.lessons());
+    const lessonIds = lessons.map((l) => l.id);
     const enrollments = await this.db.enrollment.findMany({
       where: { workshopId },
       include: { learner: { include: { progress: { where: { lessonId: { in: lessonIds } } } } } },
@@ -123,7 +122,7 @@ export class DashboardData {
         let done = 0;
         for (const lesson of lessons) {
           cells[lesson.id] = {};
-          for (const step of lesson.steps) {
+          for (const step of lesson.items) {
             const p = progress.get(`${lesson.id}/${step.id}`);
             const status = (p?.status ?? 'pending') as StepStatus | 'pending';
             let state: CellState = 'pending';
@@ -149,7 +148,7 @@ export class DashboardData {
             ? checks.results
                 .filter((r) => r.status === 'failed')
                 .map((r) => {
-                  const step = lessons.find((l) => l.id === checks.lessonId)?.steps.find((s) => s.id === checks.stepId);
+                  const step = lessons.find((l) => l.id === checks.lessonId)?.items.find((s) => s.id === checks.stepId);
                   const title = step?.checks.find((c) => c.id === r.id)?.title ?? { en: r.id, ko: r.id };
                   return { checkId: r.id, title, ...(r.hint ? { hint: r.hint } : {}) };
                 })
@@ -177,7 +176,7 @@ export class DashboardData {
       lessons: lessons.map((l) => ({
         id: l.id,
         title: l.title,
-        steps: l.steps.map((s) => ({ id: s.id, title: s.title })),
+        steps: l.items.map((s) => ({ id: s.id, title: s.title })),
       })),
       learners,
       medianStepSeconds,

@@ -8,12 +8,15 @@ import type { Db } from '../db/client';
 import type { Engine } from '../engine/engine';
 import { DocksideError } from '../errors';
 import type { InstructorView } from './accounts';
+import { planLessons, readPlan, unknownInPlan, writePlan, type ExerciseRef } from './plan';
 
 export class WorkshopError extends DocksideError {}
 
 export type WorkshopInput = {
   title: string;
   lessonIds: string[];
+  /** Exercises from any lesson, shown after their lesson's steps. */
+  exercises: ExerciseRef[];
   seatLimit: number;
   durationMinutes: number;
   startsAt?: string;
@@ -63,7 +66,7 @@ export class Workshops {
       id: row.id,
       title: row.title,
       joinCode: row.joinCode,
-      lessonIds: JSON.parse(row.lessonIds) as string[],
+      ...readPlan(row.lessonIds),
       seatLimit: row.seatLimit,
       locale: row.locale,
       keepSandboxes: row.keepSandboxes,
@@ -78,9 +81,8 @@ export class Workshops {
   }
 
   async create(owner: InstructorView, input: WorkshopInput): Promise<WorkshopView> {
-    const known = new Set(this.lessons().map((l) => l.id));
-    const unknown = input.lessonIds.find((id) => !known.has(id));
-    if (unknown) throw new WorkshopError(400, 'unknown_lesson', `there is no lesson ${unknown}`);
+    const unknown = unknownInPlan(input, this.lessons());
+    if (unknown) throw new WorkshopError(400, 'unknown_lesson', unknown);
     const startsAt = input.startsAt ? new Date(input.startsAt) : null;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -89,7 +91,7 @@ export class Workshops {
             id: randomBytes(9).toString('base64url'),
             title: input.title,
             joinCode: newJoinCode(),
-            lessonIds: JSON.stringify(input.lessonIds),
+            lessonIds: writePlan(input),
             seatLimit: input.seatLimit,
             locale: input.locale,
             keepSandboxes: input.keepSandboxes,
@@ -271,7 +273,7 @@ export class Workshops {
     }
     await this.db.learner.update({ where: { id: learnerId }, data: { displayName } });
     this.emit({ type: 'changed', workshopId: row.id });
-    return { workshopId: row.id, lessonId: (JSON.parse(row.lessonIds) as string[])[0]!, locale: row.locale };
+    return { workshopId: row.id, lessonId: readPlan(row.lessonIds).lessonIds[0]!, locale: row.locale };
   }
 
   /** The workshops a learner is in (any state). */
@@ -288,10 +290,8 @@ export class Workshops {
   /** Per learner and step: status, when it started and finished, and how long it took. */
   async results(owner: InstructorView, id: string): Promise<WorkshopResults> {
     const row = await this.owned(owner, id);
-    const lessonIds = JSON.parse(row.lessonIds) as string[];
-    const lessons = lessonIds
-      .map((lessonId) => this.lessons().find((l) => l.id === lessonId))
-      .filter((l): l is Lesson => Boolean(l));
+    const lessons = planLessons(readPlan(row.lessonIds), this.lessons());
+    const lessonIds = lessons.map((l) => l.id);
     const enrollments = await this.db.enrollment.findMany({
       where: { workshopId: id },
       include: { learner: { include: { progress: { where: { lessonId: { in: lessonIds } } } } } },
@@ -302,11 +302,11 @@ export class Workshops {
       lessons: lessons.map((l) => ({
         id: l.id,
         title: l.title,
-        steps: l.steps.map((st) => ({ id: st.id, title: st.title })),
+        steps: l.items.map((st) => ({ id: st.id, title: st.title })),
       })),
       learners: enrollments.map((e) => {
         const steps = lessons.flatMap((lesson) =>
-          lesson.steps.map((step): ResultStep => {
+          lesson.items.map((step): ResultStep => {
             const p = e.learner.progress.find((x) => x.lessonId === lesson.id && x.stepId === step.id);
             return {
               lessonId: lesson.id,
