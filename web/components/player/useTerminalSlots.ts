@@ -18,13 +18,23 @@ function load(sandboxId: string): TermSlot[] {
   return (ids.length ? ids : [undefined]).map((id, i) => ({ key: String(i + 1), id }));
 }
 
+// A browser may deny storage to a page framed by another site (/embed, third-party cookies blocked): the
+// terminals then work as before, only a reload opens new ones.
 function save(sandboxId: string, slots: TermSlot[]) {
-  localStorage.setItem(storageKey(sandboxId), JSON.stringify(slots.map((s) => s.id).filter(Boolean)));
+  try {
+    localStorage.setItem(storageKey(sandboxId), JSON.stringify(slots.map((s) => s.id).filter(Boolean)));
+  } catch {
+    /* storage denied */
+  }
 }
 
 /** Drops what is remembered of a sandbox's terminals (it was replaced by a new one). */
 export function forgetTerminals(sandboxId: string) {
-  localStorage.removeItem(storageKey(sandboxId));
+  try {
+    localStorage.removeItem(storageKey(sandboxId));
+  } catch {
+    /* storage denied */
+  }
 }
 
 /**
