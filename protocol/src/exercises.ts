@@ -21,3 +21,13 @@ export type ExerciseProgress = {
   percent: number;
   message: { en: string; ko: string };
 };
+
+/**
+ * Short column labels for a row of steps and exercises (a dashboard's, the results'): steps by number,
+ * exercises as E1, E2… so the two are told apart at a glance.
+ */
+export function columnLabels(stepIds: string[]): string[] {
+  let steps = 0;
+  let exercises = 0;
+  return stepIds.map((id) => (exerciseOfStepId(id) === undefined ? String(++steps) : `E${++exercises}`));
+}

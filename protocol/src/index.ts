@@ -30,4 +30,4 @@ export { isSandboxId, SANDBOX_ID, type SandboxPhase, type SandboxView } from './
 export { median } from './stats';
 export type { ResultStep, WorkshopDetail, WorkshopResults, WorkshopView } from './workshops';
 export type { CatalogueImage, Localized } from './catalogue';
-export { exerciseOfStepId, exercisePath, exerciseStepId, type ExerciseProgress } from './exercises';
+export { columnLabels, exerciseOfStepId, exercisePath, exerciseStepId, type ExerciseProgress } from './exercises';

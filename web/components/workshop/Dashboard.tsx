@@ -7,7 +7,13 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
-import type { CellState, DashboardLearner, DashboardSnapshot, WorkshopDetail } from '@dockside/protocol';
+import {
+  columnLabels,
+  type CellState,
+  type DashboardLearner,
+  type DashboardSnapshot,
+  type WorkshopDetail,
+} from '@dockside/protocol';
 import { api, ApiError, pathQuery } from '../../lib/api';
 import { duration, workshopMessages, type WorkshopMessages } from './messages';
 import { openInstructorSocket, type InstructorSocket } from './socket';
@@ -88,6 +94,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
   if (!detail) return <main className="home">{error && <p role="alert">{m.error(error)}</p>}</main>;
   const learner = snapshot?.learners.find((l) => l.learnerId === selected);
   const steps = snapshot?.lessons.flatMap((l) => l.steps.map((s) => ({ lessonId: l.id, ...s }))) ?? [];
+  const labels = columnLabels(steps.map((s) => s.id));
 
   return (
     <main className={styles.dashboard}>
@@ -190,7 +197,7 @@ export function Dashboard({ workshopId, locale }: { workshopId: string; locale: 
                   <th scope="col">{m.learner}</th>
                   {steps.map((s, i) => (
                     <th key={`${s.lessonId}/${s.id}`} scope="col" title={s.title[locale]}>
-                      {i + 1}
+                      {labels[i]}
                     </th>
                   ))}
                   <th scope="col">{m.lastCommand}</th>

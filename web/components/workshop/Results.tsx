@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
-import { median, type WorkshopResults } from '@dockside/protocol';
+import { columnLabels, median, type WorkshopResults } from '@dockside/protocol';
 import { api, ApiError } from '../../lib/api';
 import { duration, workshopMessages } from './messages';
 import styles from './workshop.module.css';
@@ -28,6 +28,7 @@ export function Results({ workshopId, locale }: { workshopId: string; locale: Lo
       <main className="home">{error ? <p role="alert">{m.error(error)}</p> : <p role="status">{m.loading}</p>}</main>
     );
   const steps = results.lessons.flatMap((l) => l.steps.map((s) => ({ lessonId: l.id, ...s })));
+  const labels = columnLabels(steps.map((s) => s.id));
   const many = results.lessons.length > 1;
 
   return (
@@ -54,7 +55,7 @@ export function Results({ workshopId, locale }: { workshopId: string; locale: Lo
                 <th scope="col">{m.learner}</th>
                 {steps.map((s, i) => (
                   <th key={`${s.lessonId}/${s.id}`} scope="col">
-                    <abbr title={`${many ? `${s.lessonId}: ` : ''}${s.title[locale]}`}>{i + 1}</abbr>
+                    <abbr title={`${many ? `${s.lessonId}: ` : ''}${s.title[locale]}`}>{labels[i]}</abbr>
                   </th>
                 ))}
                 <th scope="col">{m.stepsDone}</th>

@@ -17,7 +17,9 @@ const swap = <T,>(xs: T[], i: number, j: number): T[] => {
   return out;
 };
 
-export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { id: string; title: Localized }[] }) {
+type CatalogLesson = { id: string; title: Localized; exercises: { id: string; title: Localized }[] };
+
+export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: CatalogLesson[] }) {
   const m = workshopMessages(locale);
   const router = useRouter();
   const [me, setMe] = useState<Me | null>(null);
@@ -28,6 +30,7 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
   const [form, setForm] = useState({
     title: '',
     lessonIds: lessons.slice(0, 1).map((l) => l.id),
+    exercises: [] as { lessonId: string; exerciseId: string }[],
     seatLimit: 30,
     durationMinutes: 120,
     locale,
@@ -166,6 +169,34 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: { i
               </ol>
             )}
           </fieldset>
+          {lessons.some((l) => l.exercises.length > 0) && (
+            <fieldset>
+              <legend>{m.exercises}</legend>
+              {lessons.flatMap((l) =>
+                l.exercises.map((x) => {
+                  const picked = form.exercises.some((e) => e.lessonId === l.id && e.exerciseId === x.id);
+                  return (
+                    <label key={`${l.id}/${x.id}`} className={styles.inline}>
+                      <input
+                        type="checkbox"
+                        name={`exercise-${l.id}-${x.id}`}
+                        checked={picked}
+                        onChange={(e) =>
+                          setForm({
+                            ...form,
+                            exercises: e.target.checked
+                              ? [...form.exercises, { lessonId: l.id, exerciseId: x.id }]
+                              : form.exercises.filter((y) => !(y.lessonId === l.id && y.exerciseId === x.id)),
+                          })
+                        }
+                      />{' '}
+                      {x.title[locale]} <span className="muted small">({l.title[locale]})</span>
+                    </label>
+                  );
+                }),
+              )}
+            </fieldset>
+          )}
           <div className={styles.formRow}>
             <label>
               {m.seats}
