@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONTENT_DIR, loadLesson, loadLessons, LOCALES } from './index';
-import { providedImages, validateLesson } from './validate';
+import { providedImages, validateExercises, validateLesson } from './validate';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = path.resolve(here, '../examples/Hello_Example');
@@ -128,5 +128,90 @@ describe('lesson validation', () => {
         }
         expect(step.run.length).toBeGreaterThan(0);
       }
+  });
+});
+
+describe('exercise validation', () => {
+  const INTRO = path.join(DEFAULT_CONTENT_DIR, 'Docker_Intro');
+  /** A copy of Docker_Intro, to break its exercises. */
+  function intro(): string {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-exercises-'));
+    const copy = path.join(dir, 'Docker_Intro');
+    cpSync(INTRO, copy, { recursive: true });
+    return copy;
+  }
+  const messages = (l: string) => validateExercises(l, images).map((p) => p.message);
+
+  it('accepts the course exercises, at least four per lesson, each with a goal in both languages', () => {
+    for (const lesson of loadLessons()) {
+      expect(validateExercises(path.join(DEFAULT_CONTENT_DIR, lesson.id), images)).toEqual([]);
+      expect(lesson.exercises.length).toBeGreaterThanOrEqual(4);
+      for (const e of lesson.exercises) for (const locale of LOCALES) expect(e.body[locale]).toMatch(/\S/);
+    }
+  });
+
+  it('reports an exercise id used twice, and one a step has', () => {
+    const l = intro();
+    const step = loadLesson(l).steps[0]!.id;
+    edit(path.join(l, 'exercises.json'), (t) => t.replace('"id": "free-disk"', '"id": "revive-web"'));
+    expect(messages(l)).toContain('exercise "revive-web": its id is used twice');
+    edit(path.join(l, 'exercises.json'), (t) => t.replace('"id": "keep-changes"', `"id": "${step}"`));
+    fs.renameSync(path.join(l, 'exercises', 'keep-changes.en.md'), path.join(l, 'exercises', `${step}.en.md`));
+    fs.renameSync(path.join(l, 'exercises', 'keep-changes.ko.md'), path.join(l, 'exercises', `${step}.ko.md`));
+    expect(validateLesson(l, images).map((p) => p.message)).toContain(`exercise "${step}": a step has the same id`);
+  });
+
+  it('reports a missing translation of the goal by its file', () => {
+    const l = intro();
+    rmSync(path.join(l, 'exercises', 'read-logs.ko.md'));
+    expect(validateExercises(l, images)).toEqual([
+      {
+        file: path.join(l, 'exercises', 'read-logs.ko.md'),
+        line: 1,
+        message: 'missing ko text for exercise "read-logs"',
+      },
+    ]);
+  });
+
+  it('reports an exercise without hints, an empty hint, a bad time budget and an unknown setup action at their lines', () => {
+    const l = intro();
+    const file = path.join(l, 'exercises.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    data.exercises[0].hints = [];
+    data.exercises[1].hints[0].ko = '';
+    data.exercises[2].minutes = 0;
+    data.exercises[3].setup[0] = { do: 'teleport', image: 'busybox' };
+    writeFileSync(file, JSON.stringify(data, null, 2));
+    const problems = validateExercises(l, images);
+    expect(problems.map((p) => p.message)).toEqual([
+      'exercises.0.hints: every exercise needs at least one hint',
+      'exercises.1.hints.0.ko: Too small: expected string to have >=1 characters',
+      'exercises.2.minutes: Too small: expected number to be >=1',
+      "exercises.3.setup.0.do: Invalid discriminator value. Expected 'pull' | 'build' | 'container'",
+    ]);
+    expect(problems.every((p) => p.line > 1)).toBe(true);
+  });
+
+  it('reports a seed file that is missing, an image no recipe makes, a Dockerfile not among the files, and an untranslated hint', () => {
+    const l = intro();
+    rmSync(path.join(l, 'exercises', 'read-logs', 'greet.sh'));
+    const file = path.join(l, 'exercises.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    data.exercises[0].setup[0].image = 'no-such-image:1';
+    data.exercises[1].setup[1].dockerfile = 'Dockerfile.v3';
+    data.exercises[2].hints[0].ko = data.exercises[2].hints[0].en;
+    writeFileSync(file, JSON.stringify(data, null, 2));
+    expect(messages(l)).toEqual([
+      'exercise "revive-web": no lesson image recipe provides "no-such-image:1" (lessons/images/)',
+      'exercise "free-disk": its Dockerfile exercises/free-disk/Dockerfile.v3 is not among the exercise\'s files',
+      'exercise "keep-changes": hint 1 not in Korean',
+      'exercise "read-logs": file exercises/read-logs/greet.sh is missing',
+    ]);
+  });
+
+  it('reports an unknown check kind in an exercise', () => {
+    const l = intro();
+    edit(path.join(l, 'exercises.json'), (t) => t.replace('"httpResponds"', '"httpDances"'));
+    expect(messages(l)).toEqual([expect.stringMatching(/^exercises\.0\.checks\.2\.kind: Invalid discriminator value/)]);
   });
 });

@@ -117,7 +117,7 @@ export function ExercisePlayer({
         <div className="step-help">
           {ex.hints.map((h, i) => (
             <aside key={i} className="callout callout-tip" role="note" aria-label={x.hintOf(i + 1, exercise.hintCount)}>
-              {h[locale]}
+              <StepView markdown={h[locale]} m={m} />
             </aside>
           ))}
           {exercise.hintCount > ex.hints.length && (
