@@ -118,21 +118,34 @@ export function startHub(
       if (!upstream || (req.method !== 'GET' && req.method !== 'HEAD'))
         return deny(repository, (carried) => notCarried(repository, carried)).catch(unavailable);
       const host = new URL(upstream.url).host;
-      const refuse = () =>
-        deny(repository, async (carried) =>
-          notCarried(repository, carried, { host, reference, unreachable: await upstreamUnreachable(upstream) }),
-        );
+      const refuse = (unreachable: string | null) =>
+        deny(repository, (carried) => notCarried(repository, carried, { host, reference, unreachable }));
       forward(
         upstream.socket,
         (r) => {
           const status = r.statusCode ?? 502;
           // A blob's failure is passed on as it is: its manifest came through, so the engine retries.
           if (status < 400 || kind === 'blobs') return relay(r);
-          r.resume();
-          refuse().catch(unavailable);
+          const chunks: Buffer[] = [];
+          r.on('data', (d: Buffer) => chunks.push(d));
+          r.on('end', () => {
+            // The cache answers "manifest unknown" both when the upstream lacks the image and when it
+            // cannot reach it: ask the upstream itself which. Another error (a login refused, the
+            // upstream's own 5xx) is the upstream's to tell, when it could be reached.
+            upstreamUnreachable(upstream)
+              .then((unreachable) =>
+                status === 404 || unreachable ? refuse(unreachable) : send(status, r.headers, Buffer.concat(chunks)),
+              )
+              .catch(unavailable);
+          });
         },
         // The cache is not running: its upstream was down when it last started (the supervisor retries).
-        () => refuse().catch(unavailable),
+        () =>
+          upstreamUnreachable(upstream)
+            .then((unreachable) =>
+              refuse(unreachable ?? 'its pull-through cache is starting; try again in a few seconds'),
+            )
+            .catch(unavailable),
       ).end();
     };
 
