@@ -6,8 +6,9 @@
 // the catalogue's.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -281,4 +282,53 @@ describe.runIf(canRun)('a registry upstream (DOCKSIDE_REGISTRY_UPSTREAM)', () =>
     );
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+
+  it('starts while the upstream is down, and pulls through once it is back', async () => {
+    // A server starting now: the cache cannot start (distribution checks its upstream first).
+    const late = await startRegistry(path.join(dir, 'late'), { url: `http://127.0.0.1:${frontPort}` });
+    try {
+      expect(await late.healthy()).toBe(true);
+      const hubGet = (urlPath: string) => hubRequest(late, urlPath);
+      expect((await hubGet('/v2/library/busybox/manifests/latest')).status).toBe(200);
+      const refused = await hubGet('/v2/library/alpine/manifests/latest');
+      expect(refused.status).toBe(401);
+      expect(refused.headers['www-authenticate']).toContain(
+        `error_description="Dockside's registry does not carry alpine, and its upstream 127.0.0.1:${frontPort} could not be reached (connection refused); it has: ${carried}"`,
+      );
+      // The upstream comes back: the supervisor's next restart of the cache (≤ 10 s) serves alpine.
+      front = await startFront(frontPort);
+      await expect
+        .poll(async () => (await hubGet('/v2/library/alpine/manifests/latest')).status, {
+          timeout: 20_000,
+          interval: 500,
+        })
+        .toBe(200);
+    } finally {
+      await late.stop();
+    }
+  }, 60_000);
 });
+
+/** A GET to a registry's Docker Hub stand-in, as a sandbox's dockerd makes it. */
+function hubRequest(
+  reg: RegistrySupervisor,
+  urlPath: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        socketPath: reg.paths.hubSocket,
+        path: urlPath,
+        servername: 'registry-1.docker.io',
+        headers: { host: 'registry-1.docker.io', accept: MANIFEST_V2 },
+        ca: readFileSync(reg.paths.forwardCa),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
