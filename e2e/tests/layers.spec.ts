@@ -16,8 +16,9 @@ test('the Layers tab shows a freshly built image without a reload, and a layerâ€
   // Build in the terminal (a second one, so the Layers tab stays open), then look back: no reload.
   await page.getByRole('tab', { name: 'Terminal 1' }).click();
   await page.locator('#panel-term-1 textarea').focus();
+  // As the lesson's first step does: BuildKit pulls a FROM image for the build only, without tagging it.
   await page.keyboard.type(
-    'cd /workspace && docker build -q -t myapp . && docker build -q -t waste -f Dockerfile.waste .\n',
+    'cd /workspace && docker pull -q python:3-slim && docker build -q -t myapp . && docker build -q -t waste -f Dockerfile.waste .\n',
   );
   await page.getByRole('tab', { name: 'Layers' }).click();
   const myapp = page.locator('[data-image=myapp]');
@@ -32,7 +33,7 @@ test('the Layers tab shows a freshly built image without a reload, and a layerâ€
   await expect(stack.locator('.layer-bar.shared').first()).toBeVisible();
   // Wait for the figures that need the layers' files (they add a line to each bar), so nothing moves.
   await expect(page.getByText(/wasted Â· efficiency/)).toBeVisible();
-  const copy = stack.getByRole('button', { name: /COPY file:/ }).first(); // the newest: COPY app.py .
+  const copy = stack.getByRole('button', { name: /COPY app\.py \./ }); // BuildKit's history: COPY app.py .
   await expect(copy).toBeVisible();
   await copy.click();
   const files = page.getByRole('list', { name: /^Files of layer/ });
