@@ -1,15 +1,20 @@
-// `npm run bench:registry`: `docker pull nginx` in fresh sandboxes through the local registry, and the
+// `npm run bench:registry`: `docker pull nginx` in fresh sandboxes through the local registry, an apt
+// install in a learner's build through the egress proxy (squid's cache empty, then full), and the
 // lesson image build (`tsx server/src/images/build.ts`, the command `npm start` runs) warm and from
 // scratch. Prints a table; nothing here is a pass/fail test. Uses its own data dir and registry, fed from
 // the shared image cache, so a running server is not disturbed.
 //   BENCH_RUNS (default 5)  pulls to time (the catalogue's, and through an upstream cold and cached), each in a fresh sandbox
 //   BENCH_COLD=0            skip the from-scratch build (about a minute, downloads from the Debian mirror)
-//   BENCH_QUICK=1           1 pull, 1 warm build, 1 GB disk, no from-scratch build unless BENCH_COLD=1
+//   BENCH_APT_RUNS (default 3)  apt builds to time, cold and cached, each in a fresh sandbox
+//   BENCH_QUICK=1           1 pull, 1 apt build each way, 1 warm build, 1 GB disk, no from-scratch build unless BENCH_COLD=1
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { EgressSupervisor } from '../src/egress/supervisor';
+import { writeDockerClientConfig } from '../src/egress/dockerConfig';
+import { defaultEgressHosts } from '../src/egress/settings';
 import { NativeRuntime } from '../src/engine/nativeRuntime';
 import { startLessonRegistry } from '../src/images/lessonRegistry';
 import { MANIFEST_V2 } from '../src/images/registryClient';
@@ -18,6 +23,7 @@ import { median, printTable, QUICK, SHARED_DATA_DIR as shared, size, type Row } 
 import { upstreamPulls } from './upstreamPulls';
 
 const RUNS = Math.max(1, size('BENCH_RUNS', 5, 1));
+const APT_RUNS = Math.max(1, size('BENCH_APT_RUNS', 3, 1));
 const WARM = QUICK ? 1 : 3;
 const COLD = (process.env.BENCH_COLD ?? (QUICK ? '0' : '1')) !== '0';
 const cacheDir = path.join(shared, 'images', 'lessons');
@@ -90,6 +96,7 @@ try {
     `${m.toFixed(2)} s`,
     `${(wire / MiB / m).toFixed(1)} MB/s compressed (${(wire / MiB).toFixed(1)} MB), ${(unpacked / MiB / m).toFixed(1)} MB/s unpacked (${(unpacked / MiB).toFixed(0)} MB)`,
   ]);
+  rows.push(...(await aptBuilds()));
 } finally {
   for (const s of await rt.list().catch(() => [])) await rt.destroy(s.id).catch(() => {});
   await registry.stop();
@@ -104,6 +111,68 @@ rows.push(
     range: 11000 + (process.pid % 600) * 8,
   })),
 );
+
+/**
+ * `RUN apt-get update && apt-get install -y curl` in a learner's Dockerfile, each in a fresh sandbox
+ * (no build cache, the debian image pulled beforehand, untimed): with squid's cache emptied before each
+ * cold run, then with it full. What came from upstream is squid's own count (its access log).
+ */
+async function aptBuilds(): Promise<Row[]> {
+  const dockerfile = 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n';
+  const egress = new EgressSupervisor(dataDir, { allow: defaultEgressHosts(), log: () => {} });
+  const logFile = path.join(egress.paths.logDir, 'access.log');
+  const fromUpstream = (log: string) =>
+    log
+      .split('\n')
+      .filter((l) => /\b(TCP_MISS|TCP_REFRESH_MODIFIED|TCP_TUNNEL)\//.test(l))
+      .reduce((n, l) => n + Number(l.split(/\s+/)[4] ?? 0), 0);
+  await egress.start();
+  const times = { cold: [] as number[], cached: [] as number[] };
+  const upstream = { cold: [] as number[], cached: [] as number[] };
+  try {
+    for (const kind of ['cold', 'cached'] as const)
+      for (let i = 0; i < APT_RUNS; i++) {
+        if (kind === 'cold') {
+          await egress.stop();
+          rmSync(egress.paths.cacheDir, { recursive: true, force: true });
+          await egress.start();
+        }
+        const id = `bench-apt-${process.pid}-${kind}-${i}`;
+        await rt.create(id, 11000 + (process.pid % 600) * 8 + (i % 8), {
+          memoryBytes: 1024 ** 3,
+          pids: 2048,
+          cpus: 1,
+          diskBytes: (QUICK ? 1 : 4) * 1024 ** 3,
+        });
+        try {
+          await writeDockerClientConfig(rt, id);
+          const prep = await rt.exec(id, [
+            'sh',
+            '-c',
+            `docker pull -q debian:bookworm && mkdir -p /tmp/app && printf '${dockerfile}' > /tmp/app/Dockerfile`,
+          ]);
+          if (prep.code !== 0) throw new Error(`docker pull debian: ${prep.stdout}${prep.stderr}`);
+          const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+          const t = process.hrtime.bigint();
+          const r = await rt.exec(id, ['sh', '-c', 'docker build -q -t withcurl /tmp/app 2>&1'], {
+            timeoutMs: 600_000,
+          });
+          if (r.code !== 0) throw new Error(`docker build (apt install): ${r.stdout}`);
+          times[kind].push(Number(process.hrtime.bigint() - t) / 1e9);
+          upstream[kind].push(fromUpstream(readFileSync(logFile, 'utf8').slice(before)));
+        } finally {
+          await rt.destroy(id);
+        }
+      }
+  } finally {
+    await egress.stop();
+  }
+  return (['cold', 'cached'] as const).map((kind) => [
+    `docker build, RUN apt-get update && apt-get install curl, squid ${kind === 'cold' ? 'cache empty' : 'cache full'} (median of ${APT_RUNS}; min ${Math.min(...times[kind]).toFixed(1)}, max ${Math.max(...times[kind]).toFixed(1)})`,
+    `${median(times[kind]).toFixed(1)} s`,
+    `${(median(upstream[kind]) / MiB).toFixed(1)} MB from upstream`,
+  ]);
+}
 
 // 2. The build command, warm: cache full, registry stopped (as `npm start` finds it) and its storage intact.
 const warm: number[] = [];
