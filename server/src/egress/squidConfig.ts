@@ -35,7 +35,9 @@ export function hostAddresses(): string[] {
 export function squidConfig(opts: { port: number; allow: string[]; paths: SquidPaths; cacheMiB?: number }): string {
   const { paths } = opts;
   return [
-    `http_port 127.0.0.1:${opts.port}`,
+    // ignore-cc: apt asks `Cache-Control: max-age=0` even for by-hash indexes, whose content never
+    // changes under their name; what stays fresh is decided by the refresh patterns below alone.
+    `http_port 127.0.0.1:${opts.port} ignore-cc`,
     'visible_hostname dockside-egress',
     'httpd_suppress_version_string on',
     'via off',
