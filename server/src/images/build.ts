@@ -392,6 +392,8 @@ export async function buildLessonImages(opts: BuildOptions): Promise<ImageSummar
   let supervisor: RegistrySupervisor | undefined;
   if (!(await registryAnswers(paths.pushSocket))) {
     supervisor = new RegistrySupervisor(opts.dataDir, {
+      // Pushing needs no pull-through cache; the server starts that (and validates its URL) itself.
+      upstream: null,
       log: (m) => (m.includes('exited') ? log(`registry: ${m}`) : undefined),
     });
     await supervisor.start();
