@@ -44,7 +44,7 @@ type AckResult<T> = { ok: true; value: T } | { ok: false; error: { code: string;
 
 export function request<T>(
   socket: LearnerSocket,
-  event: 'sandbox:ensure' | 'terminal:open',
+  event: 'sandbox:ensure' | 'terminal:open' | 'exercise:prepare',
   payload: unknown,
 ): Promise<AckResult<T>> {
   return new Promise((resolve) =>
