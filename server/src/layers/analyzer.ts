@@ -40,8 +40,9 @@ const instructionOf = (createdBy: string) =>
 /**
  * Pairs history entries (oldest first) with diffIDs. The image config's `empty_layer` says which steps
  * have no layer. Without it: a step with bytes has a layer and a metadata step has none; a zero-byte
- * RUN, COPY or WORKDIR may or may not (WORKDIR makes a layer only when it creates the directory), which
- * the layer count settles when all such steps go the same way — `certain` is false when it cannot.
+ * RUN, COPY or WORKDIR may or may not (BuildKit's WORKDIR always makes one, empty if the directory was
+ * there; the legacy builder's only when it creates it), which the layer count settles when all such
+ * steps go the same way — `certain` is false when it cannot.
  */
 export function pairHistory(
   history: HistoryItem[],
