@@ -76,6 +76,7 @@ type Instance = {
 };
 
 const READY_TIMEOUT_MS = 10_000;
+const PROXY_READY_TIMEOUT_MS = 3_000;
 /** Data dirs this process already serves (the lock file only tells other processes). */
 const running = new Set<string>();
 const STOP_GRACE_MS = 3_000;
@@ -161,7 +162,7 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
         // The proxy's holds the upstream's password.
         { mode: 0o600 },
       );
-    // A data dir that had an upstream before keeps no stale proxy config or socket.
+    // A data dir that had an upstream before keeps no stale proxy config (it holds a password).
     if (!this.upstream) rmSync(path.join(configDir, 'proxy.yml'), { force: true });
   }
 
@@ -186,7 +187,8 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
       await Promise.all(
         this.instances.map((i) =>
           i.name === 'proxy'
-            ? this.waitFor(i).catch((err: Error) =>
+            ? // An upstream that drops packets keeps the cache from answering: the catalogue waits no longer.
+              this.waitFor(i, PROXY_READY_TIMEOUT_MS).catch((err: Error) =>
                 this.emit('event', { type: 'failed', instance: i.name, message: err.message }),
               )
             : this.waitFor(i),
@@ -253,9 +255,9 @@ export class RegistrySupervisor extends EventEmitter<{ event: [RegistryEvent] }>
     });
   }
 
-  private async waitFor(i: Instance): Promise<void> {
+  private async waitFor(i: Instance, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
     const child = i.child;
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && i.child === child && child?.exitCode === null && !this.stopping) {
       if (existsSync(i.socket) && (await registryAnswers(i.socket))) {
         chmodSync(i.socket, i.mode);
