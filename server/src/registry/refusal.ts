@@ -1,9 +1,11 @@
 // What the hub answers for a repository it cannot serve, in Docker Hub's own form: a 401 whose bearer
 // challenge says error="insufficient_scope". dockerd (20.10 and 26 alike) turns it into
 // "pull access denied for NAME, repository does not exist or may require 'docker login': denied: MESSAGE",
-// and MESSAGE is the challenge's error_description (the body's errors[0].message carries the same text,
-// for clients that read the body). Docker Hub leaves MESSAGE at "requested access to the resource is
-// denied"; ours says what this installation carries instead.
+// and MESSAGE is the challenge's error_description: seen in sandboxes on both, a 401 with that challenge
+// prints the description and ignores the body; without error_description it prints "requested access to
+// the resource is denied" (Docker Hub's own answer); a 403 without a challenge prints the body's
+// errors[0].message; a 404 NAME_UNKNOWN reads "repository X not found: name unknown: MESSAGE". The body
+// carries the same text, for clients that read it. Ours says what this installation carries.
 
 export type Refusal = { status: number; headers: Record<string, string | number>; body: string };
 
