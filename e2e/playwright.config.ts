@@ -13,6 +13,9 @@ const root = path.resolve(import.meta.dirname, '..');
 // The first instructor's set-up code, given to the server (nothing kept in the shared data dir) and to the
 // tests: the workers inherit this process's environment, so they see the same one.
 process.env.E2E_SETUP_CODE ??= `E2E-${randomBytes(9).toString('hex').toUpperCase()}`;
+// A tutorial site on another origin, allowed to frame /embed (embed.spec.ts serves it; the port after it is
+// a site that is not allowed).
+process.env.E2E_EMBEDDER_PORT ??= String(PORT + 1);
 
 export default defineConfig({
   testDir: './tests',
@@ -63,6 +66,7 @@ export default defineConfig({
       DOCKSIDE_SANDBOX_STARTS_PER_HOUR: '100000',
       DOCKSIDE_NEW_LEARNERS_PER_HOUR: '100000',
       DOCKSIDE_SETUP_CODE: process.env.E2E_SETUP_CODE,
+      DOCKSIDE_EMBED_ORIGINS: `http://localhost:${process.env.E2E_EMBEDDER_PORT}`,
     },
   },
 });
