@@ -109,6 +109,26 @@ describe.runIf(canRun)('package installs through the egress proxy', () => {
     expect(out).toContain('http://172.17.0.1:3128');
   }, 600_000);
 
+  it('reaches the proxy from a user-defined network and from a compose project', async () => {
+    const fetch = 'curl -sS -o /dev/null -w "code %{http_code}" http://deb.debian.org/debian/';
+    const own = await mustSh(
+      A,
+      `docker network create egr-net >/dev/null && docker run --rm --network egr-net withcurl ${fetch}`,
+    );
+    expect(own).toContain('code 200');
+    const compose = await mustSh(
+      A,
+      `mkdir -p /tmp/stack && cd /tmp/stack && cat > compose.yaml <<'EOF'
+services:
+  app:
+    image: withcurl
+    command: ${fetch}
+EOF
+docker compose run --rm app`,
+    );
+    expect(compose).toContain('code 200');
+  }, 300_000);
+
   it('refuses a host that is not listed at once, naming the hosts this Dockside allows', async () => {
     let t = Date.now();
     const plain = await sh(A, 'docker run --rm withcurl curl -sS -i http://example.com/');
