@@ -75,7 +75,7 @@ export function EmbedSandbox(props: EmbedProps) {
   );
 }
 
-function EmbedWorkspace({ locale, lesson, stepId, images, editor }: EmbedProps) {
+function EmbedWorkspace({ locale, lesson, stepId, exercise, images, editor }: EmbedProps) {
   const m = t(locale);
   // A plain sandbox names no lesson: nothing is seeded into it.
   const sandbox = useSandbox(lesson?.id ?? '', m);
@@ -92,7 +92,8 @@ function EmbedWorkspace({ locale, lesson, stepId, images, editor }: EmbedProps) 
 
   return (
     <div className="embed-body" onKeyDown={sandbox.markActive}>
-      {lesson && socket && (
+      {/* An exercise's goal and starting state are on its own page (Open in Dockside). */}
+      {lesson && !exercise && socket && (
         <EmbedStep
           lesson={lesson}
           stepId={stepId}
@@ -155,8 +156,12 @@ function EmbedWorkspace({ locale, lesson, stepId, images, editor }: EmbedProps) 
 function pullOnce(socket: DocksideSocket, sandboxId: string, terminalId: string, images: string[]) {
   if (images.length === 0) return;
   const key = `dockside:embed-pulled:${sandboxId}:${images.join(',')}`;
-  if (sessionStorage.getItem(key)) return;
-  sessionStorage.setItem(key, '1');
+  try {
+    if (sessionStorage.getItem(key)) return;
+    sessionStorage.setItem(key, '1');
+  } catch {
+    // Storage denied in a third-party frame: pull again after a reload ("Image is up to date").
+  }
   // The names were checked against the catalogue by the server: letters, digits, . _ - and one colon.
   socket.emit('terminal:input', { terminalId, data: images.map((i) => `docker pull ${i}`).join(' && ') + '\r' });
 }
