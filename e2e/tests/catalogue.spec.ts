@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { loadCatalogue } from '../../server/src/images/catalogue';
 
@@ -44,3 +45,15 @@ test('the lesson sidebar links to the catalogue in a new tab', async ({ browser 
   await expect(tab.locator('[data-repository="redis"]')).toContainText(redis.description.en);
   await context.close();
 });
+
+for (const locale of ['en-US', 'ko-KR']) {
+  test(`the catalogue passes WCAG AA checks (${locale})`, async ({ browser }) => {
+    const context = await browser.newContext({ locale, viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await page.goto('/catalogue');
+    await expect(page.locator('[data-repository="redis"]')).toBeVisible();
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    await context.close();
+  });
+}
