@@ -62,8 +62,10 @@ export function upstreamUnreachable(upstream: Upstream, timeoutMs = 3000): Promi
   const url = new URL('/v2/', upstream.url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    // A connection of its own: a pooled one left from before says nothing about the upstream now.
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    // A connection of its own: a pooled one left from before says nothing about the upstream now. Trust
+    // is the cache's business (docker-registry reads the system's CAs, node does not): this asks only
+    // whether anything answers, and sends nothing.
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       resolve(status >= 500 ? `it answered ${status}` : null);
