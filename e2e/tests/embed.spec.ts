@@ -55,7 +55,7 @@ test('an allowed site embeds a working terminal on the learner’s own sandbox a
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
   await page.goto(
-    `http://localhost:${ALLOWED_PORT}/?embed=${encodeURIComponent('lesson=Docker_Intro&step=engine-info')}`,
+    `http://localhost:${ALLOWED_PORT}/?embed=${encodeURIComponent('lesson=Docker_Intro&step=engine-info&editor=1')}`,
   );
   const frame = page.frameLocator('iframe[title="Dockside sandbox"]');
   // Framed, the browser sends none of the site's cookies: the embed asks to connect first.
@@ -80,6 +80,10 @@ test('an allowed site embeds a working terminal on the learner’s own sandbox a
     'echo "from-the-embed-$((6*7))" > /workspace/embedded.txt && docker info >/dev/null\n',
   );
   await expect(frame.locator('.embed-step[data-status=passed]')).toBeVisible({ timeout: 30_000 });
+  // editor=1: the editor, in a tab, on the same files.
+  await frame.getByRole('tab', { name: 'Editor' }).click();
+  await frame.getByRole('button', { name: 'embedded.txt', exact: true }).click();
+  await expect(frame.locator('.monaco-editor .view-lines')).toContainText('from-the-embed-42');
 
   // The site itself, in the same browser: the same sandbox (the file) and the same progress (the step).
   const site = await context.newPage();
