@@ -2,8 +2,8 @@
 // into /workspace/<id>/, then its setup actions in order (pull, build, containers left running, exited or
 // created), each reported as progress. Everything goes through the sandbox's engine API and the runtime's
 // file operations from outside: none of the learner's programs runs for it. A folder /workspace/<id>
-// marks an exercise prepared in that sandbox, so a reload or a restarted server does not undo their work;
-// a reset removes what the setup makes and prepares it again.
+// marks an exercise prepared in that sandbox (removed again when an action fails), so a reload or a
+// restarted server does not undo their work; a reset removes what the setup makes and prepares it again.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -134,9 +134,15 @@ export class ExercisePrep {
       }
       await this.file(sandboxId, 'write', [`${folder}/${name}`], readFileSync(path.join(filesDir, name)));
     }
-    for (const [i, action] of exercise.setup.entries()) {
-      say(i + 1, total, describe(action));
-      await this.act(docker, filesDir, exercise, action);
+    try {
+      for (const [i, action] of exercise.setup.entries()) {
+        say(i + 1, total, describe(action));
+        await this.act(docker, filesDir, exercise, action);
+      }
+    } catch (err) {
+      // Half made is not made: without its folder, the next try prepares it again.
+      await this.runtime.file(sandboxId, 'remove', [folder]).catch(() => undefined);
+      throw err;
     }
     say(total, total, { en: 'Ready', ko: '준비 완료' });
     return 'prepared';
