@@ -33,6 +33,7 @@ export function parseTarget(
 ): EmbedTarget {
   const fields: Record<string, string> = {};
   for (const [name, value] of query) {
+    if (name === '_rsc') continue; // Next.js' own, on a client-side refresh of the page
     if (name in fields) throw new TargetError(`${name} is given twice; give it once`);
     fields[name] = value;
   }
