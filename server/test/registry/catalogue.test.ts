@@ -80,6 +80,8 @@ describe.runIf(canRun)('the image catalogue in a sandbox', () => {
     );
     expect(await eventually("docker exec cat-pg psql -U postgres -tAc 'select 1'")).toBe('1');
     expect(await sh("docker exec cat-pg psql -U postgres -d shop -tAc 'select current_database()'")).toBe('shop\n');
+    // The official image's locale, which initdb gave the databases.
+    expect(await sh("docker exec cat-pg psql -U postgres -tAc 'show lc_collate'")).toBe('en_US.utf8\n');
     // Over TCP from another container, with the password (scram-sha-256), as an application connects.
     expect(
       await sh(
