@@ -138,6 +138,9 @@ async function sh(rt: NativeRuntime, id: string, script: string): Promise<string
   return r.stdout.toString();
 }
 
+// After every describe's own clean-up, also when a filter (-t) ran only one of them.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 const limits = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 4 * 1024 ** 3 };
 // Ranges name host uids and stay within the runtime's 1..16383; others' tests use lower ones.
 const range = 16000 + (process.pid % 125) * 3;
@@ -233,7 +236,6 @@ describe.runIf(canRun)('a registry upstream (DOCKSIDE_REGISTRY_UPSTREAM)', () =>
     await registry?.stop();
     await stopFront();
     upstreamRegistry?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('pulls an image only the upstream has through the cache, and runs it', async () => {
