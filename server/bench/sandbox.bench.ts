@@ -25,6 +25,15 @@ const manyLimits = { ...limits, diskBytes: 1024 ** 3 };
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const mb = (n: number) => `${(n / 1024 ** 2).toFixed(0)} MB`;
 
+// The previous base's figures, for comparison with the live ones: `npm run bench:sandbox` on this machine
+// with the Debian 12 base (dockerd 20.10, classic builder), medians of three runs of 7 creates / 8 idle.
+const BEFORE = { label: 'bookworm + Docker 20.10, measured 2026-12-01', coldMs: 374, idleBytes: 112 * 1024 ** 2 };
+/** The base image's Debian release, from its os-release. */
+function baseRelease(): string {
+  const text = readFileSync(path.join(shared, 'images', 'base', 'current', 'rootfs', 'etc', 'os-release'), 'utf8');
+  return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'unknown';
+}
+
 /** Sum of RSS of every process in the sandbox's memory cgroup (v1) or cgroup (v2). */
 function sandboxRss(id: string): number {
   const candidates = [`/sys/fs/cgroup/memory/dockside/${id}`, `/sys/fs/cgroup/dockside/${id}`];
@@ -77,6 +86,7 @@ try {
     ms(median(creates)),
     `${RUNS} runs, min ${ms(Math.min(...creates))}, max ${ms(Math.max(...creates))}; target ≤ 500 ms`,
   ]);
+  rows.push([`  reference: ${BEFORE.label}`, ms(BEFORE.coldMs), '']);
 
   // 2. Many at once: all answer docker info; idle memory; exec round trips.
   const ids = Array.from({ length: MANY }, (_, i) => `bench-many-${i}`);
@@ -91,7 +101,11 @@ try {
   ]);
   const infos = await Promise.all(ids.map((id) => rt.exec(id, ['docker', 'info', '--format', '{{.ServerVersion}}'])));
   const answered = infos.filter((r) => r.code === 0).length;
-  rows.push([`${MANY} engines answer docker info`, `${answered}/${MANY}`, '']);
+  rows.push([
+    `${MANY} engines answer docker info`,
+    `${answered}/${MANY}`,
+    `base: ${baseRelease()}, Docker ${infos[0]?.stdout.toString().trim()}`,
+  ]);
   if (answered < MANY) throw new Error(`only ${answered} of ${MANY} engines answered docker info`);
   await sleep(SETTLE_MS); // let them settle to idle
   const rss = ids.map(sandboxRss);
@@ -102,6 +116,7 @@ try {
     mb(median(rss)),
     `target ≤ 150 MB; machine total ${mb(os.totalmem())}`,
   ]);
+  rows.push([`  reference: ${BEFORE.label}`, mb(BEFORE.idleBytes), '']);
   const execs: number[] = [];
   for (let round = 0; round < 5; round++) for (const id of ids) execs.push(await timed(() => execOk(id, ['true'])));
   rows.push([
