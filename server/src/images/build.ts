@@ -77,6 +77,16 @@ export function loadRecipes(dir = RECIPES_DIR): Map<string, Recipe> {
   return recipes;
 }
 
+/** Whether process `pid` still runs (EPERM: it does, as another user's). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Whether a recipe makes a layer of its own; one with nothing to add reuses its base's layers. */
 const addsLayer = (r: Recipe) =>
   ['scratch', 'debootstrap'].includes(r.base) || Boolean(r.packages?.length || r.files || r.after);
@@ -205,10 +215,13 @@ class Builder {
     const final = path.join(this.cacheRoot, rel);
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
-    // Older builds of this recipe are dead weight (the registry keeps its own copy of what it serves).
-    for (const old of readdirSync(path.join(this.cacheRoot, name)))
-      if (old !== path.basename(rel) && !old.includes('.tmp-'))
+    // Older builds of this recipe are dead weight (the registry keeps its own copy of what it serves), and
+    // so are half builds whose builder was killed; another builder's, still running, stays.
+    for (const old of readdirSync(path.join(this.cacheRoot, name))) {
+      const builder = /\.tmp-(\d+)$/.exec(old);
+      if (old !== path.basename(rel) && !(builder && processAlive(Number(builder[1]))))
         rmSync(path.join(this.cacheRoot, name, old), { recursive: true, force: true });
+    }
     const layer = built.layers.at(-1)!;
     this.log(
       `${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s, new layer ${mb(layer.size)} compressed`,
