@@ -51,6 +51,12 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   );
 }
 
+/** What the engine said, on one line and short enough that the whole message reaches the learner. */
+const engineSaid = (err: unknown) => {
+  const said = (err as Error).message.replace(/\s+/g, ' ').trim();
+  return said.length > 200 ? `${said.slice(0, 199)}…` : said;
+};
+
 const notFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
 
 export class ExercisePrep {
@@ -88,7 +94,7 @@ export class ExercisePrep {
       .catch((err: unknown) => {
         if (err instanceof DocksideError) throw err;
         throw new ExercisePrepError(
-          `the exercise's starting state could not be prepared (${(err as Error).message}); try again`,
+          `the exercise's starting state could not be prepared (${engineSaid(err)}); try again`,
         );
       })
       .finally(() => this.running.delete(key));

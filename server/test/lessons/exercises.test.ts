@@ -1,10 +1,10 @@
 // Each exercise, in a real sandbox of its own: the server prepares its starting state (with progress),
 // its checks fail there, and pass after the solution's commands are typed in a terminal. An exercise
 // that cannot be solved, a starting state that already passes, or a setup that fails, fails here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadLessons } from '@dockside/lessons';
+import { DEFAULT_CONTENT_DIR, loadLessons } from '@dockside/lessons';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exerciseStepId, type ExerciseProgress, type SandboxView, type ServerToClientEvents } from '@dockside/protocol';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
@@ -160,4 +160,50 @@ describe.runIf(sandboxesAvailable())('exercises, each in a real sandbox', () => 
       socket.close();
     }
   }, 120_000);
+});
+
+describe.runIf(sandboxesAvailable())('an exercise whose starting state cannot be made', () => {
+  const contentDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-broken-exercise-'));
+  let broken: RunningServer;
+
+  beforeAll(async () => {
+    // Docker_Intro, whose first exercise pulls an image no registry has.
+    cpSync(path.join(DEFAULT_CONTENT_DIR, 'Docker_Intro'), path.join(contentDir, 'Docker_Intro'), { recursive: true });
+    const file = path.join(contentDir, 'Docker_Intro', 'exercises.json');
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { exercises: { setup: { image?: string }[] }[] };
+    data.exercises[0]!.setup[0]!.image = 'no-such-image-anywhere';
+    writeFileSync(file, JSON.stringify(data));
+    broken = await startServer({
+      DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
+      DATABASE_URL: `file:${path.join(contentDir, 'db.sqlite')}`,
+      DOCKSIDE_POOL_SIZE: '0',
+      DOCKSIDE_LESSONS_DIR: contentDir,
+    });
+  });
+
+  afterAll(async () => {
+    await broken?.stop();
+    rmSync(contentDir, { recursive: true, force: true });
+  });
+
+  it('says so in one line, and a second try prepares it again rather than calling it ready', async () => {
+    const learner = await Learner.join(broken.url);
+    const socket = learner.socket();
+    try {
+      const sandbox = await request<SandboxView>(socket, 'sandbox:ensure', {});
+      if (!sandbox.ok) throw new Error(sandbox.error.message);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const answer = await request(socket, 'exercise:prepare', {
+          lessonId: 'Docker_Intro',
+          exerciseId: 'revive-web',
+        });
+        expect(answer).toMatchObject({ ok: false, error: { code: 'exercise_failed' } });
+        if (answer.ok) continue;
+        expect(answer.error.message).toMatch(/^the exercise's starting state could not be prepared \(.+\); try again$/);
+        expect(answer.error.message).not.toContain('\n');
+      }
+    } finally {
+      socket.close();
+    }
+  }, 180_000);
 });
