@@ -182,13 +182,10 @@ class Builder {
       return { built, fresh };
     }
     const rel = path.join(name, recipeHash(this.recipes, name));
-    const meta = path.join(this.cacheRoot, rel, 'built.json');
-    if (existsSync(meta)) {
-      const built = JSON.parse(readFileSync(meta, 'utf8')) as Built;
-      if (built.layers.every((l) => existsSync(path.join(this.cacheRoot, l.file)))) {
-        this.done.set(name, built);
-        return { built, fresh: false };
-      }
+    const cachedBuild = this.cachedBuild(rel);
+    if (cachedBuild) {
+      this.done.set(name, cachedBuild);
+      return { built: cachedBuild, fresh: false };
     }
     if (!this.mayBuild) throw new NotBuiltError(name);
     // Build beside the final place and rename at the end: a second builder never sees half an image.
@@ -212,6 +209,16 @@ class Builder {
       rootfs: built.rootfs && fix(built.rootfs),
     };
     writeFileSync(path.join(tmp, 'built.json'), JSON.stringify(built, null, 1));
+    // Another builder (a test, a second set-up) may have finished the same recipe meanwhile, and be pushing
+    // from it or building on it: the first one stays, and this one is dropped.
+    const first = this.cachedBuild(rel);
+    if (first) {
+      rmSync(tmp, { recursive: true, force: true });
+      this.log(`${name}: another build of the same recipe finished first; using that one`);
+      this.done.set(name, first);
+      this.fresh.add(name);
+      return { built: first, fresh: true };
+    }
     const final = path.join(this.cacheRoot, rel);
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
@@ -229,6 +236,14 @@ class Builder {
     this.done.set(name, built);
     this.fresh.add(name);
     return { built, fresh: true };
+  }
+
+  /** The build cached at `rel`, if it is complete. */
+  private cachedBuild(rel: string): Built | undefined {
+    const meta = path.join(this.cacheRoot, rel, 'built.json');
+    if (!existsSync(meta)) return undefined;
+    const built = JSON.parse(readFileSync(meta, 'utf8')) as Built;
+    return built.layers.every((l) => existsSync(path.join(this.cacheRoot, l.file))) ? built : undefined;
   }
 
   private relative(file: string): string {
