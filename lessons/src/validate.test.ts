@@ -47,13 +47,15 @@ describe('lesson validation', () => {
     const l = example();
     rmSync(path.join(l, 'steps', '01-say-hello.ko.md'));
     edit(path.join(l, 'steps', '01-say-hello.en.md'), (t) => `${t}\nSee [the picture](img/missing.png).\n`);
-    edit(path.join(l, 'lesson.json'), (t) => t.replace('"images": ["busybox"]', '"images": ["busybox", "mysql"]'));
+    edit(path.join(l, 'lesson.json'), (t) =>
+      t.replace('"images": ["busybox"]', '"images": ["busybox", "no-such-image"]'),
+    );
     const problems = validateLesson(l, images).map((p) => ({ ...p, file: path.basename(p.file) }));
     expect(problems).toEqual(
       expect.arrayContaining([
         { file: '01-say-hello.ko.md', line: 1, message: 'missing ko text for step "say-hello"' },
         { file: '01-say-hello.en.md', line: 7, message: 'broken link: img/missing.png' },
-        { file: 'lesson.json', line: 7, message: 'no lesson image recipe provides "mysql" (lessons/images/)' },
+        { file: 'lesson.json', line: 7, message: 'no lesson image recipe provides "no-such-image" (lessons/images/)' },
       ]),
     );
 
