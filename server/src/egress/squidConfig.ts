@@ -50,7 +50,7 @@ export function squidConfig(opts: { port: number; allow: string[]; paths: SquidP
     'logfile_rotate 0',
     `coredump_dir ${paths.cacheDir}`,
     'pinger_enable off',
-    'shutdown_lifetime 1 seconds',
+    'shutdown_lifetime 0 seconds',
     // The cache: .deb files are large and never change under one name; indexes must stay fresh.
     `cache_dir ufs ${paths.cacheDir} ${opts.cacheMiB ?? 4096} 16 256`,
     'cache_mem 64 MB',

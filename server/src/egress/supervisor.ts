@@ -290,7 +290,7 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
           clearTimeout(kill);
           resolve();
         });
-        c.kill('SIGTERM');
+        c.kill('SIGINT'); // squid's fast shutdown: no shutdown_lifetime wait for open connections
       });
     if (running.delete(this.paths.root))
       try {
