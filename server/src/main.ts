@@ -213,8 +213,8 @@ async function main(): Promise<void> {
     closing = true;
     console.log(`dockside: ${signal}, shutting down`);
     await engine.shutdown();
-    await registry.stop();
-    await egress?.stop();
+    // Each takes a second or two to end cleanly (squid writes its cache index): side by side.
+    await Promise.all([registry.stop(), egress?.stop()]);
     await io.close();
     server.closeAllConnections();
     await pages.close().catch(() => {});
