@@ -170,6 +170,20 @@ docker compose run --rm app`,
     expect(direct.out).toMatch(/Connection refused|Failed to connect/);
   }, 120_000);
 
+  it('comes back when squid is killed, on the same socket, its cache kept', async () => {
+    const pid = egress.pid()!;
+    const ready = new Promise<void>((resolve) =>
+      egress.on('event', (e) => {
+        if (e.type === 'ready' && e.pid !== pid) resolve();
+      }),
+    );
+    process.kill(pid, 'SIGKILL');
+    await ready;
+    const from = accessLog().length;
+    await mustSh(A, 'docker run --rm debian:bookworm sh -c "cd /tmp && apt-get update -qq && apt-get download curl"');
+    expect(debLines(from).join('\n')).toMatch(/TCP_(MEM_)?HIT\/200/);
+  }, 120_000);
+
   it('keeps one proxy per data dir: a second supervisor leaves the running one alone', async () => {
     await expect(
       new EgressSupervisor(dataDir, { allow: ['deb.debian.org'], log: () => {} }).start(),
