@@ -100,6 +100,23 @@ test('an allowed site embeds a working terminal on the learner’s own sandbox a
   await context.close();
 });
 
+test('an embedded exercise opens with its starting state prepared in the learner’s sandbox', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(
+    `http://localhost:${ALLOWED_PORT}/?embed=${encodeURIComponent('lesson=Docker_Intro&exercise=revive-web')}`,
+  );
+  const frame = page.frameLocator('iframe[title="Dockside sandbox"]');
+  await frame.getByRole('button', { name: 'Start the sandbox' }).click();
+  await expect(frame.getByRole('heading', { name: /Bring a broken web server back/ })).toBeVisible();
+  await expect(frame.locator('.embed-step[data-phase=ready]')).toBeVisible({ timeout: 120_000 });
+  await expect(frame.getByRole('region', { name: 'Checks' })).toBeVisible();
+  await expect(ready(frame)).toBeVisible({ timeout: 60_000 });
+  await typeInTerminal(page, frame, "docker ps -a --format 'state-of-{{.Names}}: {{.State}}'\n");
+  await expect(terminalText(frame)).toContainText('state-of-web: exited');
+  await context.close();
+});
+
 test('a site the operator did not list cannot frame Dockside: the browser refuses', async ({ browser }) => {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();

@@ -65,8 +65,7 @@ export function parseTarget(
       `lesson ${lesson.id} has no step ${q.step}; its steps are ${lesson.steps.map((s) => s.id).join(', ')}`,
     );
   if (q.exercise) {
-    // Lessons without exercises.json have none.
-    const exercises = (lesson as { exercises?: { id: string }[] }).exercises ?? [];
+    const { exercises } = lesson;
     if (!exercises.some((e) => e.id === q.exercise))
       throw new TargetError(
         exercises.length === 0

@@ -5,11 +5,14 @@
 // arranged for a small frame; each still owns its lifecycle.
 import dynamic from 'next/dynamic';
 import { useState } from 'react';
-import type { Locale, Localized } from '@dockside/lessons';
+import type { Locale } from '@dockside/lessons';
 import { t, type Messages } from '../../lib/i18n';
 import { isStepDone, type DocksideSocket } from '../../lib/socket';
 import { CheckList } from '../../components/player/CheckList';
-import type { PlayerLesson } from '../../components/player/types';
+import { exerciseMessages } from '../../components/player/exerciseMessages';
+import { StepView, withoutTitle } from '../../components/player/StepView';
+import type { PlayerExercise, PlayerLesson } from '../../components/player/types';
+import { useExercise } from '../../components/player/useExercise';
 import { useSandbox } from '../../components/player/useSandbox';
 import { useStepProgress } from '../../components/player/useStepProgress';
 import { useTerminalSlots } from '../../components/player/useTerminalSlots';
@@ -25,7 +28,8 @@ export type EmbedProps = {
   locale: Locale;
   lesson?: PlayerLesson;
   stepId?: string;
-  exercise?: { id: string; title: Localized };
+  /** With `lesson`: its exercise, whose starting state is prepared here as on its page. */
+  exercise?: PlayerExercise;
   images: string[];
   editor: boolean;
   /** "Open in Dockside": the same place on the site (/try?…). */
@@ -92,7 +96,17 @@ function EmbedWorkspace({ locale, lesson, stepId, exercise, images, editor }: Em
 
   return (
     <div className="embed-body" onKeyDown={sandbox.markActive}>
-      {/* An exercise's goal and starting state are on its own page (Open in Dockside). */}
+      {lesson && exercise && socket && (
+        <EmbedExercise
+          lessonId={lesson.id}
+          exercise={exercise}
+          socket={socket}
+          sandboxId={sandboxId}
+          online={online}
+          locale={locale}
+          m={m}
+        />
+      )}
       {lesson && !exercise && socket && (
         <EmbedStep
           lesson={lesson}
@@ -194,6 +208,63 @@ function EmbedStep({
         {isStepDone(stepStatus) && <span className="step-badge"> ✓ {m.status[stepStatus]}</span>}
       </h2>
       <CheckList checks={step.checks} results={progress.stepResults} locale={locale} m={m} />
+    </section>
+  );
+}
+
+/** The exercise: its goal (folded), its starting state being prepared, then its checks. */
+function EmbedExercise({
+  lessonId,
+  exercise,
+  socket,
+  sandboxId,
+  online,
+  locale,
+  m,
+}: {
+  lessonId: string;
+  exercise: PlayerExercise;
+  socket: DocksideSocket;
+  sandboxId: string | null;
+  online: boolean;
+  locale: Locale;
+  m: Messages;
+}) {
+  const ex = useExercise({ lessonId, exercise, socket, sandboxId, online });
+  const x = exerciseMessages(locale);
+  const { phase } = ex;
+  return (
+    <section
+      className="embed-step"
+      aria-labelledby="embed-step-title"
+      data-exercise-id={exercise.id}
+      data-phase={phase.kind}
+      data-status={ex.status}
+    >
+      <h2 id="embed-step-title">
+        {exercise.title[locale]}
+        {isStepDone(ex.status) && <span className="step-badge"> ✓ {m.status[ex.status]}</span>}
+      </h2>
+      <details>
+        <summary>{x.goal}</summary>
+        {/* No onRun: an exercise's code blocks can be copied, never run for the learner. */}
+        <StepView markdown={withoutTitle(exercise.body[locale])} m={m} />
+      </details>
+      {(phase.kind === 'waiting' || phase.kind === 'preparing') && (
+        <div className="banner" role="status">
+          <p>{phase.kind === 'preparing' && phase.message ? phase.message[locale] : x.preparing}</p>
+          <progress max={100} value={phase.kind === 'preparing' ? phase.percent : 0} aria-label={x.preparing} />
+        </div>
+      )}
+      {phase.kind === 'failed' && (
+        <div className="banner banner-error" role="alert">
+          <p>{x.prepareFailed(phase.message)}</p>
+          <button type="button" className="primary" onClick={ex.retry}>
+            {x.tryAgain}
+          </button>
+        </div>
+      )}
+      {phase.kind === 'ready' && <CheckList checks={exercise.checks} results={ex.results} locale={locale} m={m} />}
     </section>
   );
 }

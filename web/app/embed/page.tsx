@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import type { Locale } from '@dockside/lessons';
-import { catalog, playerLesson } from '../../lib/catalog';
+import { playerExercise, playerLesson } from '../../lib/catalog';
 import { requestLocale } from '../../lib/request-locale';
 import { EmbedSandbox } from './EmbedSandbox';
 import './embed.css';
@@ -22,15 +22,8 @@ export default async function EmbedPage({ searchParams }: Props) {
   const lesson = lessonId ? playerLesson(lessonId) : undefined;
   if (lessonId && !lesson) notFound();
   const exerciseId = one('exercise');
-  const exercise = exerciseId
-    ? (
-        (
-          catalog().find((l) => l.id === lessonId) as {
-            exercises?: { id: string; title: { en: string; ko: string } }[];
-          }
-        )?.exercises ?? []
-      ).find((e) => e.id === exerciseId)
-    : undefined;
+  const exercise = lessonId && exerciseId ? playerExercise(lessonId, exerciseId)?.exercise : undefined;
+  if (exerciseId && !exercise) notFound();
   const images = (one('images') ?? '')
     .split(',')
     .map((n) => n.trim())
@@ -44,7 +37,7 @@ export default async function EmbedPage({ searchParams }: Props) {
       locale={locale}
       lesson={lesson}
       stepId={one('step')}
-      exercise={exercise && { id: exercise.id, title: exercise.title }}
+      exercise={exercise}
       images={images}
       editor={one('editor') === '1'}
       tryHref={`/try?${tryQuery}`}
