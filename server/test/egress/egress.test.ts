@@ -1,7 +1,7 @@
 // Package installs through the egress proxy, against real squid, real sandboxes and their real engines:
 // apt in a learner's Dockerfile and in `docker run`, the second sandbox served from squid's cache,
 // refusals for hosts not listed and for this machine, and a server with DOCKSIDE_EGRESS=off.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -232,6 +232,51 @@ describe.runIf(canRun)('a server with DOCKSIDE_EGRESS=off', () => {
       expect(apt.out).toMatch(/Temporary failure resolving 'deb\.debian\.org'|Could not resolve/);
       expect(existsSync(egress.paths.socket)).toBe(false);
       expect(server.output()).not.toContain('squid');
+    } finally {
+      socket.close();
+    }
+  }, 300_000);
+});
+
+describe.runIf(canRun)('a server with egress on (the default)', () => {
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-egress-on-'));
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer({ DOCKSIDE_DATA_DIR: dataDir, DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}` });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  it('runs its own squid as the service user and configures every sandbox it prepares', async () => {
+    expect(server.output()).toMatch(/egress: squid ready \(pid \d+\)/);
+    const squid = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${dataDir}/egress/squid.conf`);
+        } catch {
+          return false;
+        }
+      });
+    expect(squid).toBeDefined();
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${squid}/status`, 'utf8'))![1]);
+    expect(uid).not.toBe(0);
+    const learner = await Learner.join(server.url);
+    const socket = learner.socket();
+    try {
+      const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
+      if (!r.ok) throw new Error(r.error.message);
+      const config = JSON.parse((await mustSh(r.value.id, `cat ${DOCKER_CONFIG_PATH}`)).trim());
+      expect(config.proxies.default.httpProxy).toBe('http://172.17.0.1:3128');
+      const out = await mustSh(
+        r.value.id,
+        'docker run --rm debian:bookworm sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null && curl --version"',
+      );
+      expect(out).toMatch(/curl \d+\.\d+/);
     } finally {
       socket.close();
     }
