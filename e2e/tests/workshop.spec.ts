@@ -55,6 +55,8 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
   await expect(order).toHaveText([/^Docker Layers/, /^Docker Intro/]);
   expect(await violations(teacher)).toEqual([]);
   await teacher.getByRole('checkbox', { name: /Docker Layers/ }).uncheck();
+  // An exercise besides the lesson's steps.
+  await teacher.getByRole('checkbox', { name: /Bring a broken web server back/ }).check();
   await teacher.getByLabel('Title').fill('Containers 101');
   await teacher.getByLabel('Seats').fill('3');
   await teacher.getByRole('button', { name: 'Create workshop' }).click();
@@ -141,6 +143,21 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
     timeout: 30_000,
   });
 
+  // The exercise is a column after the lesson's steps; Ana reaches its goal, and its cell turns done.
+  await expect(teacher.locator('[data-testid=room-grid] thead th[title="Bring a broken web server back"]')).toHaveText(
+    'E1',
+  );
+  await ana.goto('/lessons/Docker_Intro/exercises/revive-web');
+  await expect(ana.locator('article.exercise')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
+  await expect(ready(ana)).toBeVisible({ timeout: 60_000 });
+  await ana.locator('#panel-term-1 textarea').focus();
+  await ana.keyboard.type('docker rm web; docker run -d --name web -p 8080:80 nginx\n');
+  await expect(teacher.locator('tr[data-learner="Ana"] td[data-step="exercise:revive-web"]')).toHaveAttribute(
+    'data-state',
+    'done',
+    { timeout: 60_000 },
+  );
+
   // End: sandboxes are destroyed, learners are told, results list both learners' steps.
   await teacher.getByRole('button', { name: 'End workshop' }).click();
   await teacher.getByRole('dialog').getByRole('button', { name: 'End workshop' }).click();
@@ -158,7 +175,8 @@ test('an instructor runs a workshop: join by code, live progress, mirror, broadc
     .then((chunks) => Buffer.concat(chunks).toString('utf8'));
   expect(csv).toMatch(/^Ana,Docker_Intro,your-engine,passed,/m);
   expect(csv).toMatch(/Ben",Docker_Intro,engine-info,pending,/);
-  expect(csv.match(/^Ana,/gm)?.length).toBe(13);
+  expect(csv).toMatch(/^Ana,Docker_Intro,exercise:revive-web,passed,/m);
+  expect(csv.match(/^Ana,/gm)?.length).toBe(14);
 
   // The results stay viewable after the end: per learner and step, the time it took.
   await teacher.getByRole('link', { name: 'Results', exact: true }).click();

@@ -169,14 +169,16 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: Cat
               </ol>
             )}
           </fieldset>
-          {lessons.some((l) => l.exercises.length > 0) && (
-            <fieldset>
-              <legend>{m.exercises}</legend>
-              {lessons.flatMap((l) =>
-                l.exercises.map((x) => {
+          {lessons
+            .filter((l) => l.exercises.length > 0)
+            .map((l) => (
+              // One group per lesson: its title names the group, not each box.
+              <fieldset key={l.id}>
+                <legend>{m.exercisesOf(l.title[locale])}</legend>
+                {l.exercises.map((x) => {
                   const picked = form.exercises.some((e) => e.lessonId === l.id && e.exerciseId === x.id);
                   return (
-                    <label key={`${l.id}/${x.id}`} className={styles.inline}>
+                    <label key={x.id} className={styles.inline}>
                       <input
                         type="checkbox"
                         name={`exercise-${l.id}-${x.id}`}
@@ -190,13 +192,12 @@ export function WorkshopList({ locale, lessons }: { locale: Locale; lessons: Cat
                           })
                         }
                       />{' '}
-                      {x.title[locale]} <span className="muted small">({l.title[locale]})</span>
+                      {x.title[locale]}
                     </label>
                   );
-                }),
-              )}
-            </fieldset>
-          )}
+                })}
+              </fieldset>
+            ))}
           <div className={styles.formRow}>
             <label>
               {m.seats}
