@@ -12,6 +12,7 @@ static const char usage[] =
     "       dockside-sandbox session [--cols N] [--rows N] [--cwd DIR] [--env K=V]... ID NAME -- CMD...\n"
     "       dockside-sandbox connect ID PORT\n"
     "       dockside-sandbox file [--under DIR] ID list|read|write|create|rename|remove PATH...\n"
+    "       dockside-sandbox layerdb ID CHAIN_ID diff|cache-id|tar-split\n"
     "       dockside-sandbox stop ID | destroy ID | inspect ID --json | list --json\n";
 
 __attribute__((noreturn)) static void bad_usage(const char *why) {
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
       {"connect", cmd_connect}, /* exec.c */
       {"file", cmd_file},       /* files.c */
       {"session", cmd_session}, /* session.c */
+      {"layerdb", cmd_layerdb}, /* layerdb.c */
       {"stop", cmd_stop},       /* teardown.c */
       {"destroy", cmd_destroy}, /* teardown.c */
       {"inspect", cmd_inspect}, /* state.c */

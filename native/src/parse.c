@@ -86,6 +86,8 @@ bool clean_path(const char *p) {
   return true;
 }
 
+bool valid_hex_digest(const char *s) { return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64; }
+
 const char *checked_id(const char *id) {
   if (!id) die_with_code(EXIT_USAGE, "missing sandbox id");
   if (!valid_id(id)) die_with_code(EXIT_USAGE, "invalid sandbox id \"%.60s\": use [a-z0-9][a-z0-9-]{0,39}", id);

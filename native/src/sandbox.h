@@ -117,6 +117,8 @@ typedef enum { ENV_OK, ENV_NOT_NAME_VALUE, ENV_BAD_NAME, ENV_TOO_MANY } env_erro
 env_error_t env_add(env_list_t *env, char *kv);
 /* An absolute, normalised path (no ".", "..", "//", trailing "/"), at most MAX_PATH_LEN bytes. */
 bool clean_path(const char *p);
+/* A sha256 in lowercase hex, 64 digits (a layer's chain id). */
+bool valid_hex_digest(const char *s);
 /* ...and the forms the commands use, which exit with EXIT_USAGE and a line naming the option. */
 const char *checked_id(const char *id);
 uint64_t uint_option(const char *flag, const char *v, uint64_t min, uint64_t max);
@@ -129,3 +131,5 @@ int cmd_exec(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_file(int argc, char **argv);
 int cmd_session(int argc, char **argv);
+/* layerdb.c */
+int cmd_layerdb(int argc, char **argv);
