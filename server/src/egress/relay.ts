@@ -1,6 +1,6 @@
 // A unix socket in the sandboxes' forward dir that relays each connection to squid's TCP port on the
 // host's loopback (squid cannot listen on a unix socket). dockside-init serves the socket inside.
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 
 export type Relay = { close: () => Promise<void> };
@@ -25,10 +25,9 @@ export async function startRelay(socketPath: string, port: () => number | undefi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve());
+    // Sandboxes connect as their own root, an id unknown to the host: open to all, set by libuv.
+    server.listen({ path: socketPath, readableAll: true, writableAll: true }, () => resolve());
   });
-  // Sandboxes connect as their own root, an id unknown to the host.
-  chmodSync(socketPath, 0o666);
   return {
     close: () =>
       new Promise<void>((resolve) => {

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import {
   chmodSync,
   chownSync,
-  copyFileSync,
+  lchownSync,
+  lstatSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -76,6 +77,15 @@ function squidUser(): { uid: number; gid: number } | undefined {
     .map((l) => l.split(':'));
   const [, , uid, gid] = users.find(([name]) => name === 'dockside') ?? users.find(([name]) => name === 'nobody')!;
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * A new file in place of whatever was there. <data>/egress is the service user's: a link planted there
+ * must not make a server run as root write through it (O_EXCL never follows one).
+ */
+function writeFresh(file: string, content: string | Buffer, mode = 0o644): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, content, { flag: 'wx', mode });
 }
 
 /** Squid's last FATAL or ERROR line, without its time stamp. */
@@ -162,14 +172,14 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
     if (holder) throw new EgressBusyError(holder);
     const { root, cacheDir, logDir, errorDir, lockFile } = this.paths;
     for (const dir of [root, cacheDir, logDir, errorDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${lockFile}.${process.pid}`, `${process.pid}\n`);
+    writeFresh(`${lockFile}.${process.pid}`, `${process.pid}\n`);
     renameSync(`${lockFile}.${process.pid}`, lockFile);
     running.add(root);
     // error_directory replaces squid's own: its English templates, and Dockside's refusals.
     for (const name of readdirSync(SQUID_TEMPLATES))
-      copyFileSync(path.join(SQUID_TEMPLATES, name), path.join(errorDir, name));
+      writeFresh(path.join(errorDir, name), readFileSync(path.join(SQUID_TEMPLATES, name)));
     for (const [name, text] of Object.entries(refusalPages(this.opts.allow)))
-      writeFileSync(path.join(errorDir, name), text);
+      writeFresh(path.join(errorDir, name), text);
     if (this.user) this.handToSquidUser(this.user);
     this.stopping = false;
     try {
@@ -184,15 +194,16 @@ export class EgressSupervisor extends EventEmitter<{ event: [EgressEvent] }> {
 
   private writeConfig(port: number): void {
     const config = squidConfig({ port, allow: this.opts.allow, paths: this.paths, cacheMiB: this.opts.cacheMiB });
-    writeFileSync(this.paths.config, config, { mode: 0o600 });
+    writeFresh(this.paths.config, config, 0o600);
     if (this.user) chownSync(this.paths.config, this.user.uid, this.user.gid);
   }
 
   /** Run as root: <data>/egress becomes squid's user's, and the data dir lets it through (o+x). */
   private handToSquidUser({ uid, gid }: { uid: number; gid: number }): void {
+    // Never through a link: the service user owns this tree and must not make root chown elsewhere.
     const own = (p: string) => {
-      chownSync(p, uid, gid);
-      if (statSync(p).isDirectory()) for (const name of readdirSync(p)) own(path.join(p, name));
+      lchownSync(p, uid, gid);
+      if (lstatSync(p).isDirectory()) for (const name of readdirSync(p)) own(path.join(p, name));
     };
     own(this.paths.root);
     const dataDir = path.dirname(this.paths.root);
