@@ -2,7 +2,12 @@
  * and on cgroup v2 hosts. The limits sit on dockside/<id>, which stays real root's; the sandbox lives in
  * dockside/<id>/sandbox, the root of its cgroup namespace, delegated the way systemd's Delegate=yes
  * delegates: the directory and the files that move processes and enable controllers, nothing that sets
- * a limit. Whatever the engine inside makes below it is its own, and still within the limits above. */
+ * a limit. Whatever the engine inside makes below it is its own, and still within the limits above.
+ *
+ * CPU priority, for typing that does not stutter while sandboxes build: all sandboxes together (dockside/)
+ * weigh a tenth of the default, so the server and anything else on the host win the CPU when they want it;
+ * inside a sandbox its terminals (the session holders and their shells) sit in their own cgroup beside
+ * the engine's, weighing ten times the default. That only re-divides the sandbox's own share. */
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -18,6 +23,13 @@
 #define DELEGATED "sandbox"
 /* On cgroup v2, processes live in a leaf below the delegated root, so controllers can be enabled there. */
 #define V2_LEAF "init"
+/* The session holders and what they run, below the delegated root (v2; v1: in the cpu hierarchy only). */
+#define TERMINALS "terminals"
+/* cpu.weight (v2, default 100) and the same in cpu.shares (v1, default 1024). */
+#define SANDBOXES_WEIGHT "10"
+#define SANDBOXES_SHARES "102"
+#define TERMINALS_WEIGHT "1000"
+#define TERMINALS_SHARES "10240"
 
 static const char *const V1[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", NULL};
 static const char *const V1_DELEGATE[] = {"", "cgroup.procs", "tasks", NULL};
@@ -100,6 +112,7 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
         make_dir(chain[c]);
         if (!strcmp(V1[i], "cpuset")) copy_parent_cpuset(chain[c]);
       }
+      if (!strcmp(V1[i], "cpu")) write_cg(parent, "cpu.shares", SANDBOXES_SHARES, true);
       if (!strcmp(V1[i], "memory")) {
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);
         write_cg(dir, "memory.limit_in_bytes", buf, true);
@@ -120,6 +133,7 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   make_dir(CG "/" CGROUP_PARENT);
   enable_v2_controllers(CG, false); /* usually done already by the host's init */
   enable_v2_controllers(CG "/" CGROUP_PARENT, true);
+  write_cg(CG "/" CGROUP_PARENT, "cpu.weight", SANDBOXES_WEIGHT, true);
   cleanup_free char *dir = xasprintf(CG "/" CGROUP_PARENT "/%s", id);
   make_dir(dir);
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);
@@ -148,6 +162,33 @@ void cgroups_enter(const char *id, pid_t pid, bool namespace_root) {
   cleanup_free char *dir = namespace_root ? xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED, id)
                                           : xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED "/" V2_LEAF, id);
   write_cg(dir, "cgroup.procs", buf, true);
+}
+
+void cgroups_enter_terminal(const char *id, pid_t pid) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d", (int)pid);
+  if (cgroups_v1()) {
+    for (int i = 0; V1[i]; i++) {
+      cleanup_free char *dir = xasprintf(CG "/%s/" CGROUP_PARENT "/%s/" DELEGATED, V1[i], id);
+      if (!path_exists(dir)) continue;
+      /* cpuacct too: where it shares cpu's hierarchy (cpu,cpuacct), joining its sandbox/ would move the
+       * holder back out of terminals/. */
+      if (strcmp(V1[i], "cpu") && strcmp(V1[i], "cpuacct")) {
+        write_cg(dir, "cgroup.procs", buf, true);
+        continue;
+      }
+      cleanup_free char *terminals = xasprintf("%s/" TERMINALS, dir);
+      make_dir(terminals);
+      if (!strcmp(V1[i], "cpu")) write_cg(terminals, "cpu.shares", TERMINALS_SHARES, true);
+      write_cg(terminals, "cgroup.procs", buf, true);
+    }
+    return;
+  }
+  cleanup_free char *terminals = xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED "/" TERMINALS, id);
+  make_dir(terminals);
+  /* Only where the cpu controller is still enabled below the delegated root: root inside may turn it off. */
+  write_cg(terminals, "cpu.weight", TERMINALS_WEIGHT, false);
+  write_cg(terminals, "cgroup.procs", buf, true);
 }
 
 void cgroups_settle_inside(const char *id) {
