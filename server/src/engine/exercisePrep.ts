@@ -17,6 +17,7 @@ import type { Runtime } from './runtime';
 
 /** How long a container left `exited` may take to exit by itself before it is stopped. */
 const EXIT_WAIT_MS = 15_000;
+const PULL_RETRY_MS = 2000;
 
 /** The starting state could not be made (a message the learner reads, in English). */
 export class ExercisePrepError extends DocksideError {
@@ -172,7 +173,14 @@ export class ExercisePrep {
             throw err;
           });
         if (present) return;
-        return follow(docker, await docker.pull(action.image));
+        // Once more after a moment: the registry may be restarting (a server upgrade), and a learner
+        // should not have to press "try again" for that.
+        try {
+          return await follow(docker, await docker.pull(action.image));
+        } catch {
+          await new Promise((r) => setTimeout(r, PULL_RETRY_MS));
+          return follow(docker, await docker.pull(action.image));
+        }
       }
       case 'build': {
         // The context is the exercise's own files under `context`, as the linter checked them.
