@@ -109,6 +109,13 @@ describe.runIf(canRun)('package installs through the egress proxy', () => {
     expect(out).toContain('http://172.17.0.1:3128');
   }, 600_000);
 
+  it('reaches the npm registry over https (CONNECT) from a container', async () => {
+    // -k: the image has no CA bundle (curl came without recommends); the tunnel is what is tried here.
+    const out = await mustSh(A, 'docker run --rm withcurl curl -sSk https://registry.npmjs.org/zod/latest');
+    expect(JSON.parse(out).name).toBe('zod');
+    expect(accessLog()).toMatch(/TCP_TUNNEL\/200 \d+ CONNECT registry\.npmjs\.org:443/);
+  }, 300_000);
+
   it('reaches the proxy from a user-defined network and from a compose project', async () => {
     const fetch = 'curl -sS -o /dev/null -w "code %{http_code}" http://deb.debian.org/debian/';
     const own = await mustSh(
