@@ -79,6 +79,8 @@ describe.runIf(sandboxesAvailable())('exercises, each in a real sandbox', () => 
       DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
       DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
       DOCKSIDE_POOL_SIZE: '0',
+      // Small disks: ten sandboxes at once, beside other tests' on this machine.
+      DOCKSIDE_SANDBOX_DISK: '1G',
     });
   });
 
@@ -177,6 +179,8 @@ describe.runIf(sandboxesAvailable())('an exercise whose starting state cannot be
       DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
       DATABASE_URL: `file:${path.join(contentDir, 'db.sqlite')}`,
       DOCKSIDE_POOL_SIZE: '0',
+      // Small disks: ten sandboxes at once, beside other tests' on this machine.
+      DOCKSIDE_SANDBOX_DISK: '1G',
       DOCKSIDE_LESSONS_DIR: contentDir,
     });
   });
