@@ -18,6 +18,7 @@ import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
 import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
+import { EngineLayerStore } from './layers/layerStore';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
 import { upstreamFromEnv, type Upstream } from './registry/upstream';
@@ -98,12 +99,18 @@ async function main(): Promise<void> {
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
   const progress = new ProgressStore(db);
   // One layer index for the Layers view and the checks that look into layers.
-  const layers = new LayerAnalyzer(new LayerCache(path.join(config.stateDir, 'layer-cache')));
+  const runtime = new NativeRuntime(config.dataDir);
+  // Layers from each engine's own layer store, the export where it cannot be read (layers/layerStore.ts).
+  const layers = new LayerAnalyzer(
+    new LayerCache(path.join(config.stateDir, 'layer-cache')),
+    {},
+    new EngineLayerStore(runtime.bin, config.dataDir),
+  );
   const engine = new Engine(
     // Starts count against the seats of the learner's open workshop (workshops/seats.ts).
     {
       db,
-      runtime: new NativeRuntime(config.dataDir),
+      runtime,
       clock: systemClock,
       seats: workshopSeats(db),
       progress,

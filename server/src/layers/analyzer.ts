@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type Docker from 'dockerode';
 import type { ContainerChanges, FullView, InstantView, LayerFile, LayerRow, PathChange } from '@dockside/protocol';
 import { analyse, filesystemAt, layerChanges, pathHistory, type LayerEntry, type LayerIndex } from './filesystem';
+import type { EngineLayerStore, StoreTimings } from './layerStore';
 import { asExportError, durationInWords, EngineLimitError } from './limits';
 import { configProven, indexSaveTar, SAVE_LIMITS, type ImageConfig, type SaveIndex, type SaveLimits } from './saveTar';
 
@@ -134,6 +135,7 @@ export class LayerCache {
 }
 
 const EXPORT = 'the image export from your engine';
+const MAX_STORED_LAYERS = 64;
 
 /**
  * GET /images/{id}/get, as dockerode's image.get() but given up, with its connection closed, when the
@@ -214,11 +216,21 @@ export class LayerAnalyzer {
   // another does not start: no export is read for nobody.
   private reads = new WeakMap<Docker, { queue: Promise<unknown>; images: Map<string, SharedRead> }>();
 
+  // Layers read from a sandbox's own layer store, per engine: the learner controls that store, so what
+  // it says is theirs alone and never goes into the shared cache (which holds only checked diff ids).
+  private stored = new WeakMap<Docker, Map<string, LayerEntry[]>>();
+
   constructor(
     private readonly cache: LayerCache,
     /** Replaces some of SAVE_LIMITS (tests). */
     private readonly limits: Partial<SaveLimits> = {},
+    /** Sandboxes' layer stores (layerStore.ts); without it, or for an engine it cannot read, the export. */
+    private readonly store?: EngineLayerStore,
   ) {}
+
+  /** How the last `indexed` found its layers (the bench and the tests). */
+  lastPath: 'cache' | 'store' | 'export' = 'cache';
+  readonly storeTimings: StoreTimings = { resolveMs: 0, readMs: 0 };
 
   /**
    * The layers from the engine API alone, without reading any layer. When the history cannot say which
@@ -248,8 +260,27 @@ export class LayerAnalyzer {
     signal?: AbortSignal,
   ): Promise<{ instant: InstantView; layers: LayerIndex[] }> {
     const instant = await this.fromHistory(docker, image);
-    const cached = new Map(instant.diffIds.map((d) => [d, this.cache.get(d)]));
-    if (!instant.certain || [...cached.values()].some((entries) => entries === undefined)) {
+    const stored = this.stored.get(docker);
+    const cached = new Map(instant.diffIds.map((d) => [d, this.cache.get(d) ?? stored?.get(d)]));
+    const missing = (d: string) => cached.get(d) === undefined;
+    this.lastPath = 'cache';
+    const sandbox = this.store?.sandboxOf(docker);
+    if (instant.certain && sandbox && instant.diffIds.some(missing)) {
+      const read = await this.store!.layers(sandbox, instant.diffIds, missing, this.storeTimings);
+      if (read) {
+        this.lastPath = 'store';
+        const mine = stored ?? new Map<string, LayerEntry[]>();
+        this.stored.set(docker, mine);
+        for (const [diffId, entries] of read) {
+          cached.set(diffId, entries);
+          mine.set(diffId, entries);
+          // A few images' worth per engine; the oldest goes first.
+          if (mine.size > MAX_STORED_LAYERS) mine.delete(mine.keys().next().value!);
+        }
+      }
+    }
+    if (!instant.certain || instant.diffIds.some(missing)) {
+      this.lastPath = 'export';
       // Throws on a limit or a bad export before anything of it is cached.
       const index = await this.readExport(docker, instant.id, (d) => cached.get(d) !== undefined, signal);
       for (const [diffId, entries] of index.layers) {

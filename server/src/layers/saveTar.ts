@@ -79,6 +79,22 @@ const TYPES: Record<string, EntryType> = {
   symlink: 'symlink',
   link: 'hardlink',
 };
+/** A layer tar's header as the index keeps it; none for the layer's root ("./"). */
+export function layerEntryOf(h: tar.Header): LayerEntry | undefined {
+  const path = normalisePath(h.name);
+  if (!path) return undefined;
+  const linkTarget = h.linkname ? (h.type === 'link' ? normalisePath(h.linkname) : h.linkname) : undefined;
+  return {
+    path,
+    type: TYPES[h.type ?? 'file'] ?? 'other',
+    size: h.size ?? 0,
+    mode: h.mode ?? 0,
+    uid: h.uid ?? 0,
+    gid: h.gid ?? 0,
+    ...(linkTarget !== undefined ? { linkTarget } : {}),
+  };
+}
+
 /** Digests a manifest or index may name that are kept, and how many such blobs: enough for one image. */
 const MAX_LINKS = 16;
 const MAX_LINKED = 64;
@@ -365,19 +381,10 @@ async function indexLayer(
     for await (const entry of extract) {
       const h = entry.header;
       budget.entry(h.name, h.linkname);
-      const path = normalisePath(h.name);
-      if (path) {
-        const linkTarget = h.linkname ? (h.type === 'link' ? normalisePath(h.linkname) : h.linkname) : undefined;
-        budget.keep(path, linkTarget);
-        entries.push({
-          path,
-          type: TYPES[h.type ?? 'file'] ?? 'other',
-          size: h.size ?? 0,
-          mode: h.mode ?? 0,
-          uid: h.uid ?? 0,
-          gid: h.gid ?? 0,
-          ...(linkTarget !== undefined ? { linkTarget } : {}),
-        });
+      const e = layerEntryOf(h);
+      if (e) {
+        budget.keep(e.path, e.linkTarget);
+        entries.push(e);
       }
       entry.resume();
     }
