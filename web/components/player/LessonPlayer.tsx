@@ -17,13 +17,18 @@ import { SplitPane } from './SplitPane';
 import { parseLayersLink } from '../layers/format';
 import { StepView, withoutTitle } from './StepView';
 import type { PlayerLesson } from './types';
+import { connectEarly } from './earlySocket';
 import { useSandbox } from './useSandbox';
 import { useStepProgress } from './useStepProgress';
 import { forgetTerminals, useTerminalSlots } from './useTerminalSlots';
 import { useToasts } from './useToasts';
+import { TerminalCodePreload } from './TerminalCodePreload';
 import { TabList, TabPanel } from './WorkspaceTabs';
 
 const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
+// The prompt is what the learner waits for: the socket opens as soon as this module runs, before
+// hydration; xterm's code comes with the page (TerminalCodePreload).
+connectEarly();
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 
@@ -102,6 +107,7 @@ export function LessonPlayer({
 
   const left = (
     <div className="lesson-pane" ref={lessonPane}>
+      <TerminalCodePreload />
       <div className="lesson-progress">
         <span>{m.stepOf(stepIndex + 1, lesson.steps.length)}</span>
         <progress max={lesson.steps.length} value={doneCount} aria-label={m.lessonProgress}>

@@ -9,6 +9,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import '@xterm/xterm/css/xterm.css';
 import type { Locale } from '@dockside/lessons';
 import type { DocksideSocket } from '../../lib/socket';
+import { markLoad } from '../../lib/timing';
 
 // Light, like the page; ANSI colours darkened so each passes 4.5:1 on the background.
 const THEME: ITheme = {
@@ -101,6 +102,7 @@ export default function TerminalPane({
     term.parser.registerOscHandler(633, (data) => {
       if (data === 'A') {
         atPrompt = true;
+        markLoad('prompt');
         el.dataset.ready = 'true';
       }
       return true;
@@ -129,6 +131,7 @@ export default function TerminalPane({
         { sandboxId, terminalId: id, cols: term.cols, rows: term.rows, locale: callbacks.current.locale },
         (r) => {
           if (disposed) return;
+          markLoad('terminal-open');
           if (!r.ok) return callbacks.current.onError(r.error.message);
           const fresh = id !== r.value.terminalId;
           id = r.value.terminalId;

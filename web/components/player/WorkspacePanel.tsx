@@ -12,6 +12,8 @@ import { useTerminalSlots } from './useTerminalSlots';
 import { TabList, TabPanel } from './WorkspaceTabs';
 
 const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
+// xterm's code is fetched as soon as this module runs, not once the sandbox is ready.
+if (typeof window !== 'undefined') void import('./TerminalPane');
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 

@@ -1,11 +1,14 @@
 'use client';
-// The page's socket and the learner's sandbox on it. The socket is opened when the page mounts and
-// disconnected when it unmounts; its events are folded by `sandboxReducer`, and this hook does what the
-// state asks for (another `sandbox:ensure`) and what the learner asks for (retry, reset).
+// The page's socket and the learner's sandbox on it. The socket is opened when the page mounts (or taken
+// from `connectEarly`, which the lesson page calls before it hydrates) and disconnected when it unmounts;
+// its events are folded by `sandboxReducer`, and this hook does what the state asks for (another
+// `sandbox:ensure`) and what the learner asks for (retry, reset).
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api, ApiError } from '../../lib/api';
 import { limitMessage, type Messages } from '../../lib/i18n';
-import { openSocket, type DocksideSocket, type SandboxView, type ServerToClientEvents } from '../../lib/socket';
+import { type DocksideSocket, type SandboxView, type ServerToClientEvents } from '../../lib/socket';
+import { markLoad } from '../../lib/timing';
+import { takeSocket } from './earlySocket';
 import { initialSandboxState, readySandboxId, sandboxReducer } from './sandboxState';
 
 export function useSandbox(lessonId: string, m: Messages) {
@@ -19,7 +22,8 @@ export function useSandbox(lessonId: string, m: Messages) {
 
   // The socket lives as long as the page.
   useEffect(() => {
-    const s = openSocket();
+    markLoad('hydrated');
+    const s = takeSocket();
     setSocket(s);
     return () => {
       s.disconnect();
@@ -54,6 +58,7 @@ export function useSandbox(lessonId: string, m: Messages) {
   useEffect(() => {
     if (!socket || ensureRequests === 0) return;
     socket.emit('sandbox:ensure', { lessonId }, (r) => {
+      markLoad('ensured');
       if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
       const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
       dispatch({ type: 'refused', code: r.error.code, message });
