@@ -135,7 +135,8 @@ export class LayerCache {
 }
 
 const EXPORT = 'the image export from your engine';
-const MAX_STORED_LAYERS = 64;
+/** Entries kept per engine from its layer store (one 85,000-file image fits; about 20 MB of memory). */
+const MAX_STORED_ENTRIES = 200_000;
 
 /**
  * GET /images/{id}/get, as dockerode's image.get() but given up, with its connection closed, when the
@@ -274,8 +275,13 @@ export class LayerAnalyzer {
         for (const [diffId, entries] of read) {
           cached.set(diffId, entries);
           mine.set(diffId, entries);
-          // A few images' worth per engine; the oldest goes first.
-          if (mine.size > MAX_STORED_LAYERS) mine.delete(mine.keys().next().value!);
+        }
+        // The oldest go first; the layers just read stay, for this answer's image.
+        let kept = [...mine.values()].reduce((n, e) => n + e.length, 0);
+        for (const [diffId, entries] of mine) {
+          if (kept <= MAX_STORED_ENTRIES || read.has(diffId)) break;
+          mine.delete(diffId);
+          kept -= entries.length;
         }
       }
     }

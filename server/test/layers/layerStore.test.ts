@@ -3,6 +3,7 @@
 // same entries (paths, types, sizes, modes, owners, links, whiteouts), on a small
 // image of every kind of entry and on a large one; and a learner who tampers with the store gets either
 // the export's answer or a clear error, never another file of the sandbox read as a layer.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,6 +124,24 @@ describe.runIf(sandboxesAvailable())('layers from the engine layer store and fro
     expect(layers.at(-1)!.entries).toEqual([{ path: 'top', type: 'file', size: 4, mode: 0o644, uid: 0, gid: 0 }]);
     expect(performance.now() - t).toBeLessThan(1000);
   }, 120_000);
+
+  it('answers bad layerdb arguments, a missing sandbox and a missing layer with their exit codes', () => {
+    const hex = 'a'.repeat(64);
+    const cases: [string[], number, RegExp][] = [
+      [['layerdb', id, 'A'.repeat(64), 'diff'], 2, /the chain id must be 64 lowercase hex digits/],
+      [['layerdb', id, '../../etc', 'diff'], 2, /the chain id must be 64 lowercase hex digits/],
+      [['layerdb', id, hex, 'config'], 2, /unknown layerdb file config/],
+      [['layerdb', id, hex], 2, /layerdb ID CHAIN_ID diff\|cache-id\|tar-split/],
+      [['layerdb', 'ls-no-such', hex, 'diff'], 3, /no sandbox ls-no-such/],
+      [['layerdb', id, hex, 'diff'], 10, /no layer a{64} in the engine's overlay2 layer store/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = spawnSync(rt.bin, args, { env: { ...process.env, DOCKSIDE_DATA_DIR: SHARED_DATA_DIR } });
+      expect({ args, code: r.status }).toEqual({ args, code });
+      expect(r.stderr.toString().trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.toString()).toMatch(message);
+    }
+  });
 
   it('follows no link the learner puts in the store: a tar-split made a link is not read', async () => {
     const info = await docker.getImage('kinds').inspect();
