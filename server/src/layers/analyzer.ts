@@ -1,8 +1,10 @@
 // The layer analyzer: the instant view from the engine API (image JSON and history), and file trees per
-// layer from `docker save`, cached on disk by diffID (layers are immutable: a layer shared by ten
-// images is read once). The cache is shared by every learner while each engine is its learner's, so
-// only what is checked goes in: diffIDs computed here from the bytes read, a config whose digest ties
-// it to the image, and nothing from a read that failed or stopped at a limit.
+// layer, from the sandbox engine's own layer store (layerStore.ts) where it can be read, else from
+// `docker save`. The export's layers are cached on disk by diffID (layers are immutable: a layer shared
+// by ten images is read once). That cache is shared by every learner while each engine is its learner's,
+// so only what is checked goes in: diffIDs computed here from the bytes read, a config whose digest ties
+// it to the image, and nothing from a read that failed or stopped at a limit. What a layer store says
+// cannot be checked without reading every byte, so it is kept for its own engine only.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
