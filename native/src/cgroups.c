@@ -4,10 +4,11 @@
  * delegates: the directory and the files that move processes and enable controllers, nothing that sets
  * a limit. Whatever the engine inside makes below it is its own, and still within the limits above.
  *
- * CPU priority, for typing that does not stutter while sandboxes build: all sandboxes together (dockside/)
- * weigh a tenth of the default, so the server and anything else on the host win the CPU when they want it;
- * inside a sandbox its terminals (the session holders and their shells) sit in their own cgroup beside
- * the engine's, weighing ten times the default. That only re-divides the sandbox's own share. */
+ * CPU priority, for typing that does not stutter while sandboxes build: inside a sandbox its terminals
+ * (the session holders and their shells) sit in their own cgroup beside the engine's, weighing ten times
+ * the default. That only re-divides the sandbox's own share. All sandboxes together (dockside/) stay at the
+ * default weight: lower, a terminal inside waits behind any other work on the host (a shell's wake-up p99
+ * measured 2-3x worse at a tenth), while the server, beside dockside/, already gets at least half the CPU. */
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -26,8 +27,6 @@
 /* The session holders and what they run, below the delegated root (v2; v1: in the cpu hierarchy only). */
 #define TERMINALS "terminals"
 /* cpu.weight (v2, default 100) and the same in cpu.shares (v1, default 1024). */
-#define SANDBOXES_WEIGHT "10"
-#define SANDBOXES_SHARES "102"
 #define TERMINALS_WEIGHT "1000"
 #define TERMINALS_SHARES "10240"
 
@@ -112,7 +111,6 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
         make_dir(chain[c]);
         if (!strcmp(V1[i], "cpuset")) copy_parent_cpuset(chain[c]);
       }
-      if (!strcmp(V1[i], "cpu")) write_cg(parent, "cpu.shares", SANDBOXES_SHARES, true);
       if (!strcmp(V1[i], "memory")) {
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);
         write_cg(dir, "memory.limit_in_bytes", buf, true);
@@ -133,7 +131,6 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   make_dir(CG "/" CGROUP_PARENT);
   enable_v2_controllers(CG, false); /* usually done already by the host's init */
   enable_v2_controllers(CG "/" CGROUP_PARENT, true);
-  write_cg(CG "/" CGROUP_PARENT, "cpu.weight", SANDBOXES_WEIGHT, true);
   cleanup_free char *dir = xasprintf(CG "/" CGROUP_PARENT "/%s", id);
   make_dir(dir);
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory_bytes);

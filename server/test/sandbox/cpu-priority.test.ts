@@ -1,5 +1,5 @@
-// Typing first: all sandboxes together weigh less CPU than the server, and inside a sandbox its terminals
-// weigh more than its engine and builds. Read from the host's own cgroup files, on v1 and v2.
+// Typing first: inside a sandbox its terminals weigh more CPU than its engine and builds. Read from the
+// host's own cgroup files, on v1 and v2.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,11 +37,6 @@ describe.runIf(sandboxesAvailable())('CPU priority of terminals', () => {
   afterAll(async () => {
     await rt.destroy(ID).catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('weighs all sandboxes together below the default the server runs at', () => {
-    const parent = CGROUP_V1 ? '/sys/fs/cgroup/cpu/dockside/cpu.shares' : '/sys/fs/cgroup/dockside/cpu.weight';
-    expect(weight(parent)).toBeLessThan(DEFAULT);
   });
 
   it("weighs a sandbox's terminal above its engine, and keeps commands run in it (builds) with the engine", async () => {
