@@ -233,6 +233,16 @@ static void test_clean_path(void) {
   CHECK(!clean_path(p), "clean_path accepted %d bytes", MAX_PATH_LEN + 1);
 }
 
+static void test_hex_digest(void) {
+  static const char *good[] = {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+  static const char *bad[] = {"", "abc", "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+                              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+                              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+                              "../../../../etc/shadow/0123456789abcdef0123456789abcdef0123456789"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) CHECK(valid_hex_digest(good[i]), "valid_hex_digest(\"%s\") refused", good[i]);
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) CHECK(!valid_hex_digest(bad[i]), "valid_hex_digest(\"%s\") accepted", bad[i]);
+}
+
 static char last_stderr[4096];
 
 /* Runs `fn(arg)` in a child; checks that it exits with `code` and that its stderr matches `message`. */
@@ -314,6 +324,7 @@ int main(void) {
   test_names();
   test_env();
   test_clean_path();
+  test_hex_digest();
   test_exiting_forms();
   if (failures) {
     fprintf(stderr, "parse_test: %d of %d checks failed\n", failures, checks);
