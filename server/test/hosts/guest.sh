@@ -130,6 +130,20 @@ else
   result session fail "$out"
 fi
 
+# Typing first: the terminal's holder at ten times the CPU weight of the engine's cgroup.
+if [ "$layout" = v2 ]; then
+  w="$(cat $cg/dockside/s1/sandbox/terminals/cpu.weight) $(cat $cg/dockside/s1/sandbox/init/cpu.weight)"
+  want="1000 100"
+else
+  w="$(cat $cg/cpu/dockside/s1/sandbox/terminals/cpu.shares)"
+  want="10240"
+fi
+if [ "$w" = "$want" ] && grep -q '/dockside/s1/sandbox/terminals' /proc/"$holder"/cgroup; then
+  result cpu-weights ok "$w"
+else
+  result cpu-weights fail "weights $w, want $want; holder in $(tr '\n' ' ' </proc/"$holder"/cgroup 2>&1)"
+fi
+
 loop=$(losetup -l -n -O NAME | head -1)
 $RT destroy s1
 left=""

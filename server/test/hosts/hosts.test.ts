@@ -20,6 +20,7 @@ const CHECKS: [string, string][] = [
   ['sandbox-oom', "kills a process at the sandbox's own memory limit, and the engine survives"],
   ['own-limits', 'refuses the sandbox root writing its own memory limit'],
   ['session', "holds a terminal in the sandbox's own cgroup, behind a socket only root made"],
+  ['cpu-weights', "weighs a terminal's holder above its engine in CPU"],
   ['destroy', 'destroys the sandbox leaving no cgroup, mount, loop device, state or process'],
 ];
 

@@ -88,6 +88,13 @@ export function rootDisk(dataDir: string): string {
   for (const d of MODULE_DIRS)
     if (existsSync(path.join(modules, 'kernel', d)))
       cpSync(path.join(modules, 'kernel', d), path.join(into, 'kernel', d), { recursive: true });
+  // The runtime makes each sandbox's disk with mkfs.ext4, which setup requires of a host; the base image
+  // (trixie minbase) has no e2fsprogs: the VM gets this machine's mke2fs with the libraries it lacks.
+  const mke2fs = '/usr/sbin/mke2fs';
+  const libs = execFileSync('ldd', [mke2fs], { encoding: 'utf8' }).match(/\/\S+\.so[.\d]*/g) ?? [];
+  for (const f of [mke2fs, ...libs]) if (!existsSync(path.join(stage, f))) copyFileSync(f, path.join(stage, f));
+  if (!existsSync(path.join(stage, 'usr/sbin/mkfs.ext4')))
+    symlinkSync('mke2fs', path.join(stage, 'usr/sbin/mkfs.ext4'));
   mkdirSync(path.join(stage, 'data'));
   execFileSync('mkfs.ext4', ['-q', '-F', '-d', stage, `${img}.tmp`, '3G']);
   renameSync(`${img}.tmp`, img);
@@ -130,7 +137,8 @@ export async function boot(root: string, layout: Layout, workDir: string, timeou
   await new Promise((r) => qemu.on('close', r));
   clearTimeout(timer);
   rmSync(data, { force: true });
-  const results = [...out.matchAll(/^RESULT (\S+) (ok|fail) ?(.*?)\r?$/gm)].map((m) => ({
+  // Anything before RESULT on its line is the console's own (trixie's boot clears the screen before the first).
+  const results = [...out.matchAll(/^.*?RESULT (\S+) (ok|fail) ?(.*?)\r?$/gm)].map((m) => ({
     name: m[1]!,
     ok: m[2] === 'ok',
     detail: m[3]!,
