@@ -145,6 +145,22 @@ export async function indexTarSplit(gz: Buffer, limits: SaveLimits = SAVE_LIMITS
   return entries;
 }
 
+const READS_AT_ONCE = 4;
+
+/** fn over every item, at most `n` at a time; the results in the items' order. */
+async function inTurns<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return results;
+}
+
 /** What one read of the store took, for the bench. */
 export type StoreTimings = { resolveMs: number; readMs: number };
 
@@ -178,23 +194,26 @@ export class EngineLayerStore {
     timings?: StoreTimings,
   ): Promise<Map<string, LayerEntry[]> | undefined> {
     const chains = chainIds(allDiffIds);
-    const out = new Map<string, LayerEntry[]>();
-    for (const [i, diffId] of allDiffIds.entries()) {
-      if (!wanted(diffId)) continue;
-      const chain = chains[i]!.slice('sha256:'.length);
-      let t = performance.now();
-      const diff = await this.read(sandboxId, chain, 'diff');
-      if (diff === undefined) return undefined;
+    const todo = allDiffIds.flatMap((diffId, i) =>
+      wanted(diffId) ? [{ diffId, chain: chains[i]!.slice('sha256:'.length) }] : [],
+    );
+    // A few reads at a time: each is a process, most of a layer's time is spent waiting for it.
+    let t = performance.now();
+    const diffs = await inTurns(todo, READS_AT_ONCE, ({ chain }) => this.read(sandboxId, chain, 'diff'));
+    if (diffs.some((d) => d === undefined)) return undefined;
+    for (const [i, { diffId, chain }] of todo.entries())
       // The layer the chain names must be the one asked for; a store that says otherwise is not read.
-      if (diff.toString('utf8').trim() !== diffId) throw broken(`layer ${chain.slice(0, 12)} names another diff id`);
-      if (timings) timings.resolveMs += performance.now() - t;
-      t = performance.now();
+      if (diffs[i]!.toString('utf8').trim() !== diffId)
+        throw broken(`layer ${chain.slice(0, 12)} names another diff id`);
+    if (timings) timings.resolveMs += performance.now() - t;
+    t = performance.now();
+    const splits = await inTurns(todo, READS_AT_ONCE, async ({ chain }) => {
       const split = await this.read(sandboxId, chain, 'tar-split');
-      if (split === undefined) return undefined;
-      out.set(diffId, await indexTarSplit(split, this.limits));
-      if (timings) timings.readMs += performance.now() - t;
-    }
-    return out;
+      return split && indexTarSplit(split, this.limits);
+    });
+    if (timings) timings.readMs += performance.now() - t;
+    if (splits.some((e) => e === undefined)) return undefined;
+    return new Map(todo.map(({ diffId }, i) => [diffId, splits[i]!]));
   }
 
   private read(sandboxId: string, chainId: string, file: 'diff' | 'tar-split'): Promise<Buffer | undefined> {
