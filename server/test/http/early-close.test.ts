@@ -196,6 +196,14 @@ describe.runIf(sandboxesAvailable())('streams that close early', () => {
     await stillServing();
   });
 
+  // The Layers view reads layers from the engine's layer store and exports the image only when the store
+  // cannot be read: a tar-split behind a symlink is refused by the store's reader (it follows no link)
+  // while dockerd's own export still follows it, so this layer can only come through the export.
+  const exportOnly = (diffId: string) =>
+    sh(
+      `d=$(dirname "$(grep -l -F -x '${diffId}' /var/lib/docker/image/overlay2/layerdb/sha256/*/diff)") && mv "$d/tar-split.json.gz" "$d/tar-split.orig.json.gz" && ln -s tar-split.orig.json.gz "$d/tar-split.json.gz"`,
+    );
+
   it('a Layers request the browser gives up on stops its export; an engine that dies in the middle of one', async () => {
     const build = (image: string) =>
       sh(
@@ -207,6 +215,7 @@ describe.runIf(sandboxesAvailable())('streams that close early', () => {
       images: { tags: string[]; diffIds: string[] }[];
     };
     const top = images.images.find((i) => i.tags.includes('bigimg:latest'))!.diffIds.at(-1)!;
+    await exportOnly(top);
     const cached = path.join(SHARED_DATA_DIR, 'server', 'layer-cache', `${top.slice('sha256:'.length)}.json.gz`);
     const analysis = `/api/sandboxes/${sandbox.id}/images/bigimg/analysis`;
 
@@ -231,6 +240,8 @@ describe.runIf(sandboxesAvailable())('streams that close early', () => {
     // An image whose layer is not cached yet: its export is read, and the engine dies in the middle of it.
     await sh('docker rmi bigimg');
     await build('bigimg2');
+    const images2 = (await (await ana.fetch(`/api/sandboxes/${sandbox.id}/images`)).json()) as typeof images;
+    await exportOnly(images2.images.find((i) => i.tags.includes('bigimg2:latest'))!.diffIds.at(-1)!);
     const second = ana.fetch(`/api/sandboxes/${sandbox.id}/images/bigimg2/analysis`);
     await sleep(300);
     await sh('kill -9 $(pidof dockerd)');
