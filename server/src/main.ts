@@ -1,5 +1,7 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
 import { createHash } from 'node:crypto';
+import { SqliteInUseError } from './cluster/sqliteLock';
+import { joinCluster, type ClusterTransport } from './cluster/transport';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, migrate } from './db/client';
 import { systemClock } from './engine/clock';
@@ -50,6 +52,16 @@ async function main(): Promise<void> {
     throw err;
   }
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
+  // The other replicas (none on SQLite, whose lock refuses a second process here, before anything starts).
+  let cluster: ClusterTransport;
+  try {
+    cluster = await joinCluster(config.database);
+  } catch (err) {
+    if (err instanceof SqliteInUseError) fail(err.message);
+    fail(
+      `DATABASE_URL=${redact(config.database.url)}: cannot listen for the other replicas' events (${(err as Error).message.split('\n')[0]})`,
+    );
+  }
   // Next.js gets ready (about a second) while the database, the registry and the sandboxes come up: a
   // restart is that much shorter for the learners waiting on it. Awaited below, where its error shows.
   const pagesReady = createPages(config.dev);
@@ -161,6 +173,7 @@ async function main(): Promise<void> {
     // Sign-in attempts per address and per email; wrong join codes per address.
     limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(20, 10 * 60_000) },
     lessonsDir,
+    cluster,
     pages: pages.handle,
     dev: config.dev,
     previews: { origins, access: new PreviewAccess(config.sessionSecret) },
@@ -223,6 +236,7 @@ async function main(): Promise<void> {
     // Each takes a second or two to end cleanly (squid writes its cache index): side by side.
     await Promise.all([registry.stop(), egress?.stop()]);
     await io.close();
+    await cluster.close().catch(() => {});
     server.closeAllConnections();
     await pages.close().catch(() => {});
     await db.$disconnect();

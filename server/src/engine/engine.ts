@@ -364,7 +364,9 @@ export class Engine {
     if (own) return own;
     if (terminalId && this.terminals.get(terminalId))
       throw new TerminalError('forbidden', 'this terminal is not yours');
-    return this.terminals.open(sandboxId, cols, rows, locale);
+    // A terminal of this sandbox that another replica opened (the page reconnected here): its session.
+    const held = terminalId ? await this.terminals.reattach(sandboxId, terminalId) : undefined;
+    return held ?? this.terminals.open(sandboxId, cols, rows, locale);
   }
 
   /** Types into the learner's own terminal (marks the sandbox active); false when it is not theirs. */
@@ -376,10 +378,16 @@ export class Engine {
     return true;
   }
 
-  /** The terminals of the learner's running sandbox (for their instructor's read-only mirror). */
-  terminalsOf(learnerId: string): Terminal[] {
+  /**
+   * The terminals of the learner's running sandbox, for their instructor's read-only mirror: also those
+   * another replica opened, attached here to their sessions in the sandbox (terminal bytes never travel
+   * between replicas).
+   */
+  async terminalsOf(learnerId: string): Promise<Terminal[]> {
     const view = this.manager.viewFor(learnerId);
-    return view ? this.terminals.forSandbox(view.id) : [];
+    if (!view) return [];
+    await this.terminals.adopt(view.id, { mirrorOnly: true });
+    return this.terminals.forSandbox(view.id);
   }
 
   /** Lets go of a viewer of a terminal, if the terminal is still there. */

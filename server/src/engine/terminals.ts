@@ -84,6 +84,11 @@ export class Terminal {
     nonce: string,
     private readonly onCommand: (e: CommandEvent) => void,
     private readonly onExit: () => void,
+    /**
+     * Attached only for an instructor's mirror (the learner's page is on another replica, which reports
+     * its commands): reports none until the learner attaches here, and lets go when the last mirror does.
+     */
+    private mirrorOnly = false,
   ) {
     this.parser = new ShellIntegrationParser(nonce);
   }
@@ -98,8 +103,9 @@ export class Terminal {
     adopted: boolean,
     onCommand: (e: CommandEvent) => void,
     onExit: () => void,
+    mirrorOnly = false,
   ): Promise<Terminal> {
-    const t = new Terminal(ids.id, ids.sandboxId, ids.nonce, onCommand, onExit);
+    const t = new Terminal(ids.id, ids.sandboxId, ids.nonce, onCommand, onExit, mirrorOnly);
     let live = () => {};
     const caughtUp = new Promise<void>((resolve) => (live = resolve));
     t.session = await HeldSession.attach(socket, {
@@ -125,7 +131,7 @@ export class Terminal {
 
   private output(data: string): void {
     this.scrollback.push(data);
-    for (const e of this.parser.feed(data)) this.onCommand(e);
+    for (const e of this.parser.feed(data)) if (!this.mirrorOnly) this.onCommand(e);
     // Coalesce a burst of small reads into one message: a flood is fewer, larger frames.
     this.outgoing.push(data);
     this.outgoingChars += data.length;
@@ -164,6 +170,7 @@ export class Terminal {
     this.flush();
     if (viewer.readOnly) this.mirrors.add(viewer);
     else {
+      this.mirrorOnly = false;
       this.owner = viewer;
       this.unacked = 0;
       this.resume();
@@ -177,6 +184,10 @@ export class Terminal {
       // Nobody to wait for: let the program run on, its output kept in the scrollback.
       this.owner = null;
       this.resume();
+    }
+    if (this.mirrorOnly && this.mirrors.size === 0) {
+      this.release();
+      this.onExit();
     }
   }
 
@@ -223,6 +234,8 @@ export class Terminal {
 /** All terminals, by id; each belongs to one sandbox. */
 export class TerminalHub {
   private terminals = new Map<string, Terminal>();
+  /** Terminals being opened or attached: each session is attached once, whoever asks. */
+  private attaching = new Map<string, Promise<Terminal>>();
   private prepared = new Set<string>();
 
   /** `secret` derives each terminal's nonce, so a restarted server knows the nonces of the terminals it adopts. */
@@ -236,14 +249,35 @@ export class TerminalHub {
     return createHmac('sha256', this.secret).update(`terminal ${sandboxId} ${terminalId}`).digest('hex').slice(0, 32);
   }
 
-  private attach(sandboxId: string, id: string, adopted: boolean): Promise<Terminal> {
-    return Terminal.attach(
+  private attach(sandboxId: string, id: string, adopted: boolean, mirrorOnly = false): Promise<Terminal> {
+    const known = this.terminals.get(id);
+    if (known) return Promise.resolve(known);
+    const pending = this.attaching.get(id);
+    if (pending) return pending;
+    let t: Terminal | undefined;
+    const work = Terminal.attach(
       this.runtime.sessionSocket(sandboxId, id),
       { id, sandboxId, nonce: this.nonce(sandboxId, id) },
       adopted,
       (e) => this.onCommand(sandboxId, e),
-      () => this.terminals.delete(id),
-    ).then((t) => (this.terminals.set(id, t), t));
+      () => {
+        if (this.terminals.get(id) === t) this.terminals.delete(id);
+      },
+      mirrorOnly,
+    ).then((attached) => {
+      this.terminals.set(id, (t = attached));
+      return attached;
+    });
+    return this.track(id, work);
+  }
+
+  private track(id: string, work: Promise<Terminal>): Promise<Terminal> {
+    this.attaching.set(id, work);
+    void work.then(
+      () => this.attaching.delete(id),
+      () => this.attaching.delete(id),
+    );
+    return work;
   }
 
   /** `locale` picks the welcome banner's language (dockside-bashrc.sh reads DOCKSIDE_LANG). */
@@ -255,21 +289,46 @@ export class TerminalHub {
       );
     await this.prepare(sandboxId);
     const id = `t-${randomBytes(6).toString('hex')}`;
-    await this.runtime.openSession(sandboxId, id, shellArgv(NONCE_VAR), {
-      cols,
-      rows,
-      // The shell's secret for its reports (shellIntegration.ts).
-      env: { [NONCE_VAR]: this.nonce(sandboxId, id), ...(locale ? { DOCKSIDE_LANG: locale } : {}) },
-    });
-    return this.attach(sandboxId, id, false);
+    // Tracked from before the session exists, so a mirror looking for sessions meanwhile waits for this one.
+    return this.track(
+      id,
+      this.runtime
+        .openSession(sandboxId, id, shellArgv(NONCE_VAR), {
+          cols,
+          rows,
+          // The shell's secret for its reports (shellIntegration.ts).
+          env: { [NONCE_VAR]: this.nonce(sandboxId, id), ...(locale ? { DOCKSIDE_LANG: locale } : {}) },
+        })
+        .then(() => {
+          this.attaching.delete(id);
+          return this.attach(sandboxId, id, false);
+        }),
+    );
   }
 
-  /** Attaches to the terminals a sandbox already has (this server restarted); ended ones are skipped. */
-  async adopt(sandboxId: string): Promise<Terminal[]> {
+  /**
+   * Attaches to the terminals a sandbox already has that this server is not attached to (it restarted, or
+   * another replica opened them); ended ones are skipped. `mirrorOnly`: for an instructor's mirror.
+   */
+  async adopt(sandboxId: string, { mirrorOnly = false } = {}): Promise<Terminal[]> {
     const ids = (await this.runtime.sessions(sandboxId)).filter((id) => !this.terminals.has(id));
-    const attached = await Promise.allSettled(ids.map((id) => this.attach(sandboxId, id, true)));
+    const attached = await Promise.allSettled(ids.map((id) => this.attach(sandboxId, id, true, mirrorOnly)));
     if (ids.length) this.prepared.add(sandboxId);
     return attached.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  /**
+   * The sandbox's running session `id` that this server has not attached to yet (the learner's page
+   * reconnected here from another replica, or before this server adopted it), attached as a restart
+   * adopts one: its scrollback is kept. Undefined when the sandbox has no such session or it has ended.
+   */
+  async reattach(sandboxId: string, id: string): Promise<Terminal | undefined> {
+    const known = this.terminals.get(id) ?? (await this.attaching.get(id)?.catch(() => undefined));
+    if (known) return known.sandboxId === sandboxId ? known : undefined;
+    if (!(await this.runtime.sessions(sandboxId)).includes(id)) return undefined;
+    const t = await this.attach(sandboxId, id, true).catch(() => undefined);
+    if (t) this.prepared.add(sandboxId);
+    return t;
   }
 
   /**

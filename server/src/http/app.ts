@@ -2,6 +2,8 @@
 // The Host header says which origin a request is for: a port preview's (preview.ts) or the app's.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ServerOptions } from 'socket.io';
+import type { ClusterBus } from '../cluster/bus';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
@@ -34,6 +36,8 @@ export function createApp(
     lessonsDir: string;
     dev?: boolean;
     embed: Omit<EmbedDeps, 'sessions' | 'lessons' | 'dev'>;
+    /** The replicas' bus, and socket.io's adapter when there are several (main.ts chooses). */
+    cluster: { bus: ClusterBus; adapter?: ServerOptions['adapter'] };
   },
 ): App {
   const embed: EmbedDeps = { ...deps.embed, sessions: deps.sessions, lessons: deps.lessons, dev: deps.dev ?? false };
@@ -60,8 +64,13 @@ export function createApp(
     await deps.pages(req, res);
   }
 
-  const io = attachRealtime(server, deps.sessions, deps.engine, deps.lessonsDir, (req) =>
-    deps.previews.origins.sameOrigin(req),
+  const io = attachRealtime(
+    server,
+    deps.sessions,
+    deps.engine,
+    deps.lessonsDir,
+    (req) => deps.previews.origins.sameOrigin(req),
+    deps.cluster.adapter,
   );
   // socket.io (attached above) answers /socket.io/ on any host; on a preview's host that path, like every
   // other, is the learner's. So the Host decides first, for requests and for upgrades.
@@ -85,7 +94,7 @@ export function createApp(
     }
     appListeners.upgrade.forEach((l) => l.call(server, req, socket, head));
   });
-  const instructors = attachInstructorRealtime(io, deps);
+  const instructors = attachInstructorRealtime(io, { ...deps, bus: deps.cluster.bus });
   deps.workshops.subscribe((e) => {
     if (e.type === 'notify') io.to(learnerRoom(e.learnerId)).emit('toast', { message: e.message, from: e.from });
     else instructors.workshopChanged(e.workshopId);

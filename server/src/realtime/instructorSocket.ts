@@ -1,14 +1,22 @@
 // The instructor namespace: a live dashboard per workshop and read-only terminal mirrors. Every request
 // is checked against the workshop's owner; learners cannot connect here at all. Requests are validated
 // and answered as the learner's are (requests.ts).
+//
+// With several replicas, what the dashboard is built from happens on any of them: a learner's checks and
+// commands on the replica holding the learner's socket, a join wherever the request landed. Each such
+// fact is published once on the cluster bus (dashboardRelay.ts); every replica records it and pushes
+// fresh snapshots to its own watchers only (`nsp.local`), so no dashboard hears one twice. A mirror
+// attaches to the learner's terminal sessions in the sandbox from this replica: no bytes between replicas.
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { InstructorClientToServerEvents, InstructorServerToClientEvents } from '@dockside/protocol';
+import type { ClusterBus } from '../cluster/bus';
 import type { Engine } from '../engine/engine';
 import type { Viewer } from '../engine/terminals';
 import type { InstructorAccounts } from '../workshops/accounts';
 import type { DashboardData } from '../workshops/dashboard';
 import type { Workshops } from '../workshops/workshops';
+import { DashboardRelay } from './dashboardRelay';
 import { handleRequests, isFailure, parse, RequestError } from './requests';
 import type { InstructorSocketData } from './events';
 
@@ -31,10 +39,16 @@ const ENROLLMENT_TTL_MS = 5000;
 
 export const workshopRoom = (workshopId: string) => `workshop:${workshopId}`;
 
-type Deps = { engine: Engine; instructors: InstructorAccounts; workshops: Workshops; dashboard: DashboardData };
+type Deps = {
+  engine: Engine;
+  instructors: InstructorAccounts;
+  workshops: Workshops;
+  dashboard: DashboardData;
+  bus: ClusterBus;
+};
 
 export type InstructorRealtime = {
-  /** Something about this workshop changed (a join, doors opened, ended): push a fresh snapshot. */
+  /** Something about this workshop changed (a join, doors opened, ended): every replica's watchers hear. */
   workshopChanged: (workshopId: string) => void;
 };
 
@@ -66,7 +80,7 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
         lastPush.set(workshopId, Date.now());
         void deps.dashboard
           .snapshot(workshopId)
-          .then((s) => nsp.to(workshopRoom(workshopId)).emit('dashboard:update', s))
+          .then((s) => nsp.local.to(workshopRoom(workshopId)).emit('dashboard:update', s))
           .catch((err: unknown) => console.error(`dashboard ${workshopId}: ${(err as Error).message}`));
       }, wait),
     );
@@ -85,27 +99,24 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     if (learnerId) void workshopsOf(learnerId).then((ids) => ids.forEach(push));
   };
 
+  // This replica's own engine counts: only its own watchers are concerned.
   deps.dashboard.onEngineRefreshed((sandboxId) => learnerChanged(deps.engine.ownerOf(sandboxId)));
-  deps.engine.subscribe((e) => {
-    switch (e.type) {
-      case 'sandbox':
-        return learnerChanged(e.learnerId);
-      case 'checks':
-        deps.dashboard.recordChecks(e.learnerId, e.result);
-        return learnerChanged(e.learnerId);
-      case 'engine':
-        deps.dashboard.forgetEngine(e.sandboxId);
-        return learnerChanged(deps.engine.ownerOf(e.sandboxId));
-      case 'command':
-        deps.dashboard.recordCommand(e.sandboxId, e.command);
-        deps.dashboard.forgetEngine(e.sandboxId);
-        return learnerChanged(deps.engine.ownerOf(e.sandboxId));
-    }
+  const relay = new DashboardRelay(deps.bus, deps.engine, {
+    learner: (fact) => {
+      if (fact.checks) deps.dashboard.recordChecks(fact.learnerId, fact.checks);
+      if (fact.sandboxId && fact.command) deps.dashboard.recordCommand(fact.sandboxId, fact.command);
+      if (fact.sandboxId && (fact.command || fact.engine)) deps.dashboard.forgetEngine(fact.sandboxId);
+      learnerChanged(fact.learnerId);
+    },
+    workshop: (workshopId) => {
+      enrolled.clear(); // a join changes who is in which workshop
+      push(workshopId);
+    },
   });
 
   nsp.on('connection', (socket) => {
     // learnerId → the terminals watched, and the timer that follows new ones.
-    const mirrors = new Map<string, { viewers: Map<string, Viewer>; follow: NodeJS.Timeout }>();
+    const mirrors = new Map<string, { viewers: Map<string, Viewer>; follow?: NodeJS.Timeout }>();
     // The session is checked again on every request, and now and then while idle: signing out (or the
     // session expiring) ends what this connection may see.
     const who = async () => {
@@ -127,8 +138,8 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     };
 
     /** Attaches to the learner's terminals not watched yet and lets go of those that are gone. */
-    const sync = (learnerId: string, viewers: Map<string, Viewer>) => {
-      const now = deps.engine.terminalsOf(learnerId);
+    const sync = async (learnerId: string, viewers: Map<string, Viewer>) => {
+      const now = await deps.engine.terminalsOf(learnerId);
       const removed = [...viewers.keys()].filter((id) => !now.some((t) => t.id === id));
       for (const id of removed) {
         deps.engine.detach(id, viewers.get(id)!);
@@ -165,12 +176,29 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
         if (socket.disconnected) return undefined; // gone while we checked: nothing to attach for
         closeMirror(learnerId);
         const viewers = new Map<string, Viewer>();
-        const { added } = sync(learnerId, viewers);
-        const follow = setInterval(() => {
-          const change = sync(learnerId, viewers);
-          if (change.added.length || change.removed.length) socket.emit('mirror:terminals', { learnerId, ...change });
+        const mirror: { viewers: Map<string, Viewer>; follow?: NodeJS.Timeout } = { viewers };
+        mirrors.set(learnerId, mirror);
+        // Closed (or opened again) while terminals were being attached: let go of what this one took.
+        const stale = () => {
+          if (mirrors.get(learnerId) === mirror) return false;
+          for (const [terminalId, viewer] of viewers) deps.engine.detach(terminalId, viewer);
+          return true;
+        };
+        const { added } = await sync(learnerId, viewers);
+        if (stale()) return undefined;
+        let syncing = false;
+        mirror.follow = setInterval(() => {
+          if (syncing) return;
+          syncing = true;
+          void sync(learnerId, viewers)
+            .then((change) => {
+              if (stale()) return;
+              if (change.added.length || change.removed.length)
+                socket.emit('mirror:terminals', { learnerId, ...change });
+            })
+            .catch((err: unknown) => console.error(`mirror of ${learnerId}: ${(err as Error).message}`))
+            .finally(() => (syncing = false));
         }, MIRROR_FOLLOW_MS);
-        mirrors.set(learnerId, { viewers, follow });
         return { ok: true, value: { terminals: added } };
       },
 
@@ -188,5 +216,5 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
     });
   });
 
-  return { workshopChanged: push };
+  return { workshopChanged: (workshopId) => relay.workshopChanged(workshopId) };
 }

@@ -1,5 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { Engine } from '../engine/engine';
 import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
@@ -10,8 +10,10 @@ export type { Io };
 
 /**
  * socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. Only the
- * app's own pages may connect (`sameOrigin`), to either namespace: a page of another origin — a port
- * preview, another site — would otherwise use the learner's or instructor's cookie through it.
+ * app's own pages may connect (`sameOrigin`, asked of the WebSocket upgrade), to either namespace: a page
+ * of another origin — a port preview, another site — would otherwise use the learner's or instructor's
+ * cookie through it. Learner-bound events go to the learner's room, emitted once, by the replica where
+ * they happened; with several replicas the adapter takes them to the learner's socket wherever it is.
  */
 export function attachRealtime(
   server: HttpServer,
@@ -19,10 +21,16 @@ export function attachRealtime(
   engine: Engine,
   lessonsDir: string,
   sameOrigin: (req: IncomingMessage) => boolean,
+  adapter?: ServerOptions['adapter'],
 ): Io {
   const io: Io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
+    // WebSocket only, no long-polling: a connection is one request, so any replica behind a balancer can
+    // take it, without sticky sessions.
+    transports: ['websocket'],
+    // Several replicas: room emits reach the others' sockets too (cluster/socketAdapter.ts).
+    ...(adapter ? { adapter } : {}),
     maxHttpBufferSize: 128 * 1024,
     cors: { origin: false },
     allowRequest: (req, done) =>

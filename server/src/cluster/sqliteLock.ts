@@ -1,0 +1,30 @@
+// SQLite serves one server process: a second one on the same database would hand out the same sandboxes
+// and keep its own in-memory state. Each server holds an exclusive lock on `<database>.lock` (a lock of
+// SQLite's own, which the kernel drops with the process, so a crash never leaves a stale lock behind).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export class SqliteInUseError extends Error {}
+
+export type SqliteLock = { release: () => void };
+
+/** Takes the lock beside the SQLite database at `dbPath`; SqliteInUseError when another process holds it. */
+export function lockSqlite(dbPath: string): SqliteLock {
+  const lockPath = `${dbPath}.lock`;
+  mkdirSync(path.dirname(lockPath), { recursive: true });
+  const db = new Database(lockPath, { timeout: 0 });
+  try {
+    db.pragma('journal_mode = OFF');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new SqliteInUseError(
+        `another server is already running on the SQLite database ${dbPath}; SQLite serves one process: stop that one, or set DATABASE_URL=postgres://… to run several`,
+      );
+    throw err;
+  }
+  return { release: () => db.close() };
+}

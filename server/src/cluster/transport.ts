@@ -1,0 +1,40 @@
+// How this process talks to the other replicas, by database: on SQLite there are none (one process, which
+// the lock beside the database enforces) and the bus is in-process; on PostgreSQL, the bus is LISTEN/NOTIFY
+// and socket.io's rooms span the replicas through its PostgreSQL adapter. Each holds connections of its
+// own, apart from Prisma's pool: a LISTEN needs a connection no query borrows.
+import type { ServerOptions } from 'socket.io';
+import type { Config } from '../config';
+import { sqlitePath } from '../db/adapters';
+import { LocalBus, type ClusterBus } from './bus';
+import { PostgresBus } from './postgresBus';
+import { postgresAdapter } from './socketAdapter';
+import { lockSqlite } from './sqliteLock';
+
+export type ClusterTransport = {
+  bus: ClusterBus;
+  /** socket.io's adapter across replicas; undefined: the in-memory one (a single process). */
+  adapter?: ServerOptions['adapter'];
+  close: () => Promise<void>;
+};
+
+/** Throws SqliteInUseError when another process serves the same SQLite database. */
+export async function joinCluster(database: Config['database']): Promise<ClusterTransport> {
+  if (database.provider === 'sqlite') {
+    const lock = lockSqlite(sqlitePath(database.url));
+    const bus = new LocalBus();
+    return { bus, close: async () => (await bus.close(), lock.release()) };
+  }
+  const bus = await PostgresBus.connect(database.url);
+  try {
+    const realtime = await postgresAdapter(database.url);
+    return {
+      bus,
+      adapter: realtime.adapter,
+      // After socket.io closed (its adapters give the LISTEN connection back first).
+      close: async () => void (await Promise.all([bus.close(), realtime.close()])),
+    };
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+}
