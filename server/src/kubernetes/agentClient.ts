@@ -23,7 +23,7 @@ function frame(type: string, payload: Buffer | string = Buffer.alloc(0)): Buffer
 
 /** Splits a byte stream into frames; `rest` is what came after the last whole one. */
 class FrameReader {
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   push(chunk: Buffer): { type: string; payload: Buffer }[] {
     this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
     const frames = [];
