@@ -1,6 +1,6 @@
-// The `npm start` that is serving, found by its pid file in the data dir, so a second `npm start` (an
-// upgrade: git pull, npm start) can stop it and `npm run sandboxes` can refuse to pull sandboxes from
-// under it.
+// The `npm start` (or `npm run start:replicas`) that is serving, found by its pid file in the data dir,
+// so a second `npm start` (an upgrade: git pull, npm start) can stop it and `npm run sandboxes` can
+// refuse to pull sandboxes from under it.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATA_DIR } from './service-user.mjs';
@@ -17,7 +17,8 @@ export function runningServer() {
   }
   if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return undefined;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('scripts/start.mjs') ? pid : undefined;
+    // `npm start`, or `npm run start:replicas` (its replicas and balancer).
+    return /scripts\/(start|replicas)\.mjs/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
   } catch {
     return undefined;
   }

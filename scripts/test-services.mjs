@@ -1,7 +1,9 @@
 // What `npm test` needs beyond `npm start`: Chromium for the browser tests, a PostgreSQL server for
-// the PostgreSQL tests, and qemu with Debian's kernel for the host-portability VMs. Installed and started here so a fresh machine needs nothing done by hand.
+// the PostgreSQL tests, HAProxy in front of the two-replica tests' servers, and qemu with Debian's
+// kernel for the host-portability VMs. Installed and started here so a fresh machine needs nothing done by hand.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { HAPROXY_BIN } from './haproxy.mjs';
 import { run, step, which } from './lib.mjs';
 
 const TEST_ROLE = 'dockside_test';
@@ -13,6 +15,7 @@ export function ensureTestServices() {
   // Korean text in the browser tests' screenshots needs a CJK font.
   if (!existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')) missing.push('fonts-noto-cjk');
   if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && !existsSync('/usr/lib/postgresql')) missing.push('postgresql');
+  if (!existsSync(HAPROXY_BIN)) missing.push('haproxy');
   if (!existsSync('/usr/bin/qemu-system-x86_64')) missing.push('qemu-system-x86');
   const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => /^vmlinuz-.*-amd64$/.test(f)) : [];
   if (kernels.length === 0) missing.push('linux-image-amd64');
