@@ -22,6 +22,8 @@ export class FakeClock implements Clock {
   private time: number;
   private nextId = 1;
   private timers = new Map<number, { at: number; fn: () => void }>();
+  /** Awaited after each timer fires (a test's "the work it started is done"), before the next one. */
+  settle: (() => Promise<unknown>) | undefined;
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.time = start;
@@ -51,9 +53,11 @@ export class FakeClock implements Clock {
       this.time = due[1].at;
       due[1].fn();
       await flush();
+      await this.settle?.();
     }
     this.time = end;
     await flush();
+    await this.settle?.();
   }
 }
 

@@ -145,14 +145,13 @@ export class Engine {
     );
     this.workspace = new WorkspaceFiles(runtime);
     this.exercises = new ExercisePrep(runtime, this.dockers, lessons);
-    this.manager.subscribe((learnerId, event) => {
-      if (event.type === 'ended') {
-        this.terminals.closeSandbox(event.sandboxId);
-        this.checks.forgetSandbox(event.sandboxId);
-        this.dockers.forget(event.sandboxId);
-      }
-      this.emit({ type: 'sandbox', learnerId, event });
+    // A sandbox gone, ended here or on another replica: what this replica holds for it goes too.
+    this.manager.onDropped((sandboxId) => {
+      this.terminals.closeSandbox(sandboxId);
+      this.checks.forgetSandbox(sandboxId);
+      this.dockers.forget(sandboxId);
     });
+    this.manager.subscribe((learnerId, event) => this.emit({ type: 'sandbox', learnerId, event }));
   }
 
   /** Every event from now on; returns the unsubscribe. */
@@ -211,6 +210,15 @@ export class Engine {
   }
 
   /**
+   * authorize, asking the database when this replica does not know the sandbox (another replica started
+   * it; the learner's page reconnected here): for callers that can wait.
+   */
+  async authorizeAnyReplica(learnerId: string, sandboxId: string): Promise<string> {
+    if (this.manager.ownerOf(sandboxId) !== learnerId) await this.manager.lookupOwner(sandboxId);
+    return this.authorize(learnerId, sandboxId);
+  }
+
+  /**
    * Where a learner's sandbox belongs, the same for every way one starts: in their latest open workshop,
    * counted against its seats, else self-paced, counted against their address. `client` is the learner
    * asking; null is their instructor, whose resets no budget counts.
@@ -259,7 +267,7 @@ export class Engine {
 
   /** The learner's running sandbox with the ports its containers publish right now, or null. */
   async current(learnerId: string): Promise<SandboxView | null> {
-    const view = this.manager.viewFor(learnerId);
+    const view = await this.manager.lookupView(learnerId);
     return view && this.withPorts(view);
   }
 
@@ -359,7 +367,7 @@ export class Engine {
     sandboxId: string,
     { terminalId, cols, rows, locale }: { terminalId?: string; cols: number; rows: number; locale?: 'en' | 'ko' },
   ): Promise<Terminal> {
-    this.authorize(learnerId, sandboxId);
+    await this.authorizeAnyReplica(learnerId, sandboxId);
     const own = terminalId ? this.terminal(learnerId, terminalId) : undefined;
     if (own) return own;
     if (terminalId && this.terminals.get(terminalId))

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, migrate, type Db } from '../db/client';
-import { FakeClock } from './clock';
+import { FakeClock, type Clock, type TimerHandle } from './clock';
 import { AdmissionError } from './admission';
-import { SandboxManager, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
+import { LocalBus } from '../cluster/bus';
+import { ACTIVITY_LAG_MS, SandboxManager, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
 import type { Runtime, RuntimeSandbox } from './runtime';
 
 /** A runtime that records calls and keeps its sandboxes in a map (the real one is tested in test/). */
@@ -75,9 +76,10 @@ let clock: FakeClock;
 let runtime: FakeRuntime;
 let events: { learnerId: string; event: ManagerEvent }[];
 const seats = new Map<string, number>();
+let managers: SandboxManager[];
 
-function manager(opts: Partial<ManagerOptions> = {}): SandboxManager {
-  const m = new SandboxManager(db, runtime, clock, {
+function manager(opts: Partial<ManagerOptions> = {}, on: Clock = clock): SandboxManager {
+  const m = new SandboxManager(db, runtime, on, {
     poolSize: 0,
     maxSandboxes: 10,
     idleMs: 30 * MIN,
@@ -86,9 +88,13 @@ function manager(opts: Partial<ManagerOptions> = {}): SandboxManager {
     limits: { memoryBytes: 1 << 30, pids: 2048, cpus: 1, diskBytes: 8 << 30 },
     keepOnShutdown: false,
     seatLimit: async (id) => seats.get(id) ?? null,
+    // Leases and the leader's round on the fake clock's scale: hours pass in a test.
+    leaseTiming: { leaseMs: 30 * MIN, renewMs: 10 * MIN },
+    tickMs: 10 * MIN,
     ...opts,
   });
   m.subscribe((learnerId, event) => events.push({ learnerId, event }));
+  managers.push(m);
   return m;
 }
 
@@ -106,9 +112,14 @@ beforeEach(async () => {
   runtime = new FakeRuntime();
   events = [];
   seats.clear();
+  managers = [];
+  // Time moves on only once the work the last timer started is done (database writes, starts).
+  clock.settle = () => Promise.all(managers.map((m) => m.settled()));
 });
 
 afterEach(async () => {
+  clock.settle = undefined;
+  await Promise.all(managers.map((m) => m.settled()));
   await db.$disconnect();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -168,8 +179,9 @@ describe('shutdown', () => {
     let open = () => {};
     runtime.gate = new Promise((r) => (open = r));
     const m = manager({ poolSize: 1 });
+    clock.settle = undefined; // the start waits for the gate
     await m.start();
-    await settle();
+    for (let i = 0; i < 50 && m.sandboxes().length === 0; i++) await settle();
     const stopping = m.shutdown();
     open();
     await stopping;
@@ -181,6 +193,7 @@ describe('shutdown', () => {
 describe('lifecycle', () => {
   it('warns before the idle timeout, is kept alive by activity, then ends when idle', async () => {
     const m = manager();
+    await m.start();
     const r = await m.ensure('ana');
     const id = (r as { sandbox: { id: string } }).sandbox.id;
     await clock.advance(25 * MIN);
@@ -190,7 +203,10 @@ describe('lifecycle', () => {
     m.touch(id);
     await clock.advance(29 * MIN);
     expect(runtime.destroyed).toEqual([]);
+    // Ended once the activity another replica may not have written yet would have arrived.
     await clock.advance(1 * MIN);
+    expect(runtime.destroyed).toEqual([]);
+    await clock.advance(ACTIVITY_LAG_MS);
     expect(runtime.destroyed).toEqual([id]);
     expect(eventsFor('ana', 'ended')).toEqual([{ type: 'ended', sandboxId: id, reason: 'idle' }]);
     expect(await db.sandbox.count()).toBe(0);
@@ -199,6 +215,7 @@ describe('lifecycle', () => {
 
   it('ends at the maximum lifetime even when busy, with a warning five minutes before', async () => {
     const m = manager({ idleMs: 60 * MIN, lifetimeMs: 120 * MIN });
+    await m.start();
     const id = ((await m.ensure('ana')) as { sandbox: { id: string } }).sandbox.id;
     for (let t = 0; t < 110; t += 10) {
       await clock.advance(10 * MIN);
@@ -401,6 +418,7 @@ describe('workshops', () => {
 
   it('extends a sandbox lifetime', async () => {
     const m = manager({ lifetimeMs: 60 * MIN, idleMs: 600 * MIN });
+    await m.start();
     const id = ((await m.ensure('ana')) as { sandbox: { id: string; expiresAt: string } }).sandbox;
     m.extend('ana', 30 * MIN);
     expect(Date.parse(m.viewFor('ana')!.expiresAt) - Date.parse(id.expiresAt)).toBe(30 * MIN);
@@ -499,7 +517,115 @@ describe('restart', () => {
     expect(runtime.live.has('sb-orphan')).toBe(false);
     expect(runtime.live.has(ana)).toBe(true);
     // The idle clock keeps counting from the last recorded activity.
-    await clock.advance(30 * MIN);
+    await clock.advance(30 * MIN + ACTIVITY_LAG_MS);
     expect(after.viewFor('ana')).toBeNull();
+  });
+});
+
+/** A replica's clock on the shared fake time, which can die: its timers never fire again. */
+class ReplicaClock implements Clock {
+  private handles = new Set<TimerHandle>();
+  dead = false;
+  constructor(private readonly time: FakeClock) {}
+  now() {
+    return this.time.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = this.time.setTimeout(() => {
+      this.handles.delete(handle);
+      if (!this.dead) fn();
+    }, ms);
+    this.handles.add(handle);
+    return handle;
+  }
+  clearTimeout(handle: TimerHandle | undefined) {
+    this.time.clearTimeout(handle);
+    if (handle) this.handles.delete(handle);
+  }
+  kill() {
+    this.dead = true;
+    for (const h of this.handles) this.time.clearTimeout(h);
+  }
+}
+
+describe('several replicas on one database', () => {
+  const LEASE = { leaseMs: 6_000, renewMs: 2_000 };
+
+  it('one leads; when it dies another takes over its timers: it reaps an idle sandbox and refills the pool', async () => {
+    const bus = new LocalBus();
+    const clockA = new ReplicaClock(clock);
+    const clockB = new ReplicaClock(clock);
+    const opts = { poolSize: 1, idleMs: 10 * MIN, warnBeforeMs: 2 * MIN, bus, leaseTiming: LEASE, tickMs: 5_000 };
+    const a = manager({ ...opts, replicaId: 'a' }, clockA);
+    await a.start();
+    const b = manager({ ...opts, replicaId: 'b' }, clockB);
+    await b.start();
+    await settle();
+    expect(runtime.created).toHaveLength(1); // one pool between them, not one each
+    const lease = await db.clusterLease.findUniqueOrThrow({ where: { name: 'leader' } });
+    expect(lease.holder).toBe('a');
+
+    // Ana is served by B from the pool A warmed; B's cache knows her owner at once.
+    const ana = await b.ensure('ana');
+    const id = 'sandbox' in ana ? ana.sandbox.id : '';
+    expect(id).toBe(runtime.created[0]!.id);
+    expect(b.ownerOf(id)).toBe('ana');
+    expect(a.ownerOf(id)).toBe('ana'); // A made it: the bus told it the owner
+    await settle();
+    expect(runtime.created).toHaveLength(2); // refilled
+
+    clockA.kill(); // A dies: no renewals, no rounds
+    await clock.advance(LEASE.leaseMs + LEASE.renewMs);
+    expect((await db.clusterLease.findUniqueOrThrow({ where: { name: 'leader' } })).holder).toBe('b');
+
+    // B, now leading, warns and reaps as the one process did.
+    await clock.advance(8 * MIN);
+    expect(eventsFor('ana', 'warning')).toHaveLength(1);
+    await clock.advance(2 * MIN + ACTIVITY_LAG_MS);
+    expect(runtime.destroyed).toEqual([id]);
+    expect(eventsFor('ana', 'ended')).toEqual([{ type: 'ended', sandboxId: id, reason: 'idle' }]);
+    expect(a.ownerOf(id)).toBeUndefined(); // gone from every cache
+
+    // A sandbox A was starting when it died: B cleans it up, nothing leaks.
+    runtime.live.set('sb-halfmade', { id: 'sb-halfmade', running: true, range: 50, createdAt: 0 });
+    await db.sandbox.create({
+      data: {
+        id: 'sb-halfmade',
+        idRange: 50,
+        state: 'creating',
+        holder: 'a',
+        memoryBytes: 1n,
+        pidsLimit: 1,
+        cpus: 1,
+        diskBytes: 1n,
+      },
+    });
+    // Ben takes the warm one from B; the pool is warmed again (by B: A makes nothing any more).
+    const made = runtime.created.length;
+    expect('sandbox' in (await b.ensure('ben'))).toBe(true);
+    await clock.advance(5_000);
+    expect(runtime.live.has('sb-halfmade')).toBe(false);
+    expect(await db.sandbox.count({ where: { id: 'sb-halfmade' } })).toBe(0);
+    expect(runtime.created).toHaveLength(made + 1);
+    expect(await db.sandbox.count({ where: { ownerId: null, state: 'ready' } })).toBe(1);
+  });
+
+  it('the same learner asking two replicas at once gets one sandbox, and the other replica serves it', async () => {
+    const bus = new LocalBus();
+    const a = manager({ bus, replicaId: 'a' });
+    const b = manager({ bus, replicaId: 'b' });
+    await Promise.all([a.start(), b.start()]);
+    const [fromA, fromB] = await Promise.all([a.ensure('ana'), b.ensure('ana')]);
+    expect(fromA).toEqual(fromB);
+    expect(runtime.created).toHaveLength(1);
+    const id = 'sandbox' in fromA ? fromA.sandbox.id : '';
+    // A third replica that never saw it answers from the database.
+    const c = manager({ bus, replicaId: 'c' });
+    expect(c.ownerOf(id)).toBeUndefined();
+    expect(await c.lookupOwner(id)).toBe('ana');
+    expect(c.viewFor('ana')?.id).toBe(id);
+    await c.release('ana');
+    expect(runtime.destroyed).toEqual([id]);
+    expect(a.ownerOf(id) ?? b.ownerOf(id)).toBeUndefined();
   });
 });

@@ -1,13 +1,24 @@
 // The sandbox manager: one sandbox per learner, a warm pool so starting feels instant, a global and a
 // per-workshop capacity with a queue, idle and lifetime limits, and reconciliation after a restart.
-// All state changes go through here; the database records ownership so a restart loses nothing.
+//
+// Several server processes (replicas) may share one database and this machine's runtime. The database
+// is the truth: each sandbox's row (its owner, workshop, address, deadlines), the queue, who leads.
+// Every admission decision (a warm sandbox handed out, a new one counted, a queue place) runs under one
+// lock across replicas (cluster/admissionLock.ts). The leader (cluster/leader.ts) alone acts on
+// deadlines, warns, refills the pool and cleans up after a replica that died mid-start. Each replica
+// keeps a cache of the rows it has seen, for the reads on every keystroke (ownerOf, viewFor): ownership
+// only ever goes pool → one learner → gone, so a cached owner is never wrong, and "gone" and changes
+// arrive on the cluster bus. Events for a learner are emitted once, by the replica that caused them.
 import { randomBytes } from 'node:crypto';
 import { median, type SandboxPhase, type SandboxView } from '@dockside/protocol';
+import { withAdmissionLock, type Tx } from '../cluster/admissionLock';
+import { LocalBus, type ClusterBus } from '../cluster/bus';
+import { ClusterMembership, DEFAULT_LEASE_TIMING, newReplicaId, type LeaseTiming } from '../cluster/leader';
 import type { Db } from '../db/client';
 import { AdmissionError } from './admission';
 import type { Clock, TimerHandle } from './clock';
 import { LEASE_RENEW_MS, Leases } from './leases';
-import type { Runtime, SandboxLimits } from './runtime';
+import type { Runtime, RuntimeSandbox, SandboxLimits } from './runtime';
 
 export type ManagerOptions = {
   poolSize: number;
@@ -24,7 +35,8 @@ export type ManagerOptions = {
   sandboxesPerAddress?: number;
   /**
    * Starts every sandbox id this manager makes. Several servers may share one data dir (a test run
-   * beside `npm start`); at start each destroys only the orphans with its own prefix.
+   * beside `npm start`); at start each destroys only the orphans with its own prefix. Replicas of one
+   * database share it.
    */
   idPrefix?: string;
   /**
@@ -38,6 +50,14 @@ export type ManagerOptions = {
   previewUrl?: (sandboxId: string, port: number) => string;
   /** Run on each new sandbox before it is anyone's (the egress proxy's client configuration). */
   prepareSandbox?: (runtime: Runtime, sandboxId: string) => Promise<void>;
+  /** What replicas tell each other (a sandbox gone or changed); LocalBus for one process. */
+  bus?: ClusterBus;
+  /** This replica's name in the leases and on the rows it is creating; unique per process by default. */
+  replicaId?: string;
+  /** The replicas' leases (cluster/leader.ts). */
+  leaseTiming?: LeaseTiming;
+  /** The longest the leader waits between looks at the deadlines (it also wakes at the next one it knows). */
+  tickMs?: number;
 };
 
 export type ManagerEvent =
@@ -48,24 +68,22 @@ export type ManagerEvent =
   | { type: 'ended'; sandboxId: string; reason: 'idle' | 'lifetime' | 'reset' | 'lost' | 'shutdown' | 'released' }
   | { type: 'error'; code: string; message: string };
 
+type Row = Awaited<ReturnType<Db['sandbox']['findUniqueOrThrow']>>;
+
 type Entry = {
   id: string;
   range: number;
   ownerId: string | null;
   workshopId: string | null;
-  /** The client address it was started for (in memory only: re-adopted sandboxes have none). */
+  /** The client address a self-paced start came from (null for re-adopted rows from before it was kept). */
   address: string | null;
   phase: SandboxPhase;
   createdAt: number;
   assignedAt: number | null;
   lastActiveAt: number;
   lastPersistedActivity: number;
-  idleTimer?: TimerHandle;
-  lifetimeTimer?: TimerHandle;
-  warnedIdle?: boolean;
+  persistTimer?: TimerHandle;
 };
-
-type Waiter = { learnerId: string; workshopId: string | null; address: string | null; since: number };
 
 export type EnsureResult = { sandbox: SandboxView } | { queued: { position: number; estimateSeconds: number } };
 
@@ -75,34 +93,76 @@ export type EnsureResult = { sandbox: SandboxView } | { queued: { position: numb
  * against the machine. `charge` counts the start against the asker's budget (admission.ts) and throws
  * when it is spent; it is called only when a start really happens.
  */
-export type Placement = { workshopId: string | null; address: string | null; charge?: () => void };
+export type Placement = { workshopId: string | null; address: string | null; charge?: () => void | Promise<void> };
 
 const SELF_PACED: Placement = { workshopId: null, address: null };
 
 export class CapacityError extends Error {}
 
-const ACTIVITY_PERSIST_MS = 60_000;
+/** Activity reaches the database at most this often per sandbox (and at the latest this long after). */
+export const ACTIVITY_PERSIST_MS = 10_000;
+/** The idle reaper waits this long past an idle end: activity on another replica may not be written yet. */
+export const ACTIVITY_LAG_MS = ACTIVITY_PERSIST_MS + 1_000;
+const DEFAULT_TICK_MS = 5_000;
+/** How long a learner whose sandbox another replica is starting waits for it. */
+const FOREIGN_START_WAIT_MS = 120_000;
+
+type Claim = { kind: 'warm' | 'new'; row: Row };
+type Decision = Claim | { kind: 'existing'; row: Row } | { kind: 'queued'; fresh: boolean; position: QueuePosition };
+type QueuePosition = { position: number; estimateSeconds: number };
+type EndReason = Extract<ManagerEvent, { type: 'ended' }>['reason'];
 
 export class SandboxManager {
+  /** The rows this replica knows (its own and those it looked up), for the synchronous reads. */
   private entries = new Map<string, Entry>();
-  private queue: Waiter[] = [];
-  private starting = new Map<string, Promise<Entry>>(); // by learner
+  private starting = new Map<string, Promise<Entry>>(); // by learner, on this replica
   private createTimes: number[] = [];
   /** Id ranges the runtime refused because something on this host has those ids. */
   private hostRanges = new Set<number>();
+  /** Ranges the runtime reports (other databases' sandboxes on this data dir), fetched now and then. */
+  private liveRanges: { at: number; ranges: Set<number> } | undefined;
   private closed = false;
   private inFlight = new Set<Promise<void>>();
+  private background = new Set<Promise<unknown>>();
   private leases: Leases | undefined;
   private leaseTimer: TimerHandle | undefined;
   private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
+  private droppedListeners = new Set<(sandboxId: string) => void>();
+  private readonly bus: ClusterBus;
+  private readonly replicaId: string;
+  private readonly membership: ClusterMembership;
+  private readonly unsubscribe: (() => void)[];
+  private tickTimer: TimerHandle | undefined;
+  /** Warnings the leader sent: the activity an idle warning was for, the end a lifetime one was for. */
+  private warned = new Map<string, { idleFor?: number; lifetimeAt?: number }>();
+  private readonly tick = this.singleFlight(() => this.tickOnce());
+  private readonly drainQueue = this.singleFlight(() => this.drainOnce());
+  private readonly refill = this.singleFlight(() => this.refillOnce());
 
   constructor(
     private readonly db: Db,
     private readonly runtime: Runtime,
     private readonly clock: Clock,
     private readonly opts: ManagerOptions,
-  ) {}
+  ) {
+    this.bus = opts.bus ?? new LocalBus();
+    this.replicaId = opts.replicaId ?? newReplicaId();
+    this.membership = new ClusterMembership(
+      db,
+      clock,
+      this.replicaId,
+      opts.leaseTiming ?? DEFAULT_LEASE_TIMING,
+      (leading) => {
+        if (leading) void this.tick();
+        else this.clock.clearTimeout(this.tickTimer);
+      },
+    );
+    this.unsubscribe = [
+      this.bus.subscribe('sandbox.gone', (p) => this.forget((p as { id: string }).id)),
+      this.bus.subscribe('sandbox.changed', (p) => this.changed(p as Changed)),
+    ];
+  }
 
   /** Every event for a learner; the realtime layer forwards them to that learner's sockets. */
   subscribe(listener: (learnerId: string, event: ManagerEvent) => void): () => void {
@@ -110,40 +170,90 @@ export class SandboxManager {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * A sandbox this replica knew is gone (ended here or on another replica): whatever this replica holds
+   * for it (terminals, caches) can go. Not a learner event: that was emitted where it ended.
+   */
+  onDropped(listener: (sandboxId: string) => void): () => void {
+    this.droppedListeners.add(listener);
+    return () => this.droppedListeners.delete(listener);
+  }
+
   private emit(learnerId: string | null, event: ManagerEvent): void {
     if (!learnerId) return;
     for (const l of this.listeners) l(learnerId, event);
   }
 
-  /** Re-adopts sandboxes that survived a restart, destroys orphans, then fills the pool. */
+  /** Resolves when no background work (refills, the queue, database writes, starts) is left. */
+  async settled(): Promise<void> {
+    while (this.background.size || this.inFlight.size) await Promise.allSettled([...this.background, ...this.inFlight]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.background.add(work);
+    const forget = () => this.background.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** One run at a time; a call during a run asks for one more after it. */
+  private singleFlight(run: () => Promise<void>): () => Promise<void> {
+    let current: Promise<void> | undefined;
+    let again = false;
+    return () => {
+      if (current) {
+        again = true;
+        return current;
+      }
+      current = this.track(
+        (async () => {
+          do {
+            again = false;
+            try {
+              await run();
+            } catch (err) {
+              if (!this.closed) console.error(`sandbox manager: ${(err as Error).message}`);
+            }
+          } while (again && !this.closed);
+        })().finally(() => (current = undefined)),
+      );
+      return current;
+    };
+  }
+
+  private locked<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return withAdmissionLock(this.db, fn);
+  }
+
+  /**
+   * Re-adopts sandboxes that survived a restart, destroys orphans, then joins the other replicas (and
+   * leads if none does). Rows another live replica is starting or ending are left to it.
+   */
   async start(): Promise<{ adopted: string[]; orphans: string[]; lost: string[]; abandoned: string[] }> {
-    const [rows, live] = await Promise.all([this.db.sandbox.findMany(), this.runtime.list()]);
-    const running = new Map(live.filter((s) => s.running).map((s) => [s.id, s]));
+    // The runtime first: a sandbox it lists had its row before it was created, so one with no row is an orphan.
+    const live = await this.runtime.list();
+    this.noteLive(live);
+    await this.membership.start();
+    const [rows, alive] = await Promise.all([this.db.sandbox.findMany(), this.membership.alive()]);
+    const running = new Set(live.filter((s) => s.running).map((s) => s.id));
+    let runningNow: Set<string> | undefined;
     const adopted: string[] = [];
     const lost: string[] = [];
     for (const row of rows) {
-      if (running.has(row.id) && row.state === 'ready') {
-        const entry: Entry = {
-          id: row.id,
-          range: row.idRange,
-          ownerId: row.ownerId,
-          workshopId: row.workshopId,
-          address: null,
-          phase: 'ready',
-          createdAt: row.createdAt.getTime(),
-          assignedAt: row.assignedAt?.getTime() ?? null,
-          lastActiveAt: row.lastActiveAt.getTime(),
-          lastPersistedActivity: row.lastActiveAt.getTime(),
-        };
-        this.entries.set(row.id, entry);
-        this.arm(entry);
-        adopted.push(row.id);
-      } else {
-        lost.push(row.id);
-        await this.db.sandbox.delete({ where: { id: row.id } }).catch(() => {});
-        await this.runtime.destroy(row.id).catch(() => {});
-        this.emit(row.ownerId, { type: 'ended', sandboxId: row.id, reason: 'lost' });
-      }
+      if (row.state === 'ready') {
+        // One made ready since the list was taken is in a fresh one.
+        if (!running.has(row.id))
+          runningNow ??= new Set((await this.runtime.list()).filter((s) => s.running).map((s) => s.id));
+        if (running.has(row.id) || runningNow?.has(row.id)) {
+          this.cache(row);
+          adopted.push(row.id);
+          continue;
+        }
+      } else if (row.holder && row.holder !== this.replicaId && alive.has(row.holder)) continue;
+      lost.push(row.id);
+      await this.runtime.destroy(row.id).catch(() => {});
+      await this.db.sandbox.deleteMany({ where: { id: row.id } }).catch(() => {});
+      this.emit(row.ownerId, { type: 'ended', sandboxId: row.id, reason: 'lost' });
     }
     const known = new Set(rows.map((r) => r.id));
     const prefix = this.opts.idPrefix ?? 'sb-';
@@ -151,7 +261,7 @@ export class SandboxManager {
     for (const id of orphans) await this.runtime.destroy(id).catch(() => {});
     const abandoned = this.opts.leaseDir ? this.sweepAbandoned(live.filter((s) => !known.has(s.id))) : [];
     for (const id of abandoned) await this.runtime.destroy(id).catch(() => {});
-    this.refill();
+    void this.refill();
     return { adopted, orphans, lost, abandoned };
   }
 
@@ -183,40 +293,88 @@ export class SandboxManager {
     }
     const pending = this.starting.get(learnerId);
     if (pending) return { sandbox: this.view(await pending) };
-    const queued = this.queue.findIndex((w) => w.learnerId === learnerId);
-    if (queued >= 0) return { queued: this.queuePosition(queued) };
 
-    const { workshopId, address } = placement;
+    const { workshopId } = placement;
     const seats = workshopId ? await this.opts.seatLimit(workshopId) : null;
-    // From here to the claim nothing awaits, so two learners can never take the same last seat, and one
-    // learner asking twice at once (two tabs, a reset) neither starts twice nor waits twice in the queue.
-    if (this.ownedBy(learnerId) || this.starting.has(learnerId) || this.queue.some((w) => w.learnerId === learnerId))
-      return this.ensure(learnerId, placement);
-    this.admit(placement);
-    if (!this.fits(workshopId, seats)) {
-      this.queue.push({ learnerId, workshopId, address, since: this.clock.now() });
-      const position = this.queuePosition(this.queue.length - 1);
-      this.emit(learnerId, { type: 'queue', ...position });
-      return { queued: position };
+    const ranges = await this.knownRanges();
+    if (this.ownedBy(learnerId) || this.starting.has(learnerId)) return this.ensure(learnerId, placement);
+    // Under the admission lock, so two learners (on any replicas) never take the same last seat or warm
+    // sandbox, and one learner asking twice at once neither starts twice nor waits twice in the queue.
+    const decision = await this.locked((tx) => this.decide(tx, learnerId, placement, seats, ranges));
+    switch (decision.kind) {
+      case 'existing':
+        return this.existing(learnerId, decision.row, placement);
+      case 'queued':
+        if (decision.fresh) this.emit(learnerId, { type: 'queue', ...decision.position });
+        return { queued: decision.position };
+      default:
+        return { sandbox: this.view(await this.finish(learnerId, decision)) };
     }
-    const entry = await this.startFor(learnerId, workshopId, address);
-    return { sandbox: this.view(entry) };
+  }
+
+  private async decide(
+    tx: Tx,
+    learnerId: string,
+    placement: Placement,
+    seats: number | null,
+    ranges: Set<number>,
+  ): Promise<Decision> {
+    const row = await tx.sandbox.findFirst({ where: { ownerId: learnerId, state: { not: 'stopping' } } });
+    if (row) return { kind: 'existing', row };
+    const waiting = await tx.queueEntry.findUnique({ where: { learnerId } });
+    if (waiting) return { kind: 'queued', fresh: false, position: await this.queuePosition(tx, waiting.seq) };
+    const { workshopId, address } = placement;
+    await this.admit(tx, placement);
+    if (!(await this.fits(tx, workshopId, seats))) {
+      const entry = await tx.queueEntry.create({
+        data: { learnerId, workshopId, address, since: new Date(this.clock.now()) },
+      });
+      return { kind: 'queued', fresh: true, position: await this.queuePosition(tx, entry.seq) };
+    }
+    return this.claim(tx, learnerId, workshopId, address, ranges);
+  }
+
+  /** The learner has a row already: ready (perhaps another replica's), or being started somewhere. */
+  private async existing(learnerId: string, row: Row, placement: Placement): Promise<EnsureResult> {
+    if (row.state === 'ready') {
+      const entry = this.cache(row);
+      this.touch(entry.id);
+      this.moveTo(entry, placement);
+      return { sandbox: this.view(entry) };
+    }
+    const pending = this.starting.get(learnerId);
+    if (pending) return { sandbox: this.view(await pending) };
+    // Another replica is starting it: wait for its row to be ready (or gone, when that start failed).
+    const until = Date.now() + FOREIGN_START_WAIT_MS;
+    while (Date.now() < until && !this.closed) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = await this.db.sandbox.findUnique({ where: { id: row.id } });
+      if (!now || now.state === 'stopping') return this.ensure(learnerId, placement);
+      if (now.state === 'ready') return this.existing(learnerId, now, placement);
+    }
+    throw new CapacityError('your sandbox is still starting; try again in a moment');
   }
 
   /**
    * The limits of the asker (not of the machine, which queues): a self-paced address's sandboxes at once,
-   * then their budget of starts. Synchronous, with the claim right after it.
+   * then their budget of starts. Under the admission lock, with the claim right after it.
    */
-  private admit({ workshopId, address, charge }: Placement): void {
+  private async admit(tx: Tx, { workshopId, address, charge }: Placement): Promise<void> {
     const cap = this.opts.sandboxesPerAddress;
     if (!workshopId && address !== null && cap !== undefined) {
-      const mine = [...this.entries.values()].filter((e) => e.workshopId === null && e.address === address);
-      const waiting = this.queue.filter((w) => w.workshopId === null && w.address === address).length;
+      const mine = await tx.sandbox.findMany({
+        where: { workshopId: null, address },
+        select: { lastActiveAt: true, assignedAt: true, createdAt: true },
+      });
+      const waiting = await tx.queueEntry.count({ where: { workshopId: null, address } });
       if (mine.length + waiting >= cap) {
         // When the first of them ends at the latest, unless it is kept busy.
         const now = this.clock.now();
         const ends = mine.map((e) =>
-          Math.min(e.lastActiveAt + this.opts.idleMs, (e.assignedAt ?? e.createdAt) + this.opts.lifetimeMs),
+          Math.min(
+            e.lastActiveAt.getTime() + this.opts.idleMs,
+            (e.assignedAt ?? e.createdAt).getTime() + this.opts.lifetimeMs,
+          ),
         );
         const retryAfter = Math.max(1, Math.ceil(((ends.length ? Math.min(...ends) : now + 60_000) - now) / 1000));
         throw new AdmissionError(
@@ -226,83 +384,100 @@ export class SandboxManager {
         );
       }
     }
-    charge?.();
+    await charge?.();
   }
 
   /** A running sandbox follows its learner into (or out of) a workshop: it counts where they are now. */
   private moveTo(entry: Entry, { workshopId, address }: Placement): void {
+    const addressNew = entry.address === null && address !== null;
     entry.address ??= address;
-    if (entry.workshopId === workshopId) return;
+    if (entry.workshopId === workshopId && !addressNew) return;
     entry.workshopId = workshopId;
-    void this.db.sandbox.update({ where: { id: entry.id }, data: { workshopId } }).catch(() => {});
+    void this.track(
+      this.db.sandbox
+        .updateMany({ where: { id: entry.id }, data: { workshopId, address: entry.address } })
+        .then(() => this.publishChanged(entry))
+        .catch(() => {}),
+    );
   }
 
-  private fits(workshopId: string | null, seats: number | null): boolean {
+  private async fits(tx: Tx, workshopId: string | null, seats: number | null): Promise<boolean> {
     if (workshopId && seats !== null) {
-      const used = [...this.entries.values()].filter((e) => e.workshopId === workshopId).length;
+      const used = await tx.sandbox.count({ where: { workshopId } });
       if (used >= seats) return false;
     }
     // A warm sandbox is already counted; taking it never exceeds the limit.
-    return this.poolEntry() !== undefined || this.entries.size < this.opts.maxSandboxes;
+    if ((await tx.sandbox.count({ where: { ownerId: null, state: 'ready' } })) > 0) return true;
+    return (await tx.sandbox.count()) < this.opts.maxSandboxes;
   }
 
-  /** Claims a warm sandbox or a slot for a new one synchronously, then finishes asynchronously. */
-  private startFor(learnerId: string, workshopId: string | null, address: string | null): Promise<Entry> {
-    const warm = this.poolEntry();
+  /**
+   * Takes a warm sandbox for the learner, or counts a new one (its row, owned from now on): the
+   * decision of an admission. A warm one is taken by a conditional update, so it is never handed out twice.
+   */
+  private async claim(
+    tx: Tx,
+    learnerId: string,
+    workshopId: string | null,
+    address: string | null,
+    ranges: Set<number>,
+  ): Promise<Claim> {
+    for (;;) {
+      const warm = await tx.sandbox.findFirst({
+        where: { ownerId: null, state: 'ready' },
+        orderBy: { createdAt: 'asc' },
+      });
+      if (!warm) break;
+      const now = new Date(this.clock.now());
+      const data = { ownerId: learnerId, workshopId, address, assignedAt: now, lastActiveAt: now };
+      const { count } = await tx.sandbox.updateMany({ where: { id: warm.id, ownerId: null, state: 'ready' }, data });
+      if (count === 1) return { kind: 'warm', row: { ...warm, ...data } };
+    }
+    const range = await this.freeRange(tx, ranges);
+    return { kind: 'new', row: await tx.sandbox.create({ data: this.newRow(learnerId, workshopId, address, range) }) };
+  }
+
+  private newRow(ownerId: string | null, workshopId: string | null, address: string | null, idRange: number) {
+    const now = new Date(this.clock.now());
+    return {
+      id: `${this.opts.idPrefix ?? 'sb-'}${randomBytes(6).toString('hex')}`,
+      ownerId,
+      workshopId,
+      address,
+      idRange,
+      state: 'creating',
+      holder: this.replicaId,
+      memoryBytes: BigInt(this.opts.limits.memoryBytes),
+      pidsLimit: this.opts.limits.pids,
+      cpus: this.opts.limits.cpus,
+      diskBytes: BigInt(this.opts.limits.diskBytes),
+      createdAt: now,
+      lastActiveAt: now,
+    };
+  }
+
+  /** Finishes a claim on this replica: a warm sandbox is announced, a new one started. */
+  private finish(learnerId: string, claim: Claim): Promise<Entry> {
+    const entry = this.cache(claim.row);
     let work: Promise<Entry>;
-    if (warm) {
+    if (claim.kind === 'warm') {
       this.prewarmTarget = Math.max(0, this.prewarmTarget - 1);
-      warm.ownerId = learnerId;
-      warm.workshopId = workshopId;
-      warm.address = address;
-      work = this.assign(warm, learnerId, workshopId).then(() => {
-        this.refill();
-        return warm;
-      });
+      this.publishChanged(entry);
+      this.announce(entry);
+      void this.refill();
+      work = Promise.resolve(entry);
     } else {
-      const entry = this.newEntry(workshopId, address);
-      work = this.createEntry(entry, learnerId).then(async () => {
-        await this.assign(entry, learnerId, workshopId);
-        return entry;
-      });
+      work = this.createEntry(entry, learnerId).then(() => entry);
     }
     this.starting.set(learnerId, work);
     return work.finally(() => this.starting.delete(learnerId));
   }
 
-  private async assign(entry: Entry, learnerId: string, workshopId: string | null): Promise<void> {
-    const now = this.clock.now();
-    entry.ownerId = learnerId;
-    entry.workshopId = workshopId;
-    entry.assignedAt = now;
-    entry.lastActiveAt = now;
-    entry.lastPersistedActivity = now;
-    await this.db.sandbox.update({
-      where: { id: entry.id },
-      data: { ownerId: learnerId, workshopId, assignedAt: new Date(now), lastActiveAt: new Date(now) },
-    });
-    this.arm(entry);
-    this.emit(learnerId, { type: 'progress', phase: 'ready', percent: 100, message: 'ready' });
-    this.emit(learnerId, { type: 'state', sandbox: this.view(entry) });
-  }
-
-  /** A new entry, counted against capacity (and its workshop or address) from this moment. */
-  private newEntry(workshopId: string | null, address: string | null): Entry {
-    const now = this.clock.now();
-    const entry: Entry = {
-      id: `${this.opts.idPrefix ?? 'sb-'}${randomBytes(6).toString('hex')}`,
-      range: 0,
-      ownerId: null,
-      workshopId,
-      address,
-      phase: 'allocating',
-      createdAt: now,
-      assignedAt: null,
-      lastActiveAt: now,
-      lastPersistedActivity: now,
-    };
-    this.entries.set(entry.id, entry);
-    return entry;
+  /** The learner hears their sandbox is ready; the leader looks at its deadlines. */
+  private announce(entry: Entry): void {
+    void this.kickLeader();
+    this.emit(entry.ownerId, { type: 'progress', phase: 'ready', percent: 100, message: 'ready' });
+    this.emit(entry.ownerId, { type: 'state', sandbox: this.view(entry) });
   }
 
   /**
@@ -323,7 +498,6 @@ export class SandboxManager {
     this.emit(learnerId, { type: 'progress', phase: 'allocating', percent: 5, message: 'allocating' });
     let ticker: (() => TimerHandle | undefined) | undefined;
     try {
-      entry.range = await this.reserveRange(id);
       entry.phase = 'starting-engine';
       this.emit(learnerId, { type: 'progress', phase: 'starting-engine', percent: 20, message: 'starting engine' });
       ticker = learnerId ? this.progressTicker(learnerId) : undefined;
@@ -331,27 +505,42 @@ export class SandboxManager {
       await this.opts.prepareSandbox?.(this.runtime, id);
     } catch (err) {
       this.entries.delete(id);
-      await this.db.sandbox.delete({ where: { id } }).catch(() => {});
-      if (entry.range) await this.runtime.destroy(id).catch(() => {});
+      // The sandbox before its row: a sandbox without a row would look like an orphan to a starting replica.
+      await this.runtime.destroy(id).catch(() => {});
+      await this.db.sandbox.deleteMany({ where: { id } }).catch(() => {});
       this.emit(learnerId, {
         type: 'error',
         code: 'sandbox_failed',
         message: `your sandbox could not start (${(err as Error).message}); try again`,
       });
-      this.drainQueue();
+      void this.drainQueue();
       throw err;
     } finally {
       this.clock.clearTimeout(ticker?.());
     }
     this.createTimes = [...this.createTimes.slice(-19), this.clock.now() - started];
-    if (!this.entries.has(id)) {
-      // Ended (shut down, reset) while starting: its destroy found nothing yet, so it goes now.
+    const now = this.clock.now();
+    const assigned = learnerId ? { assignedAt: new Date(now), lastActiveAt: new Date(now) } : {};
+    // Ended while starting (shut down, reset, here or on another replica): its destroy found nothing yet.
+    const { count } = this.entries.has(id)
+      ? await this.db.sandbox.updateMany({
+          where: { id, state: 'creating' },
+          data: { state: 'ready', holder: null, ...assigned },
+        })
+      : { count: 0 };
+    if (count === 0) {
+      this.entries.delete(id);
       await this.runtime.destroy(id).catch(() => {});
-      await this.db.sandbox.delete({ where: { id } }).catch(() => {});
-      return;
+      await this.db.sandbox.deleteMany({ where: { id, state: 'creating' } }).catch(() => {});
+      throw new CapacityError('the sandbox was ended while it started');
     }
     entry.phase = 'ready';
-    await this.db.sandbox.update({ where: { id }, data: { state: 'ready' } });
+    if (learnerId) {
+      entry.assignedAt = now;
+      entry.lastActiveAt = entry.lastPersistedActivity = now;
+      this.publishChanged(entry);
+      this.announce(entry);
+    }
   }
 
   /** Progress between "starting engine" and "ready", paced by how long starts have taken lately. */
@@ -385,83 +574,99 @@ export class SandboxManager {
         const taken = (err as { kind?: string }).kind === 'exists' && /id range/.test((err as Error).message);
         if (!taken || attempt >= 20) throw err;
         this.hostRanges.add(entry.range);
-        await this.db.sandbox.delete({ where: { id: entry.id } });
-        entry.range = await this.reserveRange(entry.id);
+        this.liveRanges = undefined;
+        const ranges = await this.knownRanges();
+        entry.range = await this.locked(async (tx) => {
+          const range = await this.freeRange(tx, ranges);
+          await tx.sandbox.update({ where: { id: entry.id }, data: { idRange: range } });
+          return range;
+        });
       }
     }
   }
 
   /**
-   * The smallest free id range, recorded in the database (a unique column) so two never overlap. Ranges of
-   * live sandboxes this database does not know (another server on the same data dir) are taken too.
+   * The smallest id range free in the database (a unique column, so two never overlap), on this host and
+   * among the sandboxes the runtime runs for other databases on the same data dir. Under the admission lock.
    */
-  private async reserveRange(id: string): Promise<number> {
+  private async freeRange(tx: Tx, ranges: Set<number>): Promise<number> {
     const max = this.opts.maxRange ?? 16_383;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const [rows, live] = await Promise.all([
-        this.db.sandbox.findMany({ select: { idRange: true } }),
-        this.runtime.list(),
-      ]);
-      const used = new Set([...rows.map((r) => r.idRange), ...live.map((s) => s.range), ...this.hostRanges]);
-      let range = 1;
-      while (used.has(range)) range++;
-      if (range > max) throw new CapacityError('no free id range');
-      try {
-        await this.db.sandbox.create({
-          data: {
-            id,
-            idRange: range,
-            state: 'creating',
-            memoryBytes: BigInt(this.opts.limits.memoryBytes),
-            pidsLimit: this.opts.limits.pids,
-            cpus: this.opts.limits.cpus,
-            diskBytes: BigInt(this.opts.limits.diskBytes),
-            createdAt: new Date(this.clock.now()),
-            lastActiveAt: new Date(this.clock.now()),
-          },
-        });
-        return range;
-      } catch {
-        // Another create took the same range at the same moment: look again.
-      }
-    }
-    throw new CapacityError('could not reserve an id range');
+    const rows = await tx.sandbox.findMany({ select: { idRange: true } });
+    const used = new Set([...rows.map((r) => r.idRange), ...ranges, ...this.hostRanges]);
+    let range = 1;
+    while (used.has(range)) range++;
+    if (range > max) throw new CapacityError('no free id range');
+    return range;
+  }
+
+  /** Ranges the runtime's sandboxes have, refreshed every few seconds (a runtime list is a process). */
+  private async knownRanges(): Promise<Set<number>> {
+    if (!this.liveRanges || Date.now() - this.liveRanges.at > 2_000) this.noteLive(await this.runtime.list());
+    return this.liveRanges!.ranges;
+  }
+
+  private noteLive(live: RuntimeSandbox[]): void {
+    this.liveRanges = { at: Date.now(), ranges: new Set(live.flatMap((s) => (s.range === null ? [] : [s.range]))) };
   }
 
   /**
    * Warms sandboxes for seats about to be taken (a workshop opening its doors): the pool grows to
-   * `count` and shrinks back to its usual size as learners take them.
+   * `count` and shrinks back to its usual size as learners take them on this replica.
    */
   prewarm(count: number): void {
     this.prewarmTarget = Math.max(this.prewarmTarget, count);
-    this.refill();
+    void this.refill();
   }
 
   /** Gives a learner's sandbox more lifetime (the instructor extended the workshop). */
   extend(learnerId: string, ms: number): void {
     const own = this.ownedBy(learnerId);
-    if (!own || own.assignedAt === null) return;
-    own.assignedAt += ms;
-    void this.db.sandbox
-      .update({ where: { id: own.id }, data: { assignedAt: new Date(own.assignedAt) } })
-      .catch(() => {});
-    this.arm(own);
-    this.emit(own.ownerId, { type: 'state', sandbox: this.view(own) });
+    if (own) {
+      if (own.assignedAt === null) return;
+      own.assignedAt += ms;
+      void this.track(this.saveAssignedAt(own));
+      return;
+    }
+    void this.track(
+      this.ownRow(learnerId).then((entry) => {
+        if (!entry?.assignedAt) return;
+        entry.assignedAt += ms;
+        return this.saveAssignedAt(entry);
+      }),
+    );
   }
 
-  /** Keeps the pool at its size while there is room and nobody is waiting. */
-  private refill(): void {
-    while (
-      !this.closed &&
-      this.poolCount() < Math.max(this.opts.poolSize, this.prewarmTarget) &&
-      this.entries.size < this.opts.maxSandboxes &&
-      this.queue.length === 0
-    ) {
-      const entry = this.newEntry(null, null);
-      void this.createEntry(entry, null).catch((err) =>
-        console.error(`sandbox pool: could not create a warm sandbox: ${(err as Error).message}`),
-      );
-    }
+  private async saveAssignedAt(entry: Entry): Promise<void> {
+    await this.db.sandbox
+      .updateMany({ where: { id: entry.id }, data: { assignedAt: new Date(entry.assignedAt!) } })
+      .catch(() => {});
+    this.warned.delete(entry.id);
+    this.publishChanged(entry);
+    void this.kickLeader();
+    this.emit(entry.ownerId, { type: 'state', sandbox: this.view(entry) });
+  }
+
+  /** Keeps the pool at its size while there is room and nobody is waiting. Any replica may. */
+  private async refillOnce(): Promise<void> {
+    const target = Math.max(this.opts.poolSize, this.prewarmTarget);
+    if (this.closed || target === 0) return;
+    const ranges = await this.knownRanges();
+    const rows = await this.locked(async (tx) => {
+      const made: Row[] = [];
+      while (
+        !this.closed &&
+        (await tx.sandbox.count({ where: { ownerId: null } })) < target &&
+        (await tx.sandbox.count()) < this.opts.maxSandboxes &&
+        (await tx.queueEntry.count()) === 0
+      )
+        made.push(await tx.sandbox.create({ data: this.newRow(null, null, null, await this.freeRange(tx, ranges)) }));
+      return made;
+    });
+    for (const row of rows)
+      void this.createEntry(this.cache(row), null).catch((err) => {
+        if (!(err instanceof CapacityError))
+          console.error(`sandbox pool: could not create a warm sandbox: ${(err as Error).message}`);
+      });
   }
 
   /** Marks activity (terminal input, API use); keeps the sandbox from the idle timeout. */
@@ -469,94 +674,184 @@ export class SandboxManager {
     const entry = this.entries.get(sandboxId);
     if (!entry) return;
     entry.lastActiveAt = this.clock.now();
-    entry.warnedIdle = false;
-    if (entry.lastActiveAt - entry.lastPersistedActivity >= ACTIVITY_PERSIST_MS) {
-      entry.lastPersistedActivity = entry.lastActiveAt;
-      void this.db.sandbox
-        .update({ where: { id: sandboxId }, data: { lastActiveAt: new Date(entry.lastActiveAt) } })
-        .catch(() => {});
-    }
+    const due = entry.lastPersistedActivity + ACTIVITY_PERSIST_MS;
+    if (entry.lastActiveAt >= due) this.persistActivity(entry);
+    else
+      entry.persistTimer ??= this.clock.setTimeout(() => {
+        entry.persistTimer = undefined;
+        if (this.entries.has(entry.id)) this.persistActivity(entry);
+      }, due - entry.lastActiveAt);
   }
 
-  private arm(entry: Entry): void {
-    this.clock.clearTimeout(entry.idleTimer);
-    this.clock.clearTimeout(entry.lifetimeTimer);
-    if (entry.ownerId === null || entry.assignedAt === null) return;
-    const checkIdle = () => {
-      if (!this.entries.has(entry.id)) return;
-      const now = this.clock.now();
-      const end = entry.lastActiveAt + this.opts.idleMs;
-      if (now >= end) return void this.end(entry, 'idle');
-      const warnAt = end - this.opts.warnBeforeMs;
-      if (now >= warnAt && !entry.warnedIdle) {
-        entry.warnedIdle = true;
-        this.emit(entry.ownerId, { type: 'warning', reason: 'idle', at: new Date(end).toISOString() });
-      }
-      entry.idleTimer = this.clock.setTimeout(checkIdle, (now >= warnAt ? end : warnAt) - now);
-    };
-    checkIdle();
-    const lifetimeEnd = entry.assignedAt + this.opts.lifetimeMs;
-    const checkLifetime = () => {
-      if (!this.entries.has(entry.id)) return;
-      const now = this.clock.now();
-      if (now >= lifetimeEnd) return void this.end(entry, 'lifetime');
-      const warnAt = lifetimeEnd - this.opts.warnBeforeMs;
-      if (now >= warnAt)
-        this.emit(entry.ownerId, { type: 'warning', reason: 'lifetime', at: new Date(lifetimeEnd).toISOString() });
-      entry.lifetimeTimer = this.clock.setTimeout(checkLifetime, (now >= warnAt ? lifetimeEnd : warnAt) - now);
-    };
-    checkLifetime();
+  /** Writes the latest activity, so the leader's idle reaper (perhaps on another replica) sees it. */
+  private persistActivity(entry: Entry): Promise<void> {
+    this.clock.clearTimeout(entry.persistTimer);
+    entry.persistTimer = undefined;
+    entry.lastPersistedActivity = entry.lastActiveAt;
+    return this.track(
+      this.db.sandbox
+        .updateMany({ where: { id: entry.id }, data: { lastActiveAt: new Date(entry.lastActiveAt) } })
+        .then(() => {})
+        .catch(() => {}),
+    );
   }
 
-  /** Destroys a sandbox; the learner's progress stays in the database. */
-  private async end(entry: Entry, reason: Extract<ManagerEvent, { type: 'ended' }>['reason']): Promise<void> {
-    if (!this.entries.has(entry.id)) return;
-    this.entries.delete(entry.id);
-    this.clock.clearTimeout(entry.idleTimer);
-    this.clock.clearTimeout(entry.lifetimeTimer);
-    entry.phase = 'stopping';
-    try {
-      await this.runtime.destroy(entry.id);
-    } catch (err) {
-      console.error(`sandbox ${entry.id}: destroy failed: ${(err as Error).message}`);
-    }
-    await this.db.sandbox.delete({ where: { id: entry.id } }).catch(() => {});
-    this.emit(entry.ownerId, { type: 'ended', sandboxId: entry.id, reason });
-    this.drainQueue();
-    this.refill();
+  /** The leader looks at the deadlines now (after an assignment or an extension on this replica). */
+  private kickLeader(): Promise<void> | undefined {
+    return this.membership.leading && !this.closed ? this.tick() : undefined;
   }
 
-  /** Gives freed capacity to the learners waiting longest, in order, then tells the rest where they stand. */
-  private drainQueue(): void {
-    if (this.closed) return;
-    void (async () => {
-      const seats = new Map<string, number | null>();
-      for (const w of this.queue)
-        if (w.workshopId && !seats.has(w.workshopId)) seats.set(w.workshopId, await this.opts.seatLimit(w.workshopId));
-      for (let i = 0; i < this.queue.length;) {
-        const waiter = this.queue[i]!;
-        if (!this.fits(waiter.workshopId, waiter.workshopId ? (seats.get(waiter.workshopId) ?? null) : null)) {
-          i++;
-          continue;
+  /**
+   * The leader's round: ends sandboxes past their idle or lifetime end, warns before them, cleans up rows
+   * a dead replica left mid-start or mid-end, serves the queue and refills the pool; then sleeps until
+   * the next deadline it knows (or tickMs, for ones other replicas made meanwhile).
+   */
+  private async tickOnce(): Promise<void> {
+    if (!this.membership.leading || this.closed) return;
+    this.clock.clearTimeout(this.tickTimer);
+    const now = this.clock.now();
+    let next = now + (this.opts.tickMs ?? DEFAULT_TICK_MS);
+    const rows = await this.db.sandbox.findMany();
+    let alive: Set<string> | undefined;
+    for (const row of rows) {
+      if (row.state !== 'ready') {
+        if (row.holder && row.holder !== this.replicaId) {
+          alive ??= await this.membership.alive();
+          if (!alive.has(row.holder)) await this.abandon(row);
         }
-        this.queue.splice(i, 1);
-        this.startFor(waiter.learnerId, waiter.workshopId, waiter.address).catch(() => {});
+        continue;
       }
-      this.queue.forEach((w, i) => this.emit(w.learnerId, { type: 'queue', ...this.queuePosition(i) }));
-      this.refill();
-    })();
+      if (!row.ownerId || !row.assignedAt) continue;
+      const lastActive = Math.max(row.lastActiveAt.getTime(), this.entries.get(row.id)?.lastActiveAt ?? 0);
+      const idleEnd = lastActive + this.opts.idleMs;
+      const lifetimeEnd = row.assignedAt.getTime() + this.opts.lifetimeMs;
+      if (now >= lifetimeEnd) {
+        await this.end(row, 'lifetime');
+        continue;
+      }
+      if (now >= idleEnd + ACTIVITY_LAG_MS) {
+        await this.end(row, 'idle');
+        continue;
+      }
+      const warned = this.warned.get(row.id) ?? {};
+      this.warned.set(row.id, warned);
+      const idleWarnAt = idleEnd - this.opts.warnBeforeMs;
+      if (now >= idleWarnAt && warned.idleFor !== lastActive) {
+        warned.idleFor = lastActive;
+        this.emit(row.ownerId, { type: 'warning', reason: 'idle', at: new Date(idleEnd).toISOString() });
+      }
+      const lifetimeWarnAt = lifetimeEnd - this.opts.warnBeforeMs;
+      if (now >= lifetimeWarnAt && warned.lifetimeAt !== lifetimeEnd) {
+        warned.lifetimeAt = lifetimeEnd;
+        this.emit(row.ownerId, { type: 'warning', reason: 'lifetime', at: new Date(lifetimeEnd).toISOString() });
+      }
+      next = Math.min(
+        next,
+        now < idleWarnAt ? idleWarnAt : idleEnd + ACTIVITY_LAG_MS,
+        now < lifetimeWarnAt ? lifetimeWarnAt : lifetimeEnd,
+      );
+    }
+    const ids = new Set(rows.map((r) => r.id));
+    for (const id of this.warned.keys()) if (!ids.has(id)) this.warned.delete(id);
+    await this.drainQueue();
+    await this.refill();
+    if (this.membership.leading && !this.closed)
+      this.tickTimer = this.clock.setTimeout(() => void this.tick(), Math.max(0, next - this.clock.now()));
+  }
+
+  /** A row a dead replica was starting or ending: nobody will finish it, so it goes. */
+  private async abandon(row: Row): Promise<void> {
+    const { count } = await this.db.sandbox.updateMany({
+      where: { id: row.id, state: row.state, holder: row.holder },
+      data: { state: 'stopping', holder: this.replicaId },
+    });
+    if (count === 0) return;
+    await this.runtime.destroy(row.id).catch(() => {});
+    await this.db.sandbox.deleteMany({ where: { id: row.id } });
+    this.forget(row.id);
+    this.bus.publish('sandbox.gone', { id: row.id });
+    this.emit(row.ownerId, { type: 'ended', sandboxId: row.id, reason: 'lost' });
+  }
+
+  /**
+   * Destroys a sandbox; the learner's progress stays in the database. Whoever marks the row stopping
+   * first ends it, so two replicas (a reset here, the reaper there) never both do.
+   */
+  private async end(target: { id: string; ownerId: string | null }, reason: EndReason): Promise<void> {
+    const { id } = target;
+    const ownerId = this.entries.get(id)?.ownerId ?? target.ownerId;
+    this.forget(id);
+    const { count } = await this.db.sandbox.updateMany({
+      where: { id, state: { not: 'stopping' } },
+      data: { state: 'stopping', holder: this.replicaId },
+    });
+    if (count === 0) return;
+    try {
+      await this.runtime.destroy(id);
+    } catch (err) {
+      console.error(`sandbox ${id}: destroy failed: ${(err as Error).message}`);
+    }
+    await this.db.sandbox.deleteMany({ where: { id } }).catch(() => {});
+    this.bus.publish('sandbox.gone', { id });
+    this.emit(ownerId, { type: 'ended', sandboxId: id, reason });
+    void this.drainQueue();
+    void this.refill();
+  }
+
+  /** Drops a sandbox from this replica's cache (it ended, here or elsewhere). */
+  private forget(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    entry.phase = 'stopping';
+    this.clock.clearTimeout(entry.persistTimer);
+    for (const l of this.droppedListeners) l(id);
+  }
+
+  /**
+   * Gives freed capacity to the learners waiting longest, in order, then tells the rest where they stand.
+   * Any replica may (the one that freed it, the leader on its round); the lock keeps them in turn.
+   */
+  private async drainOnce(): Promise<void> {
+    if (this.closed) return;
+    const waiting = await this.db.queueEntry.findMany({ orderBy: { seq: 'asc' } });
+    if (!waiting.length) return;
+    const seats = new Map<string, number | null>();
+    for (const w of waiting)
+      if (w.workshopId && !seats.has(w.workshopId)) seats.set(w.workshopId, await this.opts.seatLimit(w.workshopId));
+    const ranges = await this.knownRanges();
+    const claims = await this.locked(async (tx) => {
+      const out: { learnerId: string; claim: Claim }[] = [];
+      for (const w of await tx.queueEntry.findMany({ orderBy: { seq: 'asc' } })) {
+        // A workshop that joined the queue since: its seats are looked up on the next round.
+        if (w.workshopId && !seats.has(w.workshopId)) continue;
+        if (!(await this.fits(tx, w.workshopId, w.workshopId ? seats.get(w.workshopId)! : null))) continue;
+        await tx.queueEntry.delete({ where: { seq: w.seq } });
+        if (await tx.sandbox.findFirst({ where: { ownerId: w.learnerId, state: { not: 'stopping' } } })) continue;
+        out.push({ learnerId: w.learnerId, claim: await this.claim(tx, w.learnerId, w.workshopId, w.address, ranges) });
+      }
+      return out;
+    });
+    for (const { learnerId, claim } of claims) this.finish(learnerId, claim).catch(() => {});
+    if (!claims.length) return;
+    const rest = await this.db.queueEntry.findMany({ orderBy: { seq: 'asc' } });
+    for (const w of rest) this.emit(w.learnerId, { type: 'queue', ...(await this.queuePosition(this.db, w.seq)) });
   }
 
   /** Position (1-based) and an estimate: when the n-th soonest ending sandbox ends, plus a start. */
-  private queuePosition(index: number): { position: number; estimateSeconds: number } {
+  private async queuePosition(tx: Tx, seq: number): Promise<QueuePosition> {
     const now = this.clock.now();
-    const ends = [...this.entries.values()]
-      .filter((e) => e.assignedAt !== null)
-      .map((e) => Math.min(e.lastActiveAt + this.opts.idleMs, e.assignedAt! + this.opts.lifetimeMs))
+    const ahead = await tx.queueEntry.count({ where: { seq: { lt: seq } } });
+    const rows = await tx.sandbox.findMany({
+      where: { assignedAt: { not: null } },
+      select: { assignedAt: true, lastActiveAt: true },
+    });
+    const ends = rows
+      .map((e) => Math.min(e.lastActiveAt.getTime() + this.opts.idleMs, e.assignedAt!.getTime() + this.opts.lifetimeMs))
       .sort((a, b) => a - b);
-    const freeAt = ends[Math.min(index, ends.length - 1)] ?? now;
+    const freeAt = ends[Math.min(ahead, ends.length - 1)] ?? now;
     const startMs = median(this.createTimes) ?? 1000;
-    return { position: index + 1, estimateSeconds: Math.max(1, Math.ceil((freeAt - now + startMs) / 1000)) };
+    return { position: ahead + 1, estimateSeconds: Math.max(1, Math.ceil((freeAt - now + startMs) / 1000)) };
   }
 
   /**
@@ -564,31 +859,48 @@ export class SandboxManager {
    * caller resolves the placement (engine.ts), never the old sandbox, which a learner may not have.
    */
   async reset(learnerId: string, placement: Placement = SELF_PACED): Promise<EnsureResult> {
-    const own = this.ownedBy(learnerId);
+    const own = this.ownedBy(learnerId) ?? (await this.ownRow(learnerId));
     if (!own) return this.ensure(learnerId, placement);
     // Charged before anything is destroyed: a refused reset leaves the sandbox as it was.
-    placement.charge?.();
+    await placement.charge?.();
     await this.end(own, 'reset');
     return this.ensure(learnerId, { ...placement, charge: undefined });
   }
 
   /** Ends a learner's sandbox (e.g. the workshop ended); their progress stays. */
   async release(learnerId: string): Promise<void> {
-    const own = this.ownedBy(learnerId);
+    const own = this.ownedBy(learnerId) ?? (await this.ownRow(learnerId));
     if (own) await this.end(own, 'released');
-    this.queue = this.queue.filter((w) => w.learnerId !== learnerId);
+    await this.db.queueEntry.deleteMany({ where: { learnerId } });
   }
 
-  /** Stops the timers; destroys every sandbox unless they are to be kept for the next start. */
+  /**
+   * Stops the timers and leaves the cluster. Unless sandboxes are kept for the next start, the last
+   * replica destroys every sandbox; one with others still running leaves theirs (and its own) to them.
+   */
   async shutdown(): Promise<void> {
     this.closed = true;
-    for (const e of this.entries.values()) {
-      this.clock.clearTimeout(e.idleTimer);
-      this.clock.clearTimeout(e.lifetimeTimer);
-    }
+    for (const off of this.unsubscribe) off();
+    this.clock.clearTimeout(this.tickTimer);
     this.clock.clearTimeout(this.leaseTimer);
-    if (this.opts.keepOnShutdown) return;
-    await Promise.all([...this.entries.values()].map((e) => this.end(e, 'shutdown')));
+    const others = [...(await this.membership.alive().catch(() => new Set<string>()))].filter(
+      (id) => id !== this.replicaId,
+    );
+    await this.membership.stop();
+    // The latest activity, for whoever serves these sandboxes next.
+    await Promise.all(
+      [...this.entries.values()]
+        .filter((e) => e.lastActiveAt > e.lastPersistedActivity)
+        .map((e) => this.persistActivity(e)),
+    );
+    if (this.opts.keepOnShutdown || others.length > 0) {
+      for (const e of this.entries.values()) this.clock.clearTimeout(e.persistTimer);
+      return;
+    }
+    // Starts still running end as they finish (their entry is gone).
+    for (const e of [...this.entries.values()]) if (e.phase !== 'ready') this.entries.delete(e.id);
+    const rows = await this.db.sandbox.findMany({ where: { state: 'ready' } });
+    await Promise.all(rows.map((r) => this.end(r, 'shutdown')));
     await Promise.allSettled([...this.inFlight]);
     this.leases?.release();
   }
@@ -598,9 +910,33 @@ export class SandboxManager {
     return undefined;
   }
 
-  /** The owner of a sandbox, for authorisation; undefined when it is not running. */
+  /** The learner's ready sandbox from the database (another replica may have started it), now cached. */
+  private async ownRow(learnerId: string): Promise<Entry | undefined> {
+    const row = await this.db.sandbox.findFirst({ where: { ownerId: learnerId, state: 'ready' } });
+    return row ? this.cache(row) : undefined;
+  }
+
+  /** The owner of a sandbox, for authorisation; undefined when this replica does not know it running. */
   ownerOf(sandboxId: string): string | null | undefined {
     return this.entries.get(sandboxId)?.ownerId;
+  }
+
+  /**
+   * ownerOf, asking the database when this replica does not know the sandbox (another replica handed it
+   * out) or knows it warm (one may have handed it out since); for callers that can wait.
+   */
+  async lookupOwner(sandboxId: string): Promise<string | null | undefined> {
+    const known = this.entries.get(sandboxId);
+    if (known?.ownerId) return known.ownerId;
+    const row = await this.db.sandbox.findUnique({ where: { id: sandboxId } });
+    if (row?.state === 'ready') return this.cache(row).ownerId;
+    return this.entries.get(sandboxId)?.ownerId;
+  }
+
+  /** viewFor, asking the database when this replica does not know the learner's sandbox. */
+  async lookupView(learnerId: string): Promise<SandboxView | null> {
+    const own = this.ownedBy(learnerId) ?? (await this.ownRow(learnerId));
+    return own ? this.view(own) : null;
   }
 
   sandboxes(): { id: string; ownerId: string | null; workshopId: string | null; phase: SandboxPhase }[] {
@@ -627,12 +963,52 @@ export class SandboxManager {
     return own ? this.view(own) : null;
   }
 
-  private poolEntry(): Entry | undefined {
-    for (const e of this.entries.values()) if (e.ownerId === null && e.phase === 'ready') return e;
-    return undefined;
+  /** A row into this replica's cache (or what the cache has updated from it). */
+  private cache(row: Row): Entry {
+    const known = this.entries.get(row.id);
+    if (known) {
+      known.ownerId ??= row.ownerId; // an owner never changes once set
+      known.workshopId = row.workshopId;
+      known.address ??= row.address;
+      known.assignedAt = row.assignedAt?.getTime() ?? known.assignedAt;
+      known.lastActiveAt = Math.max(known.lastActiveAt, row.lastActiveAt.getTime());
+      if (row.state === 'ready') known.phase = 'ready';
+      return known;
+    }
+    const entry: Entry = {
+      id: row.id,
+      range: row.idRange,
+      ownerId: row.ownerId,
+      workshopId: row.workshopId,
+      address: row.address,
+      phase: row.state === 'ready' ? 'ready' : 'allocating',
+      createdAt: row.createdAt.getTime(),
+      assignedAt: row.assignedAt?.getTime() ?? null,
+      lastActiveAt: row.lastActiveAt.getTime(),
+      lastPersistedActivity: row.lastActiveAt.getTime(),
+    };
+    this.entries.set(row.id, entry);
+    return entry;
   }
 
-  private poolCount(): number {
-    return [...this.entries.values()].filter((e) => e.ownerId === null).length;
+  /** Tells the other replicas a sandbox's owner, workshop or lifetime changed. */
+  private publishChanged(entry: Entry): void {
+    const changed: Changed = {
+      id: entry.id,
+      ownerId: entry.ownerId,
+      workshopId: entry.workshopId,
+      assignedAt: entry.assignedAt,
+    };
+    this.bus.publish('sandbox.changed', changed);
+  }
+
+  private changed(c: Changed): void {
+    const entry = this.entries.get(c.id);
+    if (!entry) return;
+    entry.ownerId ??= c.ownerId;
+    entry.workshopId = c.workshopId;
+    entry.assignedAt = c.assignedAt;
   }
 }
+
+type Changed = { id: string; ownerId: string | null; workshopId: string | null; assignedAt: number | null };

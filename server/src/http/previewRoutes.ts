@@ -16,7 +16,7 @@ export const previewRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: new RegExp(`^/api/sandboxes/(${SANDBOX_ID})/previews/(\\d{1,5})$`),
     handle: async (ctx, deps) => {
-      const sandboxId = ownSandbox(ctx, deps);
+      const sandboxId = await ownSandbox(ctx, deps);
       const port = Number(ctx.params[1]);
       if (port < 1 || port > 65535) throw new HttpError(400, 'invalid_request', 'port: a number from 1 to 65535');
       const chosen = parseCookies(ctx.req.headers.cookie)[LOCALE_COOKIE];

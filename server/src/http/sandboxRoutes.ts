@@ -12,8 +12,8 @@ const SB = `(${SANDBOX_ID})`;
  * The sandbox id from the path, if it belongs to the caller, marked active; else a SandboxAccessError:
  * 403 forbidden (404 not_found when it is not running).
  */
-export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): string {
-  return engine.authorize(learnerId, params[0]!);
+export function ownSandbox({ learnerId, params }: Ctx, { engine }: ApiDeps): Promise<string> {
+  return engine.authorizeAnyReplica(learnerId, params[0]!);
 }
 
 function queryPath(ctx: Ctx): string {
@@ -58,7 +58,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: new RegExp(`^/api/sandboxes/${SB}/files$`),
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       return { entries: await files(() => deps.engine.files(id).list(ctx.query.get('path') ?? '/workspace')) };
     },
   },
@@ -66,7 +66,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: new RegExp(`^/api/sandboxes/${SB}/file$`),
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       return files(() => deps.engine.files(id).read(queryPath(ctx)));
     },
   },
@@ -76,7 +76,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     // JSON escaping can double a text's size; the file itself is limited to 1 MiB below.
     maxBody: 4 * MAX_FILE_BYTES,
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       const { content, etag } = parse(WriteBody, ctx.body);
       return files(() => deps.engine.files(id).write(queryPath(ctx), content, etag));
     },
@@ -85,7 +85,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: new RegExp(`^/api/sandboxes/${SB}/files$`),
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       const { path, type } = parse(CreateBody, ctx.body);
       return files(() => deps.engine.files(id).create(path, type));
     },
@@ -94,7 +94,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: new RegExp(`^/api/sandboxes/${SB}/files/rename$`),
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       const { from, to } = parse(RenameBody, ctx.body);
       return files(() => deps.engine.files(id).rename(from, to));
     },
@@ -103,7 +103,7 @@ export const sandboxRoutes: Route<ApiDeps>[] = [
     method: 'DELETE',
     path: new RegExp(`^/api/sandboxes/${SB}/file$`),
     handle: async (ctx, deps) => {
-      const id = ownSandbox(ctx, deps);
+      const id = await ownSandbox(ctx, deps);
       return files(() => deps.engine.files(id).remove(queryPath(ctx)));
     },
   },
