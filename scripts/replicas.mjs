@@ -135,8 +135,8 @@ async function main() {
     fail(message);
   };
   for (const r of replicas) {
-    step(`Starting replica ${r.name} on 127.0.0.1:${r.port}`);
     start(r);
+    step(`Starting replica ${r.name} (pid ${r.child.pid}) on 127.0.0.1:${r.port}`);
     const until = Date.now() + 300_000;
     while (!(await healthy(r.port))) {
       if (r.child.exitCode !== null || r.child.signalCode)
@@ -162,6 +162,7 @@ async function main() {
       setTimeout(() => {
         if (stopping) return;
         start(r);
+        console.log(`dockside: replica ${r.name} restarted (pid ${r.child.pid})`);
         r.child.on('exit', restart);
       }, delay);
     });
