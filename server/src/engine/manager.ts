@@ -531,7 +531,8 @@ export class SandboxManager {
     if (count === 0) {
       this.entries.delete(id);
       await this.runtime.destroy(id).catch(() => {});
-      await this.db.sandbox.deleteMany({ where: { id, state: 'creating' } }).catch(() => {});
+      await this.db.sandbox.deleteMany({ where: { id } }).catch(() => {});
+      void this.drainQueue();
       throw new CapacityError('the sandbox was ended while it started');
     }
     entry.phase = 'ready';
@@ -781,11 +782,21 @@ export class SandboxManager {
     const { id } = target;
     const ownerId = this.entries.get(id)?.ownerId ?? target.ownerId;
     this.forget(id);
+    const row = await this.db.sandbox.findUnique({ where: { id }, select: { state: true } });
+    if (!row || row.state === 'stopping') return;
+    // One still starting is destroyed by the replica starting it once its start returns (startEntry), and
+    // keeps that replica as its holder, so the leader cleans up if it dies first.
+    const starting = row.state === 'creating';
     const { count } = await this.db.sandbox.updateMany({
-      where: { id, state: { not: 'stopping' } },
-      data: { state: 'stopping', holder: this.replicaId },
+      where: { id, state: row.state },
+      data: starting ? { state: 'stopping' } : { state: 'stopping', holder: this.replicaId },
     });
     if (count === 0) return;
+    if (starting) {
+      this.bus.publish('sandbox.gone', { id });
+      this.emit(ownerId, { type: 'ended', sandboxId: id, reason });
+      return;
+    }
     try {
       await this.runtime.destroy(id);
     } catch (err) {
@@ -869,9 +880,9 @@ export class SandboxManager {
 
   /** Ends a learner's sandbox (e.g. the workshop ended); their progress stays. */
   async release(learnerId: string): Promise<void> {
-    const own = this.ownedBy(learnerId) ?? (await this.ownRow(learnerId));
-    if (own) await this.end(own, 'released');
     await this.db.queueEntry.deleteMany({ where: { learnerId } });
+    const own = await this.db.sandbox.findFirst({ where: { ownerId: learnerId, state: { not: 'stopping' } } });
+    if (own) await this.end(own, 'released');
   }
 
   /**
