@@ -4,6 +4,7 @@
 // database); restarts a replica that dies; Ctrl-C stops them all (sandboxes and terminals stay).
 import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { checkHaproxyConfig, HAPROXY_BIN, haproxyArgs, haproxyConfig } from './haproxy.mjs';
@@ -72,6 +73,14 @@ async function healthy(port) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function accepts(host, port) {
+  return new Promise((resolve) => {
+    const c = net.connect(port, host);
+    c.once('connect', () => resolve(true) || c.destroy());
+    c.once('error', () => resolve(false));
+  });
+}
 
 async function main() {
   const { count, databaseUrl, port, host } = parseArgs();
@@ -179,6 +188,14 @@ async function main() {
     console.error(`dockside: HAProxy exited (${signal ?? `code ${code}`}); stopping the replicas`);
     void stopAll(1);
   });
+  // Serving means the balancer accepts connections; HAProxy takes a moment to bind.
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const listenBy = Date.now() + 30_000;
+  while (!(await accepts(reach, port))) {
+    if (stopping) return;
+    if (Date.now() > listenBy) return stopAll(1, `HAProxy did not listen on ${host}:${port} within 30 s`);
+    await sleep(100);
+  }
   recordServer();
   console.log(
     `dockside: serving on ${publicUrl} through HAProxy, round robin over ${replicas
@@ -186,9 +203,10 @@ async function main() {
       .join(', ')} on ${redact(databaseUrl)}; HAProxy's admin socket: ${adminSocket}`,
   );
 
-  async function stopAll(exitCode) {
+  async function stopAll(exitCode, message) {
     if (stopping) return;
     stopping = true;
+    if (message) console.error(`dockside: ${message}`);
     const alive = [...replicas.map((r) => r.child), haproxy].filter((c) => c && c.exitCode === null && !c.signalCode);
     await Promise.all(
       alive.map(
