@@ -41,6 +41,9 @@ export function haproxyConfig({ host, port, replicas, adminSocket, checkInterval
     '  timeout client-fin 5s',
     '  retries 3',
     '  option redispatch 1',
+    // A replica killed mid-request closes without answering: a GET (a page, a WebSocket upgrade) is
+    // sent to another; anything that may change state is not sent twice.
+    '  retry-on conn-failure empty-response',
     // Appends the client's address; the replicas believe one proxy (DOCKSIDE_TRUSTED_PROXIES=1).
     '  option forwardfor',
     '',
@@ -50,6 +53,7 @@ export function haproxyConfig({ host, port, replicas, adminSocket, checkInterval
     '',
     'backend replicas',
     '  balance roundrobin',
+    '  http-request disable-l7-retry if !METH_GET !METH_HEAD',
     '  option httpchk',
     '  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost',
     '  http-check expect status 200',
@@ -63,8 +67,9 @@ export function haproxyConfig({ host, port, replicas, adminSocket, checkInterval
 /** Checks a written configuration with HAProxy itself; throws its complaint. */
 export function checkHaproxyConfig(file) {
   if (!existsSync(HAPROXY_BIN)) throw new Error(`${HAPROXY_BIN} is missing (apt-get install haproxy)`);
-  const r = spawnSync(HAPROXY_BIN, ['-c', '-q', '-f', file], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`HAProxy refused ${file}: ${(r.stderr || r.stdout).trim()}`);
+  const r = spawnSync(HAPROXY_BIN, ['-c', '-f', file], { encoding: 'utf8' });
+  const alerts = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('[ALERT]'));
+  if (r.status !== 0) throw new Error(`HAProxy refused ${file}: ${alerts.join('; ') || `exit ${r.status}`}`);
 }
 
 /** The arguments that run HAProxy in the foreground (`-db`) on a configuration file. */
