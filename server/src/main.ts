@@ -28,7 +28,7 @@ import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
 import { InstructorAccounts, SETUP_CODE_FILE } from './workshops/accounts';
 import { DashboardData } from './workshops/dashboard';
-import { RateLimiter } from './workshops/rateLimit';
+import { SharedRateLimiter } from './workshops/rateLimit';
 import { workshopSeats } from './workshops/seats';
 import { Workshops } from './workshops/workshops';
 
@@ -171,7 +171,11 @@ async function main(): Promise<void> {
     workshops,
     dashboard: new DashboardData(db, engine, lessons),
     // Sign-in attempts per address and per email; wrong join codes per address.
-    limits: { signIn: new RateLimiter(10, 15 * 60_000), join: new RateLimiter(20, 10 * 60_000) },
+    // In the database: the limits hold across replicas.
+    limits: {
+      signIn: new SharedRateLimiter(db, 'sign-in', 10, 15 * 60_000),
+      join: new SharedRateLimiter(db, 'join-codes', 20, 10 * 60_000),
+    },
     lessonsDir,
     cluster,
     pages: pages.handle,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, migrate, type Db } from '../db/client';
-import { TokenBucket } from '../workshops/rateLimit';
+import { SharedRateLimiter, SharedTokenBucket, TokenBucket } from '../workshops/rateLimit';
 import { addressKey, Admission, AdmissionError, DEFAULT_ADMISSION } from './admission';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dockside-admission-'));
@@ -77,19 +77,29 @@ describe('learner rows', () => {
     expect(await db.learner.count({ where: { id: { startsWith: 'flood-' } } })).toBe(4);
   });
 
-  it('charges starts to the address when self-paced, to the learner in a workshop, to no one for an instructor', () => {
+  it('charges starts to the address when self-paced, to the learner in a workshop, to no one for an instructor', async () => {
     const a = new Admission(db, { ...DEFAULT_ADMISSION, startsPerHour: 2 }, () => 0);
-    const client = { address: '203.0.113.9' };
-    a.startCharge('ana', null, client)!();
-    a.startCharge('ben', null, client)!();
-    expect(() => a.startCharge('cho', null, client)!()).toThrow(
+    const client = { address: '203.0.113.10' };
+    await a.startCharge('ana', null, client)!();
+    await a.startCharge('ben', null, client)!();
+    await expect(a.startCharge('cho', null, client)!()).rejects.toThrow(
       /^too many sandboxes started or reset from your network; try again in 30 min$/,
     );
     // Workshop learners behind the same address each have their own budget.
-    for (const who of ['ana', 'ben', 'cho']) a.startCharge(who, 'ws1', client)!();
-    a.startCharge('ana', 'ws1', client)!();
-    expect(() => a.startCharge('ana', 'ws1', client)!()).toThrow(/you started or reset your sandbox too often/);
+    for (const who of ['ana', 'ben', 'cho']) await a.startCharge(who, 'ws1', client)!();
+    await a.startCharge('ana', 'ws1', client)!();
+    await expect(a.startCharge('ana', 'ws1', client)!()).rejects.toThrow(/you started or reset your sandbox too often/);
     expect(a.startCharge('ana', 'ws1', null)).toBeUndefined();
+  });
+
+  it('keeps the budgets in the database: another replica sees what this one spent', async () => {
+    const one = new Admission(db, { ...DEFAULT_ADMISSION, startsPerHour: 3 }, () => 0);
+    const other = new Admission(db, { ...DEFAULT_ADMISSION, startsPerHour: 3 }, () => 0);
+    const client = { address: '203.0.113.11' };
+    await one.startCharge('ana', null, client)!();
+    await other.startCharge('ben', null, client)!();
+    await one.startCharge('cho', null, client)!();
+    await expect(other.startCharge('dan', null, client)!()).rejects.toMatchObject({ code: 'rate_limited' });
   });
 });
 
@@ -104,5 +114,36 @@ describe('token bucket', () => {
     expect(b.take('k')).toBe(15);
     for (let i = 0; i < 1000; i++) b.take(`spoofed-${i}`);
     expect(b.size).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('shared counters (several replicas)', () => {
+  it('a shared token bucket behaves as the one in memory', async () => {
+    let now = 0;
+    const b = new SharedTokenBucket(db, 'test-bucket', 4, 60_000, () => now);
+    for (let i = 0; i < 4; i++) expect(await b.take('k')).toBe(0);
+    expect(await b.take('k')).toBe(15);
+    now += 15_000;
+    expect(await b.take('k')).toBe(0);
+    expect(await b.take('k')).toBe(15);
+  });
+
+  it('a shared fixed window counts every attempt of every replica, at once too', async () => {
+    let now = 0;
+    const replicas = [0, 1, 2].map(() => new SharedRateLimiter(db, 'test-window', 10, 60_000, () => now));
+    const waits = await Promise.all(Array.from({ length: 25 }, (_, i) => replicas[i % 3]!.hit('ip')));
+    expect(waits.filter((w) => w === 0)).toHaveLength(10);
+    expect(waits.filter((w) => w === 60)).toHaveLength(15);
+    expect(await replicas[1]!.blocked('ip')).toBe(60);
+    expect(await replicas[2]!.blocked('other')).toBe(0);
+    now = 30_000;
+    expect(await replicas[0]!.hit('ip')).toBe(30);
+    now = 60_000;
+    expect(await replicas[1]!.blocked('ip')).toBe(0);
+    expect(await replicas[2]!.hit('ip')).toBe(0);
+    await replicas[0]!.reset('ip');
+    now = 61_000;
+    for (let i = 0; i < 10; i++) expect(await replicas[i % 3]!.hit('ip')).toBe(0);
+    expect(await replicas[1]!.hit('ip')).toBe(60);
   });
 });

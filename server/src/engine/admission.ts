@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../db/client';
 import { DocksideError } from '../errors';
-import { TokenBucket } from '../workshops/rateLimit';
+import { SharedTokenBucket } from '../workshops/rateLimit';
 
 export type AdmissionOptions = {
   /** Self-paced sandboxes at once from one address (the queue counts too). */
@@ -41,8 +41,9 @@ const HOUR = 3600_000;
 const waitText = (s: number) => (s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`);
 
 export class Admission {
-  private readonly starts: TokenBucket;
-  private readonly newLearners: TokenBucket;
+  /** In the database, so the budgets hold across replicas. */
+  private readonly starts: SharedTokenBucket;
+  private readonly newLearners: SharedTokenBucket;
   /** Learners known to have a row: most requests need no database read to know it. */
   private known = new Set<string>();
 
@@ -51,8 +52,8 @@ export class Admission {
     readonly opts: AdmissionOptions = DEFAULT_ADMISSION,
     now: () => number = Date.now,
   ) {
-    this.starts = new TokenBucket(opts.startsPerHour, HOUR, now);
-    this.newLearners = new TokenBucket(opts.newLearnersPerHour, HOUR, now);
+    this.starts = new SharedTokenBucket(db, 'sandbox-starts', opts.startsPerHour, HOUR, now);
+    this.newLearners = new SharedTokenBucket(db, 'new-learners', opts.newLearnersPerHour, HOUR, now);
   }
 
   /**
@@ -90,7 +91,7 @@ export class Admission {
       return;
     }
     if (client && !joining) {
-      const wait = this.newLearners.take(`address:${client.address}`);
+      const wait = await this.newLearners.take(`address:${client.address}`);
       if (wait)
         throw new AdmissionError(
           'rate_limited',
@@ -117,11 +118,11 @@ export class Admission {
    * an instructor's reset. Charging throws AdmissionError when it is spent; the manager charges only
    * when a start really happens (not for a learner who already has a sandbox, or is starting or queued).
    */
-  startCharge(learnerId: string, workshopId: string | null, client: Client | null): (() => void) | undefined {
+  startCharge(learnerId: string, workshopId: string | null, client: Client | null): (() => Promise<void>) | undefined {
     if (!client) return undefined;
     const key = workshopId ? `learner:${learnerId}` : `address:${client.address}`;
-    return () => {
-      const wait = this.starts.take(key);
+    return async () => {
+      const wait = await this.starts.take(key);
       if (wait)
         throw new AdmissionError(
           'rate_limited',

@@ -265,6 +265,11 @@ export class Engine {
     return this.manager.viewFor(learnerId);
   }
 
+  /** sandboxOf, asking the database when this replica does not know the learner's sandbox. */
+  sandboxOfAnyReplica(learnerId: string): Promise<SandboxView | null> {
+    return this.manager.lookupView(learnerId);
+  }
+
   /** The learner's running sandbox with the ports its containers publish right now, or null. */
   async current(learnerId: string): Promise<SandboxView | null> {
     const view = await this.manager.lookupView(learnerId);

@@ -6,7 +6,7 @@ import type { ProgressStore } from '../engine/progress';
 import type { LayerAnalyzer } from '../layers/analyzer';
 import type { InstructorAccounts } from '../workshops/accounts';
 import type { DashboardData } from '../workshops/dashboard';
-import type { RateLimiter } from '../workshops/rateLimit';
+import type { SharedRateLimiter } from '../workshops/rateLimit';
 import type { Workshops } from '../workshops/workshops';
 import type { Origins } from './origins';
 import type { PreviewAccess } from './previewAccess';
@@ -24,7 +24,7 @@ export type ApiDeps = {
   instructors: InstructorAccounts;
   workshops: Workshops;
   dashboard: DashboardData;
-  limits: { signIn: RateLimiter; join: RateLimiter };
+  limits: { signIn: SharedRateLimiter; join: SharedRateLimiter };
   previews: { origins: Origins; access: PreviewAccess };
 };
 

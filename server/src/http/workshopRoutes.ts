@@ -73,7 +73,7 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: /^\/api\/instructors\/signup$/,
     handle: async (ctx, deps) => {
-      limited(deps.limits.signIn.hit(`signup:${clientAddress(ctx)}`), 'sign-up attempts');
+      limited(await deps.limits.signIn.hit(`signup:${clientAddress(ctx)}`), 'sign-up attempts');
       const body = parse(schemas.signUp, ctx.body);
       const who = await deps.instructors.signUp(body);
       await deps.instructors.startSession(ctx.res, who.id);
@@ -85,8 +85,8 @@ export const workshopRoutes: Route<ApiDeps>[] = [
     path: /^\/api\/instructors\/signin$/,
     handle: async (ctx, deps) => {
       const body = parse(schemas.signIn, ctx.body);
-      limited(deps.limits.signIn.hit(`ip:${clientAddress(ctx)}`), 'sign-in attempts');
-      limited(deps.limits.signIn.hit(`email:${body.email}`), 'sign-in attempts for this email');
+      limited(await deps.limits.signIn.hit(`ip:${clientAddress(ctx)}`), 'sign-in attempts');
+      limited(await deps.limits.signIn.hit(`email:${body.email}`), 'sign-in attempts for this email');
       const who = await deps.instructors.signIn(body.email, body.password);
       await deps.instructors.startSession(ctx.res, who.id);
       return who;
@@ -244,11 +244,11 @@ export const workshopRoutes: Route<ApiDeps>[] = [
  */
 async function joinAttempt<T>(ctx: Ctx, deps: ApiDeps, work: () => Promise<T>): Promise<T> {
   const key = `join:${clientAddress(ctx)}`;
-  limited(deps.limits.join.blocked(key), 'wrong join codes from your network');
+  limited(await deps.limits.join.blocked(key), 'wrong join codes from your network');
   try {
     return await work();
   } catch (err) {
-    if (err instanceof WorkshopError && err.code === 'bad_code') deps.limits.join.hit(key);
+    if (err instanceof WorkshopError && err.code === 'bad_code') await deps.limits.join.hit(key);
     throw err;
   }
 }
@@ -256,7 +256,7 @@ async function joinAttempt<T>(ctx: Ctx, deps: ApiDeps, work: () => Promise<T>): 
 async function learnerSandbox(ctx: Ctx, deps: ApiDeps): Promise<string> {
   const who = await instructor(ctx, deps);
   await deps.workshops.enrolled(who, ctx.params[0]!, ctx.params[1]!);
-  const view = deps.engine.sandboxOf(ctx.params[1]!);
+  const view = await deps.engine.sandboxOfAnyReplica(ctx.params[1]!);
   if (!view) throw new HttpError(409, 'no_sandbox', 'this learner has no sandbox right now');
   return view.id;
 }
