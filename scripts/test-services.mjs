@@ -28,6 +28,16 @@ export function ensureTestServices() {
   if (!process.env.DOCKSIDE_TEST_POSTGRES_URL && isRoot) process.env.DOCKSIDE_TEST_POSTGRES_URL = startPostgres();
 }
 
+/**
+ * A PostgreSQL server for tests and benchmarks: DOCKSIDE_TEST_POSTGRES_URL if set, else (as root) the
+ * local one, started if need be, with a role that may create databases. Undefined when neither.
+ */
+export function testPostgresUrl() {
+  if (process.env.DOCKSIDE_TEST_POSTGRES_URL) return process.env.DOCKSIDE_TEST_POSTGRES_URL;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/lib/postgresql')) return undefined;
+  return (process.env.DOCKSIDE_TEST_POSTGRES_URL = startPostgres());
+}
+
 function startPostgres() {
   const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort() : [];
   const version = versions.at(-1);
