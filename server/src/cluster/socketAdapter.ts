@@ -1,6 +1,6 @@
 // socket.io across replicas: @socket.io/postgres-adapter carries every room emit (`io.to(room).emit`) to
-// the other replicas' sockets in that room, over NOTIFY. It holds one connection of its own pool for LISTEN
-// (a pool no query of ours shares). Only control events go through rooms; terminal bytes go straight from
+// the other replicas' sockets in that room, over NOTIFY. It holds a connection of its own for LISTEN, apart
+// from the small pool it publishes through (neither is Prisma's). Only control events go through rooms; terminal bytes go straight from
 // a replica to its own socket (`socket.emit`), which no adapter sees.
 import { createAdapter } from '@socket.io/postgres-adapter';
 import pg from 'pg';
@@ -19,9 +19,6 @@ export async function postgresAdapter(
 ): Promise<RealtimeAdapter> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', (err) => log(`idle connection lost (${err.message})`));
-  // The adapter keeps one connection checked out for LISTEN and makes it again when it ends; an error on
-  // it (pg_terminate_backend, a restart of PostgreSQL) must not be an unhandled 'error' event.
-  pool.on('connect', (client) => client.on('error', (err) => log(`connection lost (${err.message}); reconnecting`)));
   const create = () =>
     pool.query(
       `CREATE TABLE IF NOT EXISTS ${ATTACHMENTS_TABLE} (id bigserial UNIQUE, created_at timestamptz DEFAULT NOW(), payload bytea)`,
@@ -33,11 +30,30 @@ export async function postgresAdapter(
     await pool.end().catch(() => {});
     throw err;
   }
+  // The adapter takes its LISTEN connection with `connect()` and keeps it, making another when it ends.
+  // Taken from the pool, a connection that died would never be given back (the adapter does not release
+  // it), so after a few the pool would have none left: it gets a connection of its own each time instead.
+  const listening = new Set<pg.Client>();
+  const source = {
+    query: pool.query.bind(pool),
+    connect: async () => {
+      const client = new pg.Client({ connectionString: url, keepAlive: true });
+      // An error on it (pg_terminate_backend, PostgreSQL restarting) ends it; the adapter listens again.
+      client.on('error', (err) => log(`listening connection lost (${err.message}); connecting again`));
+      client.on('end', () => listening.delete(client));
+      await client.connect();
+      listening.add(client);
+      return Object.assign(client, { release: () => void client.end().catch(() => {}) });
+    },
+  };
   return {
-    adapter: createAdapter(pool, {
+    adapter: createAdapter(source as unknown as pg.Pool, {
       tableName: ATTACHMENTS_TABLE,
       errorHandler: (err) => log(err.message),
     }),
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([...listening].map((c) => c.end().catch(() => {})));
+      await pool.end();
+    },
   };
 }
