@@ -82,6 +82,20 @@ static void send_frame(int fd, char type, const void *p, size_t n) {
   buf_free(&b);
 }
 
+/* The end of a framed answer. Closing a TCP socket with unread input (a caller's stdin we never needed)
+ * sends a reset, which can destroy the answer still in flight: so half-close, and read until the caller
+ * closes too (it does on the exit frame), for at most a few seconds. */
+__attribute__((noreturn)) static void end_connection(int fd) {
+  shutdown(fd, SHUT_WR);
+  char sink[4096];
+  for (long long until = now_ms() + 5000; now_ms() < until;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 500) < 0 && errno != EINTR) break;
+    if (p.revents && read(fd, sink, sizeof sink) <= 0) break;
+  }
+  _exit(0);
+}
+
 /* An 'e' line then exit code `code`: how a request the agent refuses ends. */
 __attribute__((noreturn)) static void refuse(int fd, int code, const char *fmt, ...) {
   char msg[512];
@@ -92,7 +106,7 @@ __attribute__((noreturn)) static void refuse(int fd, int code, const char *fmt, 
   if (n > 0) send_frame(fd, 'e', msg, (size_t)(n >= (int)sizeof msg ? (int)sizeof msg - 1 : n));
   unsigned char c[4] = {0, 0, 0, (unsigned char)code};
   send_frame(fd, 'x', c, sizeof c);
-  _exit(0);
+  end_connection(fd);
 }
 
 /* Bytes both ways until both sides are done. */
@@ -190,7 +204,7 @@ __attribute__((noreturn)) static void run_framed(int client, void (*work)(void *
   kill(-child, SIGKILL); /* what it left running in its group */
   unsigned char c[4] = {0, 0, 0, (unsigned char)exit_code(status)};
   send_frame(client, 'x', c, sizeof c);
-  _exit(0);
+  end_connection(client);
 }
 
 static void exec_work(void *arg) {

@@ -34,17 +34,14 @@ const prefix = `k8s${process.pid.toString(36)}`;
 let n = 0;
 const newId = () => `${prefix}-${n++}`;
 
-function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      const v = f();
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() > end) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Attaches to a held terminal through the driver's relay and collects what it prints. */
@@ -175,6 +172,80 @@ describe.runIf(sandboxesAvailable())('the Kubernetes driver, against a fake API 
     expect(cluster.sandboxOf(podName(id))).toBeUndefined();
     expect((await new NativeRuntime(SHARED_DATA_DIR).list()).map((s) => s.id)).not.toContain(id);
     expect(lost).toEqual([]);
+  });
+
+  it('notices a pod deleted behind its back, even through a stalled watch the API server compacted past', async () => {
+    const id = newId();
+    await driver.create(id, 1, LIMITS);
+    await driver.openSession(id, 'shell', ['bash', '--norc', '-i'], { cols: 80, rows: 24 });
+    const terminal = await attach(id, 'shell');
+    const restarts = driver.watchRestarts;
+
+    // The watch goes quiet (KubeSpawner #209), the pod is deleted meanwhile, and its event compacted away:
+    // only restarting on silence, getting 410 Gone and relisting can tell the server.
+    cluster.stallWatches();
+    cluster.keepHistory = false;
+    await cluster.deletePod(podName(id));
+    await until('the loss reported', () => lost.find((l) => l.id === id), 20_000);
+    cluster.keepHistory = true;
+    expect(lost.find((l) => l.id === id)).toEqual({ id, reason: 'deleted' });
+    expect(driver.watchRestarts.silent).toBeGreaterThan(restarts.silent);
+    expect(driver.watchRestarts.gone).toBeGreaterThan(restarts.gone);
+    // The learner's terminal ends (the holder went away), and the sandbox is no more.
+    await until('the terminal ending', () => terminal.exited() !== undefined);
+    expect(terminal.exited()).toBeNull();
+    expect((await driver.list()).map((s) => s.id)).not.toContain(id);
+    await expect(driver.exec(id, ['true'])).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
+  it('keeps its watch across dropped connections, resuming from the version it had', async () => {
+    cluster.dropWatches();
+    await until('the watch back', () => cluster.openWatches > 0);
+    const resumed = cluster.requests.filter((r) => /[?&]watch=true/.test(r)).at(-1)!;
+    expect(Number(new URLSearchParams(resumed.split('?')[1]).get('resourceVersion'))).toBeGreaterThan(1);
+    // Readiness arrives through the watch: a sandbox still starts.
+    const id = newId();
+    const t0 = Date.now();
+    await driver.create(id, 1, LIMITS);
+    console.log(`kubernetes driver (fake cluster): a second cold create ${Date.now() - t0} ms`);
+    expect((await driver.list()).find((s) => s.id === id)?.running).toBe(true);
+    await driver.destroy(id);
+  });
+
+  it('says what a full quota, a full cluster and an image it cannot pull mean, and leaves nothing behind', async () => {
+    const before = (await driver.list()).length;
+    cluster.quotaPods = 0;
+    const quota = await driver.create(newId(), 1, LIMITS).catch((e: unknown) => e as Error & { kind: string });
+    cluster.quotaPods = undefined;
+    expect(quota).toMatchObject({ kind: 'no_space' });
+    expect((quota as Error).message).toMatch(/^the cluster's quota for sandboxes is used up \(.*exceeded quota/);
+
+    cluster.unschedulable = true;
+    const full = await driver.create(newId(), 1, LIMITS).catch((e: unknown) => e as Error);
+    cluster.unschedulable = false;
+    expect((full as Error).message).toMatch(/^the cluster has no room for another sandbox \(0\/3 nodes are available/);
+
+    cluster.imagePullFails = true;
+    const pull = await driver.create(newId(), 1, LIMITS).catch((e: unknown) => e as Error);
+    cluster.imagePullFails = false;
+    expect((pull as Error).message).toMatch(/^the cluster cannot pull dockside\/sandbox:latest \(failed to pull/);
+
+    await until('the failed pods gone', async () => (await driver.list()).length === before || undefined);
+    expect((await driver.list()).length).toBe(before);
+  });
+
+  it('names the cause when the API server refuses the server itself', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ ...cluster.kubeconfig(), users: [{ name: 'dockside', token: 'not-the-token' }] });
+    const stranger = new KubernetesRuntime({
+      kubeConfig: kc,
+      namespace: NAMESPACE,
+      podTemplate: 'dockside-sandbox',
+      agentKey: 'x',
+      socketDir,
+    });
+    await expect(stranger.list()).rejects.toThrow(/^the server may not list pods in the sandbox namespace/);
+    stranger.close();
   });
 });
 

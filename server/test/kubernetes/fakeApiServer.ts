@@ -66,6 +66,8 @@ export class FakeCluster {
   quotaPods: number | undefined;
   unschedulable = false;
   imagePullFails = false;
+  /** Off: every event is compacted away as soon as it happens (a watch resuming from before it gets 410). */
+  keepHistory = true;
   /** Requests seen, by method and path (tests assert on the watch's resourceVersions). */
   readonly requests: string[] = [];
 
@@ -186,7 +188,7 @@ export class FakeCluster {
   private watch(res: http.ServerResponse, q: URLSearchParams, selector: Record<string, string>): void {
     const from = Number(q.get('resourceVersion') || this.rv);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    if (from < this.oldestRv - 1) {
+    if (from < this.oldestRv) {
       // As the API server does: a 200 whose one event is an ERROR with the 410 Status, then the end.
       res.end(
         `${JSON.stringify({
@@ -227,6 +229,7 @@ export class FakeCluster {
     const e: Event = { rv: this.rv, type, object: structuredClone(pod) };
     this.history.push(e);
     for (const w of this.watchers) if (!w.stalled && matches(pod, w.selector)) send(w, type, e.object);
+    if (!this.keepHistory) this.compact();
   }
 
   private createPod(res: http.ServerResponse, body: Pod): void {
