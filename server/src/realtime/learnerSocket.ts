@@ -7,6 +7,7 @@ import { AdmissionError } from '../engine/admission';
 import { SandboxAccessError, type Engine } from '../engine/engine';
 import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
 import type { IoSocket } from './events';
+import { FirstShell, pageLocale, seedLesson } from './firstShell';
 import { failure, handleRequests, isFailure, parse, type Failure } from './requests';
 
 const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
@@ -48,6 +49,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
   const client = engine.client(socket.request);
   void socket.join(learnerRoom(learnerId));
   const viewers = new Map<string, Viewer>(); // terminalId → this socket's viewer
+  const firstShell = new FirstShell(engine, learnerId, pageLocale(socket.request));
 
   /** The terminal, if it is in this learner's own sandbox. */
   const ownTerminal = (terminalId: string) => engine.terminal(learnerId, terminalId);
@@ -62,10 +64,12 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         const body = parse(schemas.ensure, req ?? {});
         if (isFailure(body)) return body;
         try {
+          const before = firstShell.before();
           const r = await engine.ensure(learnerId, client);
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
-          if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
+          firstShell.start(r.sandbox.id, before);
+          if (body.lessonId) await seedLesson(engine, learnerId, r.sandbox.id, body.lessonId, lessonsDir);
           return ok(r.sandbox);
         } catch (err) {
           if (err instanceof AdmissionError) throw err;
@@ -78,7 +82,11 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         if (isFailure(body)) return body;
         let t: Terminal;
         try {
-          t = await engine.openTerminal(learnerId, body.sandboxId, body);
+          // A new terminal for the page (no id, or one that is gone): the sandbox's first shell if it has one.
+          const fresh = !body.terminalId || !ownTerminal(body.terminalId);
+          t =
+            (fresh && (await firstShell.claim(body.sandboxId, body.locale))) ||
+            (await engine.openTerminal(learnerId, body.sandboxId, body));
         } catch (err) {
           // Not running or someone else's: one answer for both.
           if (err instanceof SandboxAccessError) return failure('forbidden', 'this sandbox is not yours');
@@ -164,6 +172,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
   );
 
   socket.on('disconnect', () => {
+    firstShell.drop();
     for (const [terminalId, viewer] of viewers) engine.detach(terminalId, viewer);
     viewers.clear();
   });

@@ -1,0 +1,144 @@
+// A sandbox's first shell starts when the sandbox is handed out (`sandbox:ensure`), so the page's
+// `terminal:open` answers with the prompt already drawn: the learner does not wait for bash after xterm.
+// It is the page's first terminal, whatever id the page still remembers: the sandbox never has a second
+// shell the page does not show (an instructor's mirror follows the sandbox's terminals).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxView } from '@dockside/protocol';
+import { Learner, request, TerminalReader } from '../support/learner';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+import { startServer, type RunningServer } from '../support/server';
+
+const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-first-shell-'));
+type Opened = { terminalId: string; scrollback: string };
+const PROMPT = '\x1b]633;A';
+
+describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({
+      DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
+      DATABASE_URL: `file:${path.join(dbDir, 'db.sqlite')}`,
+      DOCKSIDE_POOL_SIZE: '2',
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  it("is at its prompt in terminal:open's answer, at the page's size, and a reload gets the same shell back", async () => {
+    const ana = await Learner.join(server.url);
+    const socket = ana.socket();
+    try {
+      const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
+      if (!r.ok) throw new Error(r.error.message);
+      // The page loads xterm meanwhile; the shell is not waiting for it.
+      await new Promise((res) => setTimeout(res, 2000));
+      const t = await request<Opened>(socket, 'terminal:open', { sandboxId: r.value.id, cols: 101, rows: 31 });
+      if (!t.ok) throw new Error(t.error.message);
+      expect(t.value.scrollback).toContain(PROMPT);
+      const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+      term.type('stty size\r');
+      await term.waitFor('31 101');
+
+      // A reload asks for the sandbox again: its shell is there, so no other one is started for it.
+      socket.close();
+      const again = ana.socket();
+      try {
+        const r2 = await request<SandboxView>(again, 'sandbox:ensure', {});
+        expect(r2.ok && r2.value.id).toBe(r.value.id);
+        const back = await request<Opened>(again, 'terminal:open', {
+          sandboxId: r.value.id,
+          terminalId: t.value.terminalId,
+          cols: 101,
+          rows: 31,
+        });
+        expect(back.ok && back.value.terminalId).toBe(t.value.terminalId);
+        const reader = new TerminalReader(again, t.value.terminalId, back.ok ? back.value.scrollback : '');
+        reader.type('echo "shells=$(pgrep -c -x bash)"\r');
+        const out = await reader.waitFor(/shells=\d+/);
+        expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+      } finally {
+        again.close();
+      }
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
+  it("is the page's terminal also when the page asks with an id that is gone (after a reset): one shell", async () => {
+    const cleo = await Learner.join(server.url);
+    const socket = cleo.socket();
+    try {
+      const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
+      if (!r.ok) throw new Error(r.error.message);
+      // What a page remembers from the sandbox it had before: an id no terminal of hers has now.
+      const t = await request<Opened>(socket, 'terminal:open', {
+        sandboxId: r.value.id,
+        terminalId: 't-0123456789ab',
+        cols: 90,
+        rows: 25,
+      });
+      if (!t.ok) throw new Error(t.error.message);
+      expect(t.value.terminalId).not.toBe('t-0123456789ab');
+      const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+      await term.firstPrompt();
+      // Give a second shell, if one had been started beside it, time to be there.
+      await new Promise((res) => setTimeout(res, 1000));
+      term.type('echo "shells=$(pgrep -c -x bash)"\r');
+      const out = await term.waitFor(/shells=\d+/);
+      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
+  it('ends when the socket goes without a page taking it', async () => {
+    const dan = await Learner.join(server.url);
+    const first = dan.socket();
+    const r = await request<SandboxView>(first, 'sandbox:ensure', {});
+    if (!r.ok) throw new Error(r.error.message);
+    await new Promise((res) => setTimeout(res, 1500)); // the shell is up
+    first.close();
+    await new Promise((res) => setTimeout(res, 1500));
+    const again = dan.socket();
+    try {
+      const r2 = await request<SandboxView>(again, 'sandbox:ensure', {});
+      expect(r2.ok && r2.value.id).toBe(r.value.id);
+      const t = await request<Opened>(again, 'terminal:open', { sandboxId: r.value.id, cols: 80, rows: 24 });
+      if (!t.ok) throw new Error(t.error.message);
+      const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
+      await term.firstPrompt();
+      term.type('echo "shells=$(pgrep -c -x bash)"\r');
+      const out = await term.waitFor(/shells=\d+/);
+      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+    } finally {
+      again.close();
+    }
+  }, 120_000);
+
+  it('is not the one a page in another language gets: that page gets a shell in its own', async () => {
+    const ben = await Learner.join(server.url);
+    const socket = ben.socket(); // no language cookie, no Accept-Language: the server guesses English
+    try {
+      const r = await request<SandboxView>(socket, 'sandbox:ensure', {});
+      if (!r.ok) throw new Error(r.error.message);
+      const t = await request<Opened>(socket, 'terminal:open', {
+        sandboxId: r.value.id,
+        cols: 80,
+        rows: 24,
+        locale: 'ko',
+      });
+      if (!t.ok) throw new Error(t.error.message);
+      const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+      await term.firstPrompt();
+      term.type('echo "lang=$DOCKSIDE_LANG"\r');
+      await term.waitFor('lang=ko');
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+});
