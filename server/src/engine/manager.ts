@@ -347,7 +347,7 @@ export class SandboxManager {
     // Another replica is starting it: wait for its row to be ready (or gone, when that start failed).
     const until = Date.now() + FOREIGN_START_WAIT_MS;
     while (Date.now() < until && !this.closed) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const now = await this.db.sandbox.findUnique({ where: { id: row.id } });
       if (!now || now.state === 'stopping') return this.ensure(learnerId, placement);
       if (now.state === 'ready') return this.existing(learnerId, now, placement);
@@ -783,7 +783,8 @@ export class SandboxManager {
     const ownerId = this.entries.get(id)?.ownerId ?? target.ownerId;
     this.forget(id);
     const row = await this.db.sandbox.findUnique({ where: { id }, select: { state: true } });
-    if (!row || row.state === 'stopping') return;
+    if (!row) return;
+    if (row.state === 'stopping') return this.gone(id); // another call or replica is ending it
     // One still starting is destroyed by the replica starting it once its start returns (startEntry), and
     // keeps that replica as its holder, so the leader cleans up if it dies first.
     const starting = row.state === 'creating';
@@ -791,11 +792,11 @@ export class SandboxManager {
       where: { id, state: row.state },
       data: starting ? { state: 'stopping' } : { state: 'stopping', holder: this.replicaId },
     });
-    if (count === 0) return;
+    if (count === 0) return this.gone(id);
     if (starting) {
       this.bus.publish('sandbox.gone', { id });
       this.emit(ownerId, { type: 'ended', sandboxId: id, reason });
-      return;
+      return this.gone(id);
     }
     try {
       await this.runtime.destroy(id);
@@ -807,6 +808,12 @@ export class SandboxManager {
     this.emit(ownerId, { type: 'ended', sandboxId: id, reason });
     void this.drainQueue();
     void this.refill();
+  }
+
+  /** Resolves once a sandbox someone else is ending is gone: a release or reset returns when it ended. */
+  private async gone(id: string): Promise<void> {
+    const until = Date.now() + FOREIGN_START_WAIT_MS;
+    while (Date.now() < until && (await this.db.sandbox.count({ where: { id } }))) await sleep(100);
   }
 
   /** Drops a sandbox from this replica's cache (it ended, here or elsewhere). */
@@ -1021,5 +1028,8 @@ export class SandboxManager {
     entry.assignedAt = c.assignedAt;
   }
 }
+
+/** A pause in real time: waiting on another replica's database writes, whatever the manager's clock. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Changed = { id: string; ownerId: string | null; workshopId: string | null; assignedAt: number | null };
