@@ -1,8 +1,9 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
 import { createHash } from 'node:crypto';
-import { SqliteInUseError } from './cluster/sqliteLock';
+import { lockSqlite, SqliteInUseError } from './cluster/sqliteLock';
 import { joinCluster, type ClusterTransport } from './cluster/transport';
 import { ConfigError, loadConfig, type Config } from './config';
+import { sqlitePath } from './db/adapters';
 import { createDb, migrate } from './db/client';
 import { systemClock } from './engine/clock';
 import { Engine } from './engine/engine';
@@ -20,6 +21,7 @@ import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
 import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
+import { kubernetesRuntime } from './kubernetes/fromConfig';
 import { EngineLayerStore } from './layers/layerStore';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
@@ -52,15 +54,12 @@ async function main(): Promise<void> {
     throw err;
   }
   process.env.DOCKSIDE_LESSONS_DIR ??= path.join(REPO_ROOT, 'lessons', 'content');
-  // The other replicas (none on SQLite, whose lock refuses a second process here, before anything starts).
-  let cluster: ClusterTransport;
+  // SQLite serves one process: a second one on the same database stops here, before anything starts.
   try {
-    cluster = await joinCluster(config.database);
+    if (config.database.provider === 'sqlite') lockSqlite(sqlitePath(config.database.url));
   } catch (err) {
     if (err instanceof SqliteInUseError) fail(err.message);
-    fail(
-      `DATABASE_URL=${redact(config.database.url)}: cannot listen for the other replicas' events (${(err as Error).message.split('\n')[0]})`,
-    );
+    throw err;
   }
   // Next.js gets ready (about a second) while the database, the registry and the sandboxes come up: a
   // restart is that much shorter for the learners waiting on it. Awaited below, where its error shows.
@@ -76,6 +75,15 @@ async function main(): Promise<void> {
     );
   }
   const db = createDb(config.database);
+  // The other replicas' events (on PostgreSQL; none on SQLite).
+  let cluster: ClusterTransport;
+  try {
+    cluster = await joinCluster(config.database);
+  } catch (err) {
+    fail(
+      `DATABASE_URL=${redact(config.database.url)}: cannot listen for the other replicas' events (${(err as Error).message.split('\n')[0]})`,
+    );
+  }
 
   // The sandboxes' Docker Hub: started before sandboxes so their engines find it.
   const registry = new RegistrySupervisor(config.dataDir, { upstream });
@@ -111,12 +119,14 @@ async function main(): Promise<void> {
   const origins = new Origins(config.previewOrigin, config.publicOrigin);
   const progress = new ProgressStore(db);
   // One layer index for the Layers view and the checks that look into layers.
-  const runtime = new NativeRuntime(config.dataDir);
+  const native = new NativeRuntime(config.dataDir);
+  // DOCKSIDE_RUNTIME=kubernetes: each sandbox a pod on a cluster (kubernetes/, docs/kubernetes.md).
+  const runtime = config.runtime.kind === 'kubernetes' ? await kubernetesRuntime(config).catch(fail) : native;
   // Layers from each engine's own layer store, the export where it cannot be read (layers/layerStore.ts).
   const layers = new LayerAnalyzer(
     new LayerCache(path.join(config.stateDir, 'layer-cache')),
     {},
-    new EngineLayerStore(runtime.bin, config.dataDir),
+    new EngineLayerStore(native.bin, config.dataDir),
   );
   const engine = new Engine(
     // Starts count against the seats of the learner's open workshop (workshops/seats.ts).
@@ -198,7 +208,9 @@ async function main(): Promise<void> {
         database = { ok: false, provider: config.database.provider, error: (err as Error).message.split('\n')[0] };
       }
       const runtime = runtimeReadiness(config);
-      const registryOk = !registryError && (await registryAnswers(registry.paths.mirrorSocket));
+      // On Kubernetes the sandboxes' registry is a Deployment of its own (deploy/kubernetes/base/registry.yaml).
+      const registryOk =
+        config.runtime.kind === 'kubernetes' || (!registryError && (await registryAnswers(registry.paths.mirrorSocket)));
       return {
         ok: database.ok && runtime.ok && registryOk,
         database,

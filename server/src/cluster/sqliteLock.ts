@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 
 export class SqliteInUseError extends Error {}
 
+const held = new Set<Database.Database>();
+
 export type SqliteLock = { release: () => void };
 
 /** Takes the lock beside the SQLite database at `dbPath`; SqliteInUseError when another process holds it. */
@@ -26,5 +28,12 @@ export function lockSqlite(dbPath: string): SqliteLock {
       );
     throw err;
   }
-  return { release: () => db.close() };
+  // Kept referenced: a connection that is collected closes, and its lock goes with it.
+  held.add(db);
+  return {
+    release: () => {
+      held.delete(db);
+      db.close();
+    },
+  };
 }

@@ -1,14 +1,12 @@
 // How this process talks to the other replicas, by database: on SQLite there are none (one process, which
-// the lock beside the database enforces) and the bus is in-process; on PostgreSQL, the bus is LISTEN/NOTIFY
+// the lock beside the database enforces: sqliteLock.ts) and the bus is in-process; on PostgreSQL, the bus is LISTEN/NOTIFY
 // and socket.io's rooms span the replicas through its PostgreSQL adapter. Each holds connections of its
 // own, apart from Prisma's pool: a LISTEN needs a connection no query borrows.
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config';
-import { sqlitePath } from '../db/adapters';
 import { LocalBus, type ClusterBus } from './bus';
 import { PostgresBus } from './postgresBus';
 import { postgresAdapter } from './socketAdapter';
-import { lockSqlite } from './sqliteLock';
 
 export type ClusterTransport = {
   bus: ClusterBus;
@@ -17,12 +15,10 @@ export type ClusterTransport = {
   close: () => Promise<void>;
 };
 
-/** Throws SqliteInUseError when another process serves the same SQLite database. */
 export async function joinCluster(database: Config['database']): Promise<ClusterTransport> {
   if (database.provider === 'sqlite') {
-    const lock = lockSqlite(sqlitePath(database.url));
     const bus = new LocalBus();
-    return { bus, close: async () => (await bus.close(), lock.release()) };
+    return { bus, close: () => bus.close() };
   }
   const bus = await PostgresBus.connect(database.url);
   try {
