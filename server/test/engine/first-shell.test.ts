@@ -3,6 +3,7 @@
 // It is the page's first terminal, whatever id the page still remembers: the sandbox never has a second
 // shell the page does not show (an instructor's mirror follows the sandbox's terminals).
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,4 +142,63 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       socket.close();
     }
   }, 120_000);
+
+  describe("the lesson page's own request", () => {
+    // node:http, not fetch: fetch leaves out the Sec-Fetch-* headers a browser sends.
+    const page = (learner: Learner | null, headers: Record<string, string>) =>
+      new Promise<{ status: number; cookie?: string }>((resolve, reject) => {
+        const req = http.get(
+          `${server.url}/lessons/Docker_Intro`,
+          { headers: { ...(learner ? { cookie: learner.cookie } : {}), ...headers } },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({ status: res.statusCode!, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }),
+            );
+          },
+        );
+        req.on('error', reject);
+      });
+    const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+    const current = async (learner: Learner) =>
+      ((await (await learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView | null }).sandbox;
+
+    it("hands a returning learner's sandbox out and starts its shell while the page loads", async () => {
+      const eve = await Learner.join(server.url);
+      expect((await page(eve, navigation)).status).toBe(200);
+      let sandbox: SandboxView | null = null;
+      for (let i = 0; i < 100 && !sandbox; i++) {
+        sandbox = await current(eve);
+        if (!sandbox) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(sandbox).not.toBeNull();
+      await new Promise((r) => setTimeout(r, 2000)); // the page's scripts load meanwhile
+      const socket = eve.socket();
+      try {
+        const r = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+        expect(r.ok && r.value.id).toBe(sandbox!.id);
+        const t = await request<Opened>(socket, 'terminal:open', { sandboxId: sandbox!.id, cols: 80, rows: 24 });
+        if (!t.ok) throw new Error(t.error.message);
+        expect(t.value.scrollback).toContain(PROMPT);
+        const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+        term.type('echo "shells=$(pgrep -c -x bash)"\r');
+        const out = await term.waitFor(/shells=\d+/);
+        expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+      } finally {
+        socket.close();
+      }
+    }, 120_000);
+
+    it('starts nothing for a request that is not a navigation (a fetch, a crawler) or from a first visit', async () => {
+      const fay = await Learner.join(server.url);
+      await page(fay, {});
+      await page(fay, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' });
+      const { cookie } = await page(null, navigation);
+      expect(cookie).toBeTruthy();
+      const newcomer = await Learner.join(server.url, cookie);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await current(fay)).toBeNull();
+      expect(await current(newcomer)).toBeNull();
+    }, 120_000);
+  });
 });
