@@ -1,11 +1,18 @@
 // The lesson page's socket, opened as soon as the page's code runs in the browser (before React hydrates),
-// so its handshake overlaps hydration and `sandbox:ensure` goes out the moment the player mounts.
-// `useSandbox` takes it once; a page that connects later (an embed, after its session is made) and any
-// later mount open their own.
+// so its handshake overlaps hydration. The lesson page's first `sandbox:ensure` is asked with it, at once
+// (socket.io sends it the moment the socket connects): the server hands the sandbox out and starts its
+// first shell while React is still hydrating, instead of after the player mounts and asks.
+// `useSandbox` takes both once; a page that connects later (an embed, after its session is made) and any
+// later mount open their own and ask themselves.
 import { openSocket, type DocksideSocket } from '../../lib/socket';
+import type { ClientToServerEvents } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
 
-let early: DocksideSocket | null = null;
+/** The answer `sandbox:ensure` gets. */
+export type EnsureAnswer = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
+export type EarlyEnsure = { lessonId: string; answer: Promise<EnsureAnswer> };
+
+let early: { socket: DocksideSocket; ensure: EarlyEnsure | null } | null = null;
 
 function open(): DocksideSocket {
   const s = openSocket();
@@ -13,14 +20,37 @@ function open(): DocksideSocket {
   return s;
 }
 
-/** Opens the page's socket now, in the browser (a server render opens nothing). */
-export function connectEarly(): void {
-  if (typeof window !== 'undefined' && !early) early = open();
+/** The lesson of a lesson page's address (/lessons/<id>), else null. */
+export function lessonOfPath(pathname: string): string | null {
+  const m = /^\/lessons\/([^/]+)\/?$/.exec(pathname);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null;
+  }
 }
 
-/** The socket opened early, if it is still unclaimed, else a new one. */
-export function takeSocket(): DocksideSocket {
-  const s = early ?? open();
+/** Opens the page's socket now, in the browser (a server render opens nothing), and asks for the sandbox. */
+export function connectEarly(): void {
+  if (typeof window === 'undefined' || early) return;
+  const socket = open();
+  const lessonId = lessonOfPath(window.location.pathname);
+  const ensure = lessonId
+    ? {
+        lessonId,
+        answer: new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve)),
+      }
+    : null;
+  early = { socket, ensure };
+}
+
+/**
+ * The socket opened early, if it is still unclaimed (with its `sandbox:ensure` on the way, if it asked),
+ * else a new one.
+ */
+export function takeSocket(): { socket: DocksideSocket; ensure: EarlyEnsure | null } {
+  const taken = early ?? { socket: open(), ensure: null };
   early = null;
-  return s;
+  return taken;
 }

@@ -1,6 +1,7 @@
 'use client';
 // The page's socket and the learner's sandbox on it. The socket is opened when the page mounts (or taken
-// from `connectEarly`, which the lesson page calls before it hydrates) and disconnected when it unmounts;
+// from `connectEarly`, which the lesson page calls before it hydrates, with its first `sandbox:ensure`
+// already asked) and disconnected when it unmounts;
 // its events are folded by `sandboxReducer`, and this hook does what the state asks for (another
 // `sandbox:ensure`) and what the learner asks for (retry, reset).
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
@@ -8,12 +9,14 @@ import { api, ApiError } from '../../lib/api';
 import { limitMessage, type Messages } from '../../lib/i18n';
 import { type DocksideSocket, type SandboxView, type ServerToClientEvents } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
-import { takeSocket } from './earlySocket';
+import { takeSocket, type EarlyEnsure, type EnsureAnswer } from './earlySocket';
 import { initialSandboxState, readySandboxId, sandboxReducer } from './sandboxState';
 
 export function useSandbox(lessonId: string, m: Messages) {
   const [socket, setSocket] = useState<DocksideSocket | null>(null);
   const [state, dispatch] = useReducer(sandboxReducer, initialSandboxState);
+  // The early socket's `sandbox:ensure`, answered in place of the page's first one.
+  const earlyEnsure = useRef<EarlyEnsure | null>(null);
   // The page's language for messages made in callbacks that outlive a render.
   const messages = useRef(m);
   useEffect(() => {
@@ -23,7 +26,8 @@ export function useSandbox(lessonId: string, m: Messages) {
   // The socket lives as long as the page.
   useEffect(() => {
     markLoad('hydrated');
-    const s = takeSocket();
+    const { socket: s, ensure } = takeSocket();
+    earlyEnsure.current = ensure;
     setSocket(s);
     return () => {
       s.disconnect();
@@ -57,7 +61,13 @@ export function useSandbox(lessonId: string, m: Messages) {
   const { ensureRequests } = state;
   useEffect(() => {
     if (!socket || ensureRequests === 0) return;
-    socket.emit('sandbox:ensure', { lessonId }, (r) => {
+    const early = earlyEnsure.current;
+    earlyEnsure.current = null;
+    const answer =
+      early?.lessonId === lessonId
+        ? early.answer
+        : new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve));
+    void answer.then((r) => {
       markLoad('ensured');
       if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
       const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
