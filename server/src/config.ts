@@ -80,6 +80,17 @@ const EnvSchema = z.object({
   DOCKSIDE_EGRESS: egressSwitch,
   DOCKSIDE_EGRESS_ALLOW: egressHostList.optional(),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  // Sandboxes as Kubernetes pods (server/src/kubernetes/, docs/kubernetes.md); the cluster from KUBECONFIG
+  // or, in a pod, its service account.
+  DOCKSIDE_RUNTIME: z.enum(['native', 'kubernetes'], { message: 'native or kubernetes' }).default('native'),
+  DOCKSIDE_K8S_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name such as dockside-sandboxes')
+    .default('dockside-sandboxes'),
+  DOCKSIDE_K8S_POD_TEMPLATE: z
+    .string()
+    .regex(/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, 'a PodTemplate name such as dockside-sandbox')
+    .default('dockside-sandbox'),
 });
 
 export type Config = {
@@ -106,6 +117,8 @@ export type Config = {
   admission: AdmissionOptions;
   /** Hosts sandboxes may reach through the egress proxy (egress/), or null: DOCKSIDE_EGRESS=off. */
   egress: string[] | null;
+  /** Where sandboxes run: this machine's native runtime, or pods from a PodTemplate in a namespace. */
+  runtime: { kind: 'native' } | { kind: 'kubernetes'; namespace: string; podTemplate: string };
   dev: boolean;
 };
 
@@ -176,6 +189,10 @@ export function parseEnv(env: Env): Omit<Config, 'sessionSecret'> & { sessionSec
       trustedProxies: e.DOCKSIDE_TRUSTED_PROXIES,
     },
     egress: egressHosts(e.DOCKSIDE_EGRESS, e.DOCKSIDE_EGRESS_ALLOW),
+    runtime:
+      e.DOCKSIDE_RUNTIME === 'kubernetes'
+        ? { kind: 'kubernetes', namespace: e.DOCKSIDE_K8S_NAMESPACE, podTemplate: e.DOCKSIDE_K8S_POD_TEMPLATE }
+        : { kind: 'native' },
     dev: e.NODE_ENV === 'development',
   };
 }

@@ -5,6 +5,8 @@ import { NATIVE_BUILD_DIR } from '../paths';
 
 /** Whether sandboxes can be created: the runtime is built and the base image exists. */
 export function runtimeReadiness(config: Config): { ok: boolean; detail: string } {
+  // On Kubernetes the cluster makes sandboxes; the driver says so when it cannot (kubernetes/).
+  if (config.runtime.kind === 'kubernetes') return { ok: true, detail: `pods in ${config.runtime.namespace}` };
   const bin = process.env.DOCKSIDE_SANDBOX_BIN ?? path.join(NATIVE_BUILD_DIR, 'dockside-sandbox');
   try {
     accessSync(bin, constants.X_OK);
