@@ -121,7 +121,10 @@ async function main(): Promise<void> {
   // One layer index for the Layers view and the checks that look into layers.
   const native = new NativeRuntime(config.dataDir);
   // DOCKSIDE_RUNTIME=kubernetes: each sandbox a pod on a cluster (kubernetes/, docs/kubernetes.md).
-  const runtime = config.runtime.kind === 'kubernetes' ? await kubernetesRuntime(config).catch(fail) : native;
+  const runtime =
+    config.runtime.kind === 'kubernetes'
+      ? await kubernetesRuntime(config).catch((e: Error) => fail(e.message))
+      : native;
   // Layers from each engine's own layer store, the export where it cannot be read (layers/layerStore.ts).
   const layers = new LayerAnalyzer(
     new LayerCache(path.join(config.stateDir, 'layer-cache')),
@@ -210,7 +213,8 @@ async function main(): Promise<void> {
       const runtime = runtimeReadiness(config);
       // On Kubernetes the sandboxes' registry is a Deployment of its own (deploy/kubernetes/base/registry.yaml).
       const registryOk =
-        config.runtime.kind === 'kubernetes' || (!registryError && (await registryAnswers(registry.paths.mirrorSocket)));
+        config.runtime.kind === 'kubernetes' ||
+        (!registryError && (await registryAnswers(registry.paths.mirrorSocket)));
       return {
         ok: database.ok && runtime.ok && registryOk,
         database,
