@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HeldSession } from '../src/engine/heldSession';
 import { NativeRuntime } from '../src/engine/nativeRuntime';
 import type { SandboxView } from '../src/realtime/events';
 import { Learner, type LearnerSocket, request, TerminalReader } from '../test/support/learner';
@@ -46,33 +47,94 @@ function whoami(socket: LearnerSocket): Promise<number> {
   );
 }
 
-/** Echo round trips, each after a server-only round trip, so both sample the same moments. */
+type Echoes = { echo: number[]; server: number[]; woken: number[]; holder: number[] };
+
+/** Resolves when `text()` has `ch` after `from`, checked on each `arrival` (no polling: the caller sleeps). */
+function arrives(ch: string, from: number, text: () => string, arrival: (f: () => void) => () => void) {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => (off(), reject(new Error(`no echo of "${ch}" within 10 s`))), 10_000);
+    const off = arrival(() => {
+      if (!text().slice(from).includes(ch)) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+/**
+ * Echo round trips, four ways at the same moments, one after the other for each key: the server's own
+ * round trip (`session:whoami`); a key through the server with the client spinning until its echo (what a
+ * busy client is); the same with the client asleep until the echo arrives (what a browser is); a key written
+ * straight to the terminal's holder, which the bench attaches to beside the server (the sandbox's part:
+ * holder → pty → shell → holder, no server, no socket.io).
+ */
 async function echoes(
   terminal: TerminalReader,
   socket: LearnerSocket,
+  sandboxId: string,
   count: number,
-): Promise<{ echo: number[]; server: number[] }> {
-  const times: number[] = [];
-  const server: number[] = [];
-  for (let i = 0; i < count; i++) {
-    server.push(await whoami(socket));
-    const ch = String.fromCharCode(97 + (i % 26));
-    const before = terminal.text.length;
-    const t = now();
-    terminal.type(ch);
-    while (!terminal.text.slice(before).includes(ch)) {
-      if (now() - t > 10_000) throw new Error(`no echo of "${ch}" within 10 s`);
-      await new Promise((r) => setImmediate(r));
+): Promise<Echoes> {
+  const r: Echoes = { echo: [], server: [], woken: [], holder: [] };
+  let direct = '';
+  const listeners = new Set<() => void>();
+  const held = await HeldSession.attach(loadRt.sessionSocket(sandboxId, terminal.terminalId), {
+    scrollback: () => {},
+    live: () => {},
+    output: (data) => {
+      direct = (direct + data).slice(-64 * 1024);
+      for (const l of listeners) l();
+    },
+    exit: () => {},
+  });
+  const onSocket = (f: () => void) => (socket.on('terminal:output', f), () => void socket.off('terminal:output', f));
+  const onHolder = (f: () => void) => (listeners.add(f), () => void listeners.delete(f));
+  try {
+    for (let i = 0; i < count; i++) {
+      if (i % 20 === 19) {
+        terminal.type('\x15'); // Ctrl-U: keep the line short; its redraw is over before the next key
+        await sleep(100);
+      }
+      const ch = String.fromCharCode(97 + (i % 26));
+      r.server.push(await whoami(socket));
+
+      let before = terminal.text.length;
+      let t = now();
+      terminal.type(ch);
+      while (!terminal.text.slice(before).includes(ch)) {
+        if (now() - t > 10_000) throw new Error(`no echo of "${ch}" within 10 s`);
+        await new Promise((res) => setImmediate(res));
+      }
+      r.echo.push(now() - t);
+
+      // The reader's own listener ran first (registered first): its text has the data when ours runs.
+      before = terminal.text.length;
+      t = now();
+      const woken = arrives(ch, before, () => terminal.text, onSocket);
+      terminal.type(ch);
+      await woken;
+      r.woken.push(now() - t);
+
+      const from = direct.length;
+      t = now();
+      const echoed = arrives(ch, from, () => direct, onHolder);
+      held.write(ch);
+      await echoed;
+      r.holder.push(now() - t);
     }
-    times.push(now() - t);
+  } finally {
+    held.detach();
   }
   terminal.type('\x15'); // Ctrl-U: clear the line
-  return { echo: times, server };
+  await sleep(100);
+  return r;
 }
 
 /** Rows for one series: the echo beside its target, and its parts (the server's round trip; the rest is the
  * holder, the pty and the shell in the sandbox). */
-function echoRows(label: string, r: { echo: number[]; server: number[] }, note: string): Row[] {
+function echoRows(label: string, r: Echoes, note: string): Row[] {
+  const p99 = (xs: number[]) => `p99 ${pct(xs, 0.99).toFixed(1)} ms`;
+  const p50 = (xs: number[]) => `p50 ${median(xs).toFixed(1)} ms`;
   return [
     [
       `keystroke echo round trip, ${label}`,
@@ -83,6 +145,16 @@ function echoRows(label: string, r: { echo: number[]; server: number[] }, note: 
       `  part: server round trip (socket.io, no sandbox), ${label}`,
       `p99 ${pct(r.server, 0.99).toFixed(1)} ms`,
       `p50 ${median(r.server).toFixed(1)} ms; the rest of the echo is holder → pty → shell`,
+    ],
+    [
+      `  the echo with the client asleep until it arrives (as a browser), ${label}`,
+      p99(r.woken),
+      `${p50(r.woken)}; above: the client spins until the echo`,
+    ],
+    [
+      `  part: the sandbox's own (key straight to the holder, no server), ${label}`,
+      p99(r.holder),
+      `${p50(r.holder)}; holder → pty → shell → holder; load ${os.loadavg()[0]!.toFixed(2)}`,
     ],
   ];
 }
@@ -117,7 +189,7 @@ try {
   ]);
 
   await pause(8000); // let the pool finish refilling: measure an idle machine
-  rows.push(...echoRows('idle', await echoes(last!.terminal, last!.socket, KEYS), 'an idle machine'));
+  rows.push(...echoRows('idle', await echoes(last!.terminal, last!.socket, last!.sandbox.id, KEYS), 'an idle machine'));
 
   // Throughput of a flood, and the server's memory meanwhile.
   const before = rss(server.serverPid());
@@ -152,7 +224,7 @@ try {
     'while :; do docker build -q --no-cache -t load . >/dev/null; done';
   const builders = ids.map((id) => loadRt.exec(id, ['sh', '-c', build], { timeoutMs: 600_000 }));
   await sleep(QUICK ? 2000 : 8000); // the builds get going
-  const loaded = await echoes(last!.terminal, last!.socket, KEYS);
+  const loaded = await echoes(last!.terminal, last!.socket, last!.sandbox.id, KEYS);
   rows.push(...echoRows(`while ${LOAD} sandboxes run docker build`, loaded, `${os.cpus().length} cores shared`));
   // The load was real: each sandbox pulled its base image from the registry.
   for (const id of ids) {
