@@ -157,6 +157,8 @@ async function main(): Promise<void> {
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
+      // What the other replicas' managers must hear (a sandbox gone, changed); in-process on SQLite.
+      bus: cluster.bus,
     },
   );
   if (runtimeReadiness(config).ok) {

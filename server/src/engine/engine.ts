@@ -397,7 +397,7 @@ export class Engine {
    * between replicas).
    */
   async terminalsOf(learnerId: string): Promise<Terminal[]> {
-    const view = this.manager.viewFor(learnerId);
+    const view = await this.manager.lookupView(learnerId);
     if (!view) return [];
     await this.terminals.adopt(view.id, { mirrorOnly: true });
     return this.terminals.forSandbox(view.id);

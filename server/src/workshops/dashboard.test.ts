@@ -14,7 +14,7 @@ const lessons = loadLessons(path.join(REPO_ROOT, 'lessons', 'content'));
 const intro = lessons.find((l) => l.id === 'Docker_Intro')!;
 const [first, second] = [intro.steps[0]!.id, intro.steps[1]!.id];
 // Nobody in this room has a sandbox: the cells come from progress alone.
-const noSandboxes = { sandboxOf: () => null } as unknown as Engine;
+const noSandboxes = { sandboxOf: () => null, sandboxOfAnyReplica: async () => null } as unknown as Engine;
 
 let dir: string;
 let db: Db;

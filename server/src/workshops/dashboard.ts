@@ -113,7 +113,8 @@ export class DashboardData {
 
     const learners = await Promise.all(
       enrollments.map(async (e): Promise<DashboardLearner> => {
-        const view = this.engine.sandboxOf(e.learnerId);
+        // Also a sandbox another replica handed out (asked of the database once, then known here).
+        const view = await this.engine.sandboxOfAnyReplica(e.learnerId);
         const progress = new Map(e.learner.progress.map((p) => [`${p.lessonId}/${p.stepId}`, p]));
         // The current step: the first not finished, in the workshop's order.
         let current: DashboardLearner['current'] = null;

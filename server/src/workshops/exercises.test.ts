@@ -14,7 +14,7 @@ import { Workshops } from './workshops';
 const lessons = loadLessons(path.join(REPO_ROOT, 'lessons', 'content'));
 const intro = lessons.find((l) => l.id === 'Docker_Intro')!;
 // Nobody has a sandbox: everything comes from progress.
-const noSandboxes = { sandboxOf: () => null } as unknown as Engine;
+const noSandboxes = { sandboxOf: () => null, sandboxOfAnyReplica: async () => null } as unknown as Engine;
 const kim = { id: 'kim', email: 'kim@example.com', name: 'Kim', isAdmin: true };
 const input = {
   title: 'Practice',
