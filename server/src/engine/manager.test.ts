@@ -628,4 +628,41 @@ describe('several replicas on one database', () => {
     expect(runtime.destroyed).toEqual([id]);
     expect(a.ownerOf(id) ?? b.ownerOf(id)).toBeUndefined();
   });
+
+  it('two replicas ending the same sandbox at once end it once', async () => {
+    const bus = new LocalBus();
+    const a = manager({ bus, replicaId: 'a' });
+    const b = manager({ bus, replicaId: 'b' });
+    await Promise.all([a.start(), b.start()]);
+    const r = await a.ensure('ana');
+    const id = 'sandbox' in r ? r.sandbox.id : '';
+    await Promise.all([a.release('ana'), b.release('ana'), b.reset('ana').catch(() => {})]);
+    await settle();
+    expect(runtime.destroyed.filter((d) => d === id)).toHaveLength(1);
+    expect(eventsFor('ana', 'ended').filter((e) => (e as { sandboxId: string }).sandboxId === id)).toHaveLength(1);
+  });
+
+  it('a replica starting leaves what a live replica is starting, and forgets what a dead one left', async () => {
+    const bus = new LocalBus();
+    const alive = manager({ bus, replicaId: 'alive', keepOnShutdown: true });
+    await alive.start();
+    const row = (id: string, idRange: number, holder: string) => ({
+      id,
+      idRange,
+      state: 'creating',
+      holder,
+      memoryBytes: 1n,
+      pidsLimit: 1,
+      cpus: 1,
+      diskBytes: 1n,
+    });
+    await db.sandbox.create({ data: row('sb-alive-starting', 11, 'alive') });
+    await db.sandbox.create({ data: row('sb-dead-starting', 12, 'dead') });
+    runtime.live.set('sb-alive-starting', { id: 'sb-alive-starting', running: true, range: 11, createdAt: 0 });
+    const { lost, orphans } = await manager({ bus, replicaId: 'new' }).start();
+    expect(lost).toEqual(['sb-dead-starting']);
+    expect(orphans).toEqual([]);
+    expect(runtime.live.has('sb-alive-starting')).toBe(true);
+    expect(await db.sandbox.count({ where: { id: 'sb-alive-starting' } })).toBe(1);
+  });
 });
