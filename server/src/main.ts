@@ -159,6 +159,7 @@ async function main(): Promise<void> {
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,
       // What the other replicas' managers must hear (a sandbox gone, changed); in-process on SQLite.
       bus: cluster.bus,
+      terminalsAtStart: config.database.provider === 'sqlite',
     },
   );
   if (runtimeReadiness(config).ok) {

@@ -97,6 +97,11 @@ export type EngineOptions = Omit<ManagerOptions, 'seatLimit' | 'sandboxesPerAddr
   admission?: AdmissionOptions;
   /** Derives each terminal's shell-integration nonce; the same across restarts (the session secret). */
   terminalSecret: string;
+  /**
+   * Attach to every adopted sandbox's terminals at start (one process: it serves them all). Replicas
+   * attach to a terminal when a page or a mirror asks, so one whose page is elsewhere reports no commands.
+   */
+  terminalsAtStart?: boolean;
 };
 
 export class Engine {
@@ -111,11 +116,13 @@ export class Engine {
   private readonly dockers: DockerClients;
   private readonly exercises: ExercisePrep;
   private readonly listeners = new Set<EngineListener>();
+  private readonly terminalsAtStart: boolean;
 
   constructor(
     { db, runtime, clock, seats, progress, lessons, layers }: EngineDeps,
-    { admission = DEFAULT_ADMISSION, terminalSecret, ...options }: EngineOptions,
+    { admission = DEFAULT_ADMISSION, terminalSecret, terminalsAtStart = true, ...options }: EngineOptions,
   ) {
+    this.terminalsAtStart = terminalsAtStart;
     this.runtime = runtime;
     this.seats = seats;
     this.lessons = lessons;
@@ -166,7 +173,9 @@ export class Engine {
 
   async start(): Promise<void> {
     const { adopted, orphans, lost, abandoned } = await this.manager.start();
-    const terminals = (await Promise.all(adopted.map((id) => this.terminals.adopt(id)))).flat();
+    const terminals = this.terminalsAtStart
+      ? (await Promise.all(adopted.map((id) => this.terminals.adopt(id)))).flat()
+      : [];
     if (adopted.length + orphans.length + lost.length + abandoned.length)
       console.log(
         `dockside: sandboxes re-adopted ${adopted.length} (terminals ${terminals.length}), orphans destroyed ${orphans.length}, lost ${lost.length}, abandoned by other servers destroyed ${abandoned.length}`,
@@ -380,6 +389,16 @@ export class Engine {
     // A terminal of this sandbox that another replica opened (the page reconnected here): its session.
     const held = terminalId ? await this.terminals.reattach(sandboxId, terminalId) : undefined;
     return held ?? this.terminals.open(sandboxId, cols, rows, locale);
+  }
+
+  /**
+   * The learner's terminal `terminalId` in their sandbox if it is still running: attached here, or its
+   * session in the sandbox (another replica opened it; it is attached here now, its scrollback kept).
+   * Undefined when it is gone; SandboxAccessError for a sandbox not theirs.
+   */
+  async heldTerminal(learnerId: string, sandboxId: string, terminalId: string): Promise<Terminal | undefined> {
+    await this.authorizeAnyReplica(learnerId, sandboxId);
+    return this.terminal(learnerId, terminalId) ?? (await this.terminals.reattach(sandboxId, terminalId));
   }
 
   /** Types into the learner's own terminal (marks the sandbox active); false when it is not theirs. */

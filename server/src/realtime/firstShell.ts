@@ -44,9 +44,12 @@ export class FirstShell {
     private readonly locale: Locale,
   ) {}
 
-  /** The sandbox the learner has now, before asking for one: a different one afterwards is new. */
-  before(): string | undefined {
-    return this.engine.sandboxOf(this.learnerId)?.id;
+  /**
+   * The sandbox the learner has now, before asking for one: a different one afterwards is new. Also one
+   * another replica handed out (the page reconnected here): it has its shells already.
+   */
+  async before(): Promise<string | undefined> {
+    return (await this.engine.sandboxOfAnyReplica(this.learnerId))?.id;
   }
 
   /** Starts the first shell of `sandboxId` if `sandbox:ensure` just handed it out (it was not `before`'s). */
@@ -122,10 +125,10 @@ export function startForPage(
   lessonId: string,
   lessonsDir: string,
 ): void {
-  const before = engine.sandboxOf(learnerId)?.id;
   const client = engine.client(req);
   const locale = pageLocale(req);
   const start = async () => {
+    const before = (await engine.sandboxOfAnyReplica(learnerId))?.id;
     const r = await engine.ensure(learnerId, client);
     if (!('sandbox' in r)) return;
     startShell(engine, learnerId, r.sandbox.id, before, locale, null);

@@ -64,7 +64,7 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         const body = parse(schemas.ensure, req ?? {});
         if (isFailure(body)) return body;
         try {
-          const before = firstShell.before();
+          const before = await firstShell.before();
           const r = await engine.ensure(learnerId, client);
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
@@ -82,10 +82,12 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
         if (isFailure(body)) return body;
         let t: Terminal;
         try {
-          // A new terminal for the page (no id, or one that is gone): the sandbox's first shell if it has one.
-          const fresh = !body.terminalId || !ownTerminal(body.terminalId);
+          // The page's terminal if it is still there (also one another replica opened: the page reconnected
+          // here); else a new one: the sandbox's first shell if it has one.
+          const held = body.terminalId && (await engine.heldTerminal(learnerId, body.sandboxId, body.terminalId));
           t =
-            (fresh && (await firstShell.claim(body.sandboxId, body.locale))) ||
+            held ||
+            (await firstShell.claim(body.sandboxId, body.locale)) ||
             (await engine.openTerminal(learnerId, body.sandboxId, body));
         } catch (err) {
           // Not running or someone else's: one answer for both.
