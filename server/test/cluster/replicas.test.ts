@@ -4,7 +4,7 @@
 // across both under a crowd.
 import pg from 'pg';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type {
   DashboardSnapshot,
   InstructorClientToServerEvents,
@@ -129,6 +129,19 @@ async function sandboxRows(set: ReplicaSet): Promise<{ id: string; ownerId: stri
   }
 }
 
+/** When a test fails: what the replicas and HAProxy said, what runs and what the database holds. */
+function explainFailure(set: () => ReplicaSet) {
+  onTestFailed(async () => {
+    console.log(set().output().slice(-12_000));
+    console.log('running:', await prefixed(set()));
+    const c = new pg.Client({ connectionString: set().databaseUrl });
+    await c.connect();
+    for (const table of ['Sandbox', 'QueueEntry', 'ClusterLease'])
+      console.log(table, (await c.query(`SELECT * FROM "${table}"`).catch((e: Error) => ({ rows: e.message }))).rows);
+    await c.end();
+  });
+}
+
 describe.runIf(sandboxesAvailable())('two replicas behind HAProxy on one PostgreSQL', () => {
   let set: ReplicaSet;
   let kim: Instructor;
@@ -148,6 +161,7 @@ describe.runIf(sandboxesAvailable())('two replicas behind HAProxy on one Postgre
   });
 
   it('spreads requests over both replicas in turn, with no stickiness', async () => {
+    explainFailure(() => set);
     const answered: string[] = [];
     for (let i = 0; i < 6; i++) answered.push(await set.servedBy());
     expect(new Set(answered)).toEqual(new Set(['a', 'b']));
@@ -156,6 +170,7 @@ describe.runIf(sandboxesAvailable())('two replicas behind HAProxy on one Postgre
   });
 
   it("shows B's instructor the step A's learner finished, live; B's message and mirror reach A's learner", async () => {
+    explainFailure(() => set);
     const a = set.replica('a').url;
     const b = set.replica('b').url;
     const watcher = kim.socket(b);
@@ -213,6 +228,7 @@ describe.runIf(sandboxesAvailable())('two replicas behind HAProxy on one Postgre
   });
 
   it('kill -9 of A: the page reconnects through the balancer to B, with the same sandbox and terminal', async () => {
+    explainFailure(() => set);
     // The learner's page talks to the balancer only; B is out while she arrives, so she lands on A.
     await set.setState('b', 'maint');
     const ben = await joinWorkshop(set.url, workshop.joinCode, 'Ben');
@@ -272,6 +288,7 @@ describe.runIf(sandboxesAvailable())('the queue and the warm pool across two rep
   });
 
   it('40 concurrent joins split across both: no sandbox handed out twice, one queue, none leaked', async () => {
+    explainFailure(() => set);
     const a = set.replica('a').url;
     const b = set.replica('b').url;
     const kim = await Instructor.signUp(b, set.setupCode);
@@ -323,17 +340,28 @@ describe.runIf(sandboxesAvailable())('the queue and the warm pool across two rep
 
       // A minute later the eight idle out; the next eight in the queue, on either replica, get fresh ones.
       const next = queued.filter((_, i) => places[i]! <= MAX);
+      const current = async (c: (typeof crowd)[number]) =>
+        ((await (await c.learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView | null }).sandbox;
+      // The queue moved: each of them has a sandbox (the database's answer, asked on their own replica)…
       await expect
-        .poll(() => next.filter((c) => c.ready.length > 0).length, { timeout: 150_000, interval: 1000 })
+        .poll(async () => (await Promise.all(next.map(current))).filter((x) => x?.phase === 'ready').length, {
+          timeout: 150_000,
+          interval: 2000,
+          message: 'learners 1 to 8 in the queue given a sandbox once the first eight idled out',
+        })
         .toBe(MAX);
-      expect(holders.every((c) => c.ended.includes(c.r.ok ? c.r.value.id : ''))).toBe(true);
-      const second = next.map((c) => c.ready.at(-1)!.id);
+      // … and their page was told, wherever their socket is, as were the first eight that theirs ended.
+      await expect
+        .poll(() => next.filter((c) => c.ready.length > 0).length, {
+          timeout: 10_000,
+          message: 'sandbox:state events reaching the pages of learners 1 to 8 in the queue',
+        })
+        .toBe(MAX);
+      expect(holders.filter((c) => c.ended.includes(c.r.ok ? c.r.value.id : '')).length).toBe(MAX);
+      const second = await Promise.all(next.map(async (c) => (await current(c))!.id));
+      expect(next.map((c) => c.ready.at(-1)!.id)).toEqual(second);
       expect(new Set(second).size).toBe(MAX);
       expect(second.some((id) => warm.has(id))).toBe(false);
-      for (const c of next) {
-        const current = (await (await c.learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView };
-        expect(current.sandbox?.id).toBe(c.ready.at(-1)!.id);
-      }
       expect(most).toBeLessThanOrEqual(MAX);
 
       // None leaked: what runs is what the database knows, one sandbox per owner at most.
