@@ -22,6 +22,7 @@ import { buildLessonImages } from './images/build';
 import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
 import { kubernetesRuntime } from './kubernetes/fromConfig';
+import { KubernetesRuntime } from './kubernetes/kubernetesRuntime';
 import { EngineLayerStore } from './layers/layerStore';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
@@ -162,6 +163,8 @@ async function main(): Promise<void> {
       terminalsAtStart: config.database.provider === 'sqlite',
     },
   );
+  // A pod deleted or evicted outside Dockside: its learner is told, as after a lost sandbox at start-up.
+  if (runtime instanceof KubernetesRuntime) runtime.onLost((id) => void engine.sandboxLost(id).catch(() => {}));
   if (runtimeReadiness(config).ok) {
     try {
       await engine.start();

@@ -259,6 +259,11 @@ export class Engine {
     return this.manager.release(learnerId);
   }
 
+  /** A sandbox the runtime lost (a pod deleted outside Dockside): ended, its learner told. */
+  sandboxLost(sandboxId: string): Promise<void> {
+    return this.manager.lost(sandboxId);
+  }
+
   /** Gives a learner's sandbox more lifetime (their workshop was extended). */
   extend(learnerId: string, ms: number): void {
     this.manager.extend(learnerId, ms);

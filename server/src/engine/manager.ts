@@ -816,6 +816,15 @@ export class SandboxManager {
     while (Date.now() < until && (await this.db.sandbox.count({ where: { id } }))) await sleep(100);
   }
 
+  /**
+   * The runtime found a sandbox gone that nobody here ended (a Kubernetes pod deleted or evicted outside
+   * Dockside): it ends as lost and its learner is told. Every replica hears it; the first to mark it ends it.
+   */
+  async lost(sandboxId: string): Promise<void> {
+    const row = await this.db.sandbox.findUnique({ where: { id: sandboxId } });
+    if (row) await this.end({ id: sandboxId, ownerId: row.ownerId }, 'lost');
+  }
+
   /** Drops a sandbox from this replica's cache (it ended, here or elsewhere). */
   private forget(id: string): void {
     const entry = this.entries.get(id);

@@ -1,7 +1,7 @@
 // A learner on a real Dockside server whose sandboxes are Kubernetes pods (DOCKSIDE_RUNTIME=kubernetes),
 // the cluster being the fake API server of fakeApiServer.ts with real sandboxes as pods: Docker_Intro's
-// first three steps pass through the pod's agent, the Layers view lists what they pulled, and a full
-// quota reaches the page in words. No real cluster is involved (contract.test.ts runs against one).
+// first three steps pass through the pod's agent, the Layers view lists what they pulled, a pod deleted
+// behind the server's back ends the learner's sandbox as lost, and a full quota reaches the page in words. No real cluster is involved (contract.test.ts runs against one).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import type { SandboxView, ServerToClientEvents } from '@dockside/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { MANIFESTS_DIR, renderKustomization } from '../../src/kubernetes/kustomize';
-import type { PodTemplate } from '../../src/kubernetes/podSpec';
+import { podName, type PodTemplate } from '../../src/kubernetes/podSpec';
 import { Learner, request, TerminalReader, type LearnerSocket } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
@@ -138,6 +138,25 @@ describe.runIf(sandboxesAvailable())(
         socket.close();
       }
     }, 600_000);
+
+    it('tells the learner when their pod is deleted behind the server’s back', async () => {
+      const learner = await Learner.join(server.url);
+      const socket = learner.socket();
+      try {
+        const sandbox = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+        if (!sandbox.ok) throw new Error(sandbox.error.message);
+        const ended = new Promise<{ sandboxId: string; reason: string }>((resolve) =>
+          socket.on('sandbox:ended', resolve),
+        );
+        await cluster.deletePod(podName(sandbox.value.id));
+        expect(await ended).toMatchObject({ sandboxId: sandbox.value.id, reason: 'lost' });
+        // The next ensure gets a new sandbox.
+        const next = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+        expect(next.ok && next.value.id).not.toBe(sandbox.value.id);
+      } finally {
+        socket.close();
+      }
+    }, 180_000);
 
     it('tells a learner in words when the cluster’s quota is used up', async () => {
       cluster.quotaPods = 0;
