@@ -12,20 +12,24 @@ export type ClusterTransport = {
   bus: ClusterBus;
   /** socket.io's adapter across replicas; undefined: the in-memory one (a single process). */
   adapter?: ServerOptions['adapter'];
+  /** Told when the bus listens again after its connection dropped: what was sent meanwhile was lost. */
+  onReconnected: (listener: () => void) => void;
   close: () => Promise<void>;
 };
 
 export async function joinCluster(database: Config['database']): Promise<ClusterTransport> {
   if (database.provider === 'sqlite') {
     const bus = new LocalBus();
-    return { bus, close: () => bus.close() };
+    return { bus, onReconnected: () => {}, close: () => bus.close() };
   }
-  const bus = await PostgresBus.connect(database.url);
+  const reconnected = new Set<() => void>();
+  const bus = await PostgresBus.connect(database.url, { onReconnected: () => reconnected.forEach((l) => l()) });
   try {
     const realtime = await postgresAdapter(database.url);
     return {
       bus,
       adapter: realtime.adapter,
+      onReconnected: (listener) => void reconnected.add(listener),
       // After socket.io closed (its adapters give the LISTEN connection back first).
       close: async () => void (await Promise.all([bus.close(), realtime.close()])),
     };

@@ -2,8 +2,7 @@
 // The Host header says which origin a request is for: a port preview's (preview.ts) or the app's.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ServerOptions } from 'socket.io';
-import type { ClusterBus } from '../cluster/bus';
+import type { ClusterTransport } from '../cluster/transport';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { lessonPageOf, startForPage } from '../realtime/firstShell';
 import { attachRealtime, type Io } from '../realtime/io';
@@ -38,7 +37,7 @@ export function createApp(
     dev?: boolean;
     embed: Omit<EmbedDeps, 'sessions' | 'lessons' | 'dev'>;
     /** The replicas' bus, and socket.io's adapter when there are several (main.ts chooses). */
-    cluster: { bus: ClusterBus; adapter?: ServerOptions['adapter'] };
+    cluster: Pick<ClusterTransport, 'bus' | 'adapter' | 'onReconnected'>;
   },
 ): App {
   const embed: EmbedDeps = { ...deps.embed, sessions: deps.sessions, lessons: deps.lessons, dev: deps.dev ?? false };
@@ -101,7 +100,11 @@ export function createApp(
     }
     appListeners.upgrade.forEach((l) => l.call(server, req, socket, head));
   });
-  const instructors = attachInstructorRealtime(io, { ...deps, bus: deps.cluster.bus });
+  const instructors = attachInstructorRealtime(io, {
+    ...deps,
+    bus: deps.cluster.bus,
+    busReconnected: deps.cluster.onReconnected,
+  });
   deps.workshops.subscribe((e) => {
     if (e.type === 'notify') io.to(learnerRoom(e.learnerId)).emit('toast', { message: e.message, from: e.from });
     else instructors.workshopChanged(e.workshopId);

@@ -45,6 +45,8 @@ type Deps = {
   workshops: Workshops;
   dashboard: DashboardData;
   bus: ClusterBus;
+  /** Told when the bus listens again after a drop (what it carried meanwhile was lost). */
+  busReconnected?: (listener: () => void) => void;
 };
 
 export type InstructorRealtime = {
@@ -112,6 +114,12 @@ export function attachInstructorRealtime(io: Server<any, any, any, any>, deps: D
       enrolled.clear(); // a join changes who is in which workshop
       push(workshopId);
     },
+  });
+  // Facts lost while the bus was down: every dashboard watched here gets a fresh snapshot.
+  deps.busReconnected?.(() => {
+    enrolled.clear();
+    for (const room of nsp.adapter.rooms.keys())
+      if (room.startsWith(workshopRoom(''))) push(room.slice(workshopRoom('').length));
   });
 
   nsp.on('connection', (socket) => {
