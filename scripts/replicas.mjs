@@ -120,7 +120,6 @@ async function main() {
     // Only the balancer listens where clients are; the replicas on loopback behind it.
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
-    DOCKSIDE_REPLICA: r.name,
     // HAProxy appends the client's address to X-Forwarded-For: believe one proxy unless told otherwise.
     DOCKSIDE_TRUSTED_PROXIES: process.env.DOCKSIDE_TRUSTED_PROXIES ?? '1',
   });

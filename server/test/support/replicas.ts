@@ -87,7 +87,6 @@ export async function startReplicas(
     DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
     DATABASE_URL: databaseUrl,
     DOCKSIDE_SETUP_CODE: setupCode,
-    DOCKSIDE_REPLICA: name,
     // Behind the balancer, as the recipe runs them: HAProxy appends the client's address.
     DOCKSIDE_TRUSTED_PROXIES: '1',
     ...opts.env,
