@@ -1,6 +1,6 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
 import { createHash } from 'node:crypto';
-import { lockSqlite, SqliteInUseError } from './cluster/sqliteLock';
+import { lockSqlite } from './cluster/sqliteLock';
 import { joinCluster, type ClusterTransport } from './cluster/transport';
 import { ConfigError, loadConfig, type Config } from './config';
 import { sqlitePath } from './db/adapters';
@@ -59,8 +59,7 @@ async function main(): Promise<void> {
   try {
     if (config.database.provider === 'sqlite') lockSqlite(sqlitePath(config.database.url));
   } catch (err) {
-    if (err instanceof SqliteInUseError) fail(err.message);
-    throw err;
+    fail((err as Error).message);
   }
   // Next.js gets ready (about a second) while the database, the registry and the sandboxes come up: a
   // restart is that much shorter for the learners waiting on it. Awaited below, where its error shows.

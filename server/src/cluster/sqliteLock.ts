@@ -14,8 +14,13 @@ export type SqliteLock = { release: () => void };
 /** Takes the lock beside the SQLite database at `dbPath`; SqliteInUseError when another process holds it. */
 export function lockSqlite(dbPath: string): SqliteLock {
   const lockPath = `${dbPath}.lock`;
-  mkdirSync(path.dirname(lockPath), { recursive: true });
-  const db = new Database(lockPath, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(path.dirname(lockPath), { recursive: true });
+    db = new Database(lockPath, { timeout: 0 });
+  } catch (err) {
+    throw new Error(`cannot open the lock ${lockPath} of the SQLite database (${(err as Error).message})`);
+  }
   try {
     db.pragma('journal_mode = OFF');
     db.pragma('locking_mode = EXCLUSIVE');
@@ -26,7 +31,7 @@ export function lockSqlite(dbPath: string): SqliteLock {
       throw new SqliteInUseError(
         `another server is already running on the SQLite database ${dbPath}; SQLite serves one process: stop that one, or set DATABASE_URL=postgres://… to run several`,
       );
-    throw err;
+    throw new Error(`cannot lock the SQLite database with ${lockPath} (${(err as Error).message})`);
   }
   // Kept referenced: a connection that is collected closes, and its lock goes with it.
   held.add(db);
