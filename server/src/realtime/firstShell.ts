@@ -133,7 +133,10 @@ export function startForPage(
     if (!('sandbox' in r)) return;
     startShell(engine, learnerId, r.sandbox.id, before, locale, null);
     const done = engine.seedLesson(r.sandbox.id, lessonId, lessonsDir);
-    seeded.set(learnerId, { sandboxId: r.sandbox.id, lessonId, done: done.catch(() => undefined) });
+    const entry = { sandboxId: r.sandbox.id, lessonId, done: done.catch(() => undefined) };
+    seeded.set(learnerId, entry);
+    // A page that never asks (closed at once) leaves nothing behind.
+    setTimeout(() => seeded.get(learnerId) === entry && seeded.delete(learnerId), UNCLAIMED_PAGE_SHELL_MS).unref();
     await done;
   };
   // After the page is sent: its render has the event loop to itself.
