@@ -345,7 +345,7 @@ describe.runIf(sandboxesAvailable())('the queue and the warm pool across two rep
         if (c.r.ok || c.r.error.code !== 'queued') throw new Error(`not queued: ${JSON.stringify(c.r)}`);
         return Number(/number (\d+) in the queue/.exec(c.r.error.message)?.[1]);
       });
-      expect(places.sort((x, y) => x - y)).toEqual(Array.from({ length: CROWD - MAX }, (_, i) => i + 1));
+      expect([...places].sort((x, y) => x - y)).toEqual(Array.from({ length: CROWD - MAX }, (_, i) => i + 1));
       expect(new Set(await prefixed(set))).toEqual(warm);
 
       // A minute later the eight idle out; the next eight in the queue, on either replica, get fresh ones.
