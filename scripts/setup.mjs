@@ -70,6 +70,11 @@ export function setup() {
     step('Preparing the lesson images');
     run(tsx, ['server/src/images/build.ts']);
   }
+  if (process.getuid?.() === 0 && existsSync(path.join(ROOT, 'server', 'src', 'kubernetes', 'sandboxImage.ts'))) {
+    // The sandbox as an image a Kubernetes cluster can pull (docs/kubernetes.md); cached, so usually instant.
+    step('Preparing the sandbox image for Kubernetes');
+    run(tsx, ['server/src/kubernetes/sandboxImage.ts']);
+  }
 
   if (process.getuid?.() === 0) prepareStateDir();
 

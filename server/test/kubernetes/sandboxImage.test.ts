@@ -1,0 +1,78 @@
+// The sandbox as an OCI image (sandboxImage.ts): built from a root filesystem and the built agent and
+// init, pushed to the local registry, then pulled and run by a real engine — the way a cluster's nodes
+// would pull it. A small root filesystem (busybox) stands in for the base image to keep it quick; the
+// set-up builds the real one the same way.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeRuntime } from '../../src/engine/nativeRuntime';
+import { buildSandboxImage } from '../../src/kubernetes/sandboxImage';
+import { registryPaths } from '../../src/registry/paths';
+import { registryAnswers } from '../../src/registry/probe';
+import { RegistrySupervisor } from '../../src/registry/supervisor';
+import { busyboxTar } from '../support/images';
+import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+
+const REPO = `dockside-test/sandbox-${process.pid}`;
+const id = `k8simg-${process.pid.toString(36)}`;
+let rootfs: string;
+let supervisor: RegistrySupervisor | undefined;
+const runtime = new NativeRuntime(SHARED_DATA_DIR);
+
+describe.runIf(sandboxesAvailable())('the sandbox image for Kubernetes', () => {
+  beforeAll(async () => {
+    rootfs = mkdtempSync(path.join(os.tmpdir(), 'sandbox-rootfs-'));
+    execFileSync('tar', ['-C', rootfs, '-x'], { input: busyboxTar() });
+    mkdirSync(path.join(rootfs, 'workspace'));
+    // Sandboxes pull from the registry of their data dir: run it unless a server already does.
+    if (!(await registryAnswers(registryPaths(SHARED_DATA_DIR).pushSocket)))
+      supervisor = await new RegistrySupervisor(SHARED_DATA_DIR, { upstream: null, log: () => {} }).start();
+    await runtime.create(id, 15_000 + (process.pid % 1000), {
+      memoryBytes: 1024 ** 3,
+      pids: 2048,
+      cpus: 1,
+      diskBytes: 2 * 1024 ** 3,
+    });
+  });
+
+  afterAll(async () => {
+    await runtime.destroy(id).catch(() => {});
+    await supervisor?.stop();
+    rmSync(rootfs, { recursive: true, force: true });
+  });
+
+  it('is pushed once, pulled by an engine, and runs the agent as its entrypoint', async () => {
+    const first = await buildSandboxImage({ dataDir: SHARED_DATA_DIR, rootfs, repository: REPO, log: () => {} });
+    expect(first.pushedBytes).toBeGreaterThan(0);
+    // Nothing changed: nothing is pushed again.
+    const again = await buildSandboxImage({ dataDir: SHARED_DATA_DIR, rootfs, repository: REPO, log: () => {} });
+    expect(again).toEqual({ ...first, pushedBytes: 0 });
+
+    const image = `127.0.0.1:5000/${REPO}:latest`;
+    const pull = await runtime.exec(id, ['docker', 'pull', image], { timeoutMs: 60_000 });
+    expect(pull.stderr).toBe('');
+    expect(pull.code).toBe(0);
+    const files = await runtime.exec(id, [
+      'docker',
+      'run',
+      '--rm',
+      '--entrypoint',
+      '/bin/ls',
+      image,
+      '/usr/local/bin/dockside-agent',
+      '/usr/local/sbin/dockside-init',
+      '/www/index.html',
+    ]);
+    expect(files.stdout.toString().split('\n').filter(Boolean)).toEqual([
+      '/usr/local/bin/dockside-agent',
+      '/usr/local/sbin/dockside-init',
+      '/www/index.html',
+    ]);
+    // The entrypoint is the agent's pod mode, which needs the pod's secret.
+    const run = await runtime.exec(id, ['docker', 'run', '--rm', image]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('DOCKSIDE_AGENT_TOKEN_FILE is not set');
+  }, 300_000);
+});
