@@ -174,12 +174,18 @@ export class Workshops {
     return this.finish(row);
   }
 
+  /**
+   * Ends it once: every replica looks for workshops whose time is up, and only the one whose update finds
+   * it not ended yet tells the learners and ends their sandboxes.
+   */
   private async finish(row: Row): Promise<WorkshopView> {
-    const updated = await this.db.workshop.update({
-      where: { id: row.id },
+    const { count } = await this.db.workshop.updateMany({
+      where: { id: row.id, state: { not: 'ended' } },
       data: { state: 'ended', endedAt: row.endedAt ?? new Date(this.now()) },
     });
+    const updated = await this.db.workshop.findUniqueOrThrow({ where: { id: row.id } });
     const learners = await this.learnerIds(row.id);
+    if (count === 0) return this.view(updated, learners.length);
     for (const learnerId of learners) {
       this.notify(
         learnerId,
@@ -192,7 +198,7 @@ export class Workshops {
     return this.view(updated, learners.length);
   }
 
-  /** Ends open workshops whose time is up (called every half minute). */
+  /** Ends open workshops whose time is up (called every half minute, by every replica). */
   async endExpired(): Promise<void> {
     const due = await this.db.workshop.findMany({ where: { state: 'open', endsAt: { lt: new Date(this.now()) } } });
     for (const row of due) await this.finish(row);
