@@ -718,7 +718,7 @@ export class SandboxManager {
       if (row.state !== 'ready') {
         if (row.holder && row.holder !== this.replicaId) {
           alive ??= await this.membership.alive();
-          if (!alive.has(row.holder)) await this.abandon(row);
+          if (!alive.has(row.holder)) void this.track(this.abandon(row));
         }
         continue;
       }
@@ -726,12 +726,14 @@ export class SandboxManager {
       const lastActive = Math.max(row.lastActiveAt.getTime(), this.entries.get(row.id)?.lastActiveAt ?? 0);
       const idleEnd = lastActive + this.opts.idleMs;
       const lifetimeEnd = row.assignedAt.getTime() + this.opts.lifetimeMs;
+      // Ended side by side: one slow destroy holds up neither the others nor the round. Each marks its
+      // row stopping first, so the next round leaves it alone.
       if (now >= lifetimeEnd) {
-        await this.end(row, 'lifetime');
+        void this.track(this.end(row, 'lifetime'));
         continue;
       }
       if (now >= idleEnd + ACTIVITY_LAG_MS) {
-        await this.end(row, 'idle');
+        void this.track(this.end(row, 'idle'));
         continue;
       }
       const warned = this.warned.get(row.id) ?? {};
