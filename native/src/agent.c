@@ -21,6 +21,7 @@
 #include "session.c"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -360,6 +361,56 @@ __attribute__((noreturn)) static void serve_connection(int client) {
   refuse(client, EXIT_USAGE, "unknown request %.40s", op);
 }
 
+/* A TCP port of the pod relayed to a service of the cluster (`HOST:PORT`, resolved at each connection, as
+ * a Service's address may change): what dockside-init's forwarders are in a native sandbox, so the base
+ * image's settings hold in a pod too (the registry mirror at 127.0.0.1:5000, the package proxy at the
+ * bridge's gateway, 172.17.0.1:3128). */
+static void start_forward(const char *spec) {
+  char listen_part[64], host[256], port_s[8];
+  uint64_t lport;
+  const char *eq = strchr(spec, '=');
+  const char *lcolon = eq ? memrchr(spec, ':', (size_t)(eq - spec)) : NULL;
+  const char *tcolon = eq ? strrchr(eq, ':') : NULL;
+  if (!eq || !lcolon || !tcolon || (size_t)(lcolon - spec) >= sizeof listen_part ||
+      (size_t)(tcolon - eq - 1) >= sizeof host || strlen(tcolon + 1) >= sizeof port_s)
+    die_with_code(EXIT_USAGE, "--forward needs ADDRESS:PORT=HOST:PORT, not %.80s", spec);
+  snprintf(listen_part, sizeof listen_part, "%.*s", (int)(lcolon - spec), spec);
+  snprintf(host, sizeof host, "%.*s", (int)(tcolon - eq - 1), eq + 1);
+  snprintf(port_s, sizeof port_s, "%s", tcolon + 1);
+  char lport_s[8];
+  snprintf(lport_s, sizeof lport_s, "%.*s", (int)(eq - lcolon - 1), lcolon + 1);
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  if (!parse_uint(lport_s, 1, 65535, &lport) || inet_pton(AF_INET, listen_part, &addr.sin_addr) != 1)
+    die_with_code(EXIT_USAGE, "--forward needs an IPv4 address and a port to listen on, not %.80s", spec);
+  addr.sin_port = htons((uint16_t)lport);
+  int on = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 64) < 0)
+    die_with_error("listen on %s for %s", listen_part, spec);
+  if (fork() != 0) {
+    close(fd);
+    return;
+  }
+  prctl(PR_SET_NAME, "dockside-fwd");
+  for (;;) {
+    int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    if (fork() == 0) {
+      close(fd);
+      struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+      int target = -1;
+      if (getaddrinfo(host, port_s, &hints, &res) == 0)
+        for (struct addrinfo *a = res; a && target < 0; a = a->ai_next) {
+          target = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+          if (target >= 0 && connect(target, a->ai_addr, a->ai_addrlen) < 0) close(target), target = -1;
+        }
+      if (target < 0) _exit(1);
+      splice_both(client, target);
+    }
+    close(client);
+  }
+}
+
 static void load_token(const char *file) {
   cleanup_free char *t = read_file(file);
   if (!t) die_with_error("read the agent secret %s", file);
@@ -368,8 +419,10 @@ static void load_token(const char *file) {
   snprintf(agent_token, sizeof agent_token, "%s", t);
 }
 
-/* serve ADDRESS PORT TOKEN_FILE: one process per connection; the listener never reads a request itself. */
-__attribute__((noreturn)) static void serve(const char *address, const char *port_s, const char *token_file) {
+/* serve ADDRESS PORT TOKEN_FILE [--forward A:P=H:P]...: one process per connection; the listener never
+ * reads a request itself. */
+__attribute__((noreturn)) static void serve(const char *address, const char *port_s, const char *token_file,
+                                            char **forwards) {
   load_token(token_file);
   uint64_t port;
   struct sockaddr_in addr = {.sin_family = AF_INET};
@@ -383,9 +436,13 @@ __attribute__((noreturn)) static void serve(const char *address, const char *por
   if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 64) < 0)
     die_with_error("listen on %s:%s", address, port_s);
   signal(SIGPIPE, SIG_IGN);
-  /* Connection handlers are reaped by the kernel; each waits for its own children. */
+  /* Connection handlers and forwarders are reaped by the kernel; each waits for its own children. */
   struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
   sigaction(SIGCHLD, &sa, NULL);
+  for (; forwards && forwards[0]; forwards += 2) {
+    if (strcmp(forwards[0], "--forward") || !forwards[1]) die_with_code(EXIT_USAGE, "unknown option %.40s", forwards[0]);
+    start_forward(forwards[1]);
+  }
   for (;;) {
     int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
     if (client < 0) continue;
@@ -417,8 +474,23 @@ __attribute__((noreturn)) static void pod(void) {
   if (agent < 0) die_with_error("fork");
   if (agent == 0) {
     close(ENGINE_FD);
+    /* The cluster's registry and package proxy where the base image's settings expect them. */
+    static char mirror[300], proxy[300];
+    char *forwards[5] = {0};
+    int n = 0;
+    const char *m = getenv("DOCKSIDE_REGISTRY_MIRROR"), *x = getenv("DOCKSIDE_EGRESS_PROXY");
+    if (m && !strncmp(m, "http://", 7)) {
+      snprintf(mirror, sizeof mirror, "127.0.0.1:5000=%s", m + 7);
+      mirror[strcspn(mirror, "/")] = 0;
+      forwards[n++] = "--forward", forwards[n++] = mirror;
+    }
+    if (x && !strncmp(x, "http://", 7)) {
+      snprintf(proxy, sizeof proxy, "0.0.0.0:3128=%s", x + 7);
+      proxy[strcspn(proxy, "/")] = 0;
+      forwards[n++] = "--forward", forwards[n++] = proxy;
+    }
     for (int i = 0; i < 600 && connect_unix(AGENT_DOCKER) < 0; i++) usleep(100 * 1000);
-    serve("0.0.0.0", "7070", token_file);
+    serve("0.0.0.0", "7070", token_file, forwards);
   }
   char *const argv[] = {"dockside-init", NULL};
   execv("/usr/local/sbin/dockside-init", argv);
@@ -427,7 +499,8 @@ __attribute__((noreturn)) static void pod(void) {
 
 int main(int argc, char **argv) {
   current_command = "agent";
-  if (argc == 5 && !strcmp(argv[1], "serve")) serve(argv[2], argv[3], argv[4]);
+  if (argc >= 5 && !strcmp(argv[1], "serve")) serve(argv[2], argv[3], argv[4], argv + 5);
   if (argc == 2 && !strcmp(argv[1], "pod")) pod();
-  die_with_code(EXIT_USAGE, "usage: dockside-agent serve ADDRESS PORT TOKEN_FILE | dockside-agent pod");
+  die_with_code(EXIT_USAGE, "usage: dockside-agent serve ADDRESS PORT TOKEN_FILE [--forward ADDRESS:PORT=HOST:PORT]... | "
+                            "dockside-agent pod");
 }

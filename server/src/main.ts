@@ -153,7 +153,8 @@ async function main(): Promise<void> {
       admission: config.admission,
       terminalSecret: config.sessionSecret,
       previewUrl: origins.previewUrl,
-      prepareSandbox: egressServed ? writeDockerClientConfig : undefined,
+      // On Kubernetes the cluster's proxy is reached the same way, through the pod's agent (deploy/kubernetes).
+      prepareSandbox: egressServed || config.runtime.kind === 'kubernetes' ? writeDockerClientConfig : undefined,
       // One prefix per database: the sandboxes this server's database knows about, and no one else's.
       leaseDir: path.join(config.stateDir, 'leases'),
       idPrefix: `sb-${createHash('sha256').update(config.database.url).digest('hex').slice(0, 6)}-`,

@@ -17,7 +17,7 @@ import { KubernetesRuntime } from '../../src/kubernetes/kubernetesRuntime';
 import { MANIFESTS_DIR, renderKustomization } from '../../src/kubernetes/kustomize';
 import { podName, type PodTemplate } from '../../src/kubernetes/podSpec';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
-import { FakeCluster } from './fakeApiServer';
+import { FakeCluster, FORWARD_TEST_PORT } from './fakeApiServer';
 
 const NAMESPACE = 'dockside-sandboxes';
 const LIMITS = { memoryBytes: 1024 ** 3, pids: 2048, cpus: 1, diskBytes: 2 * 1024 ** 3 };
@@ -166,6 +166,9 @@ describe.runIf(sandboxesAvailable())('the Kubernetes driver, against a fake API 
       20_000,
     );
     expect(body).toContain('hello from a sandbox');
+    // The agent's forwards (a pod's registry mirror and proxy): a port relayed to a name and port.
+    const forwarded = await driver.exec(id, ['curl', '-s', `http://127.0.0.1:${FORWARD_TEST_PORT}/`]);
+    expect(forwarded.stdout.toString()).toContain('hello from a sandbox');
 
     await driver.destroy(id);
     expect((await driver.list()).find((s) => s.id === id)).toBeUndefined();

@@ -48,6 +48,8 @@ export type FakeClusterOptions = {
 };
 
 const AGENT_BIN = path.join(NATIVE_BUILD_DIR, 'dockside-agent');
+/** Inside every fake pod, this port is forwarded by the agent to localhost:8080 (by name, resolved). */
+export const FORWARD_TEST_PORT = 6080;
 
 export class FakeCluster {
   readonly token = randomUUID();
@@ -323,7 +325,17 @@ export class FakeCluster {
       await rt.openSession(
         id,
         'pod-agent',
-        ['/usr/local/bin/dockside-agent', 'serve', '127.0.0.1', String(agentPort), tokenFile],
+        // The pod's own forwards (`dockside-agent pod` makes them to the cluster's registry and proxy)
+        // have no cluster service to reach here: one to a port inside the sandbox exercises them.
+        [
+          '/usr/local/bin/dockside-agent',
+          'serve',
+          '127.0.0.1',
+          String(agentPort),
+          tokenFile,
+          '--forward',
+          `127.0.0.1:${FORWARD_TEST_PORT}=localhost:8080`,
+        ],
         {
           cols: 80,
           rows: 24,
