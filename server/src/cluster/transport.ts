@@ -1,7 +1,7 @@
-// How this process talks to the other replicas, by database: on SQLite there are none (one process, which
-// the lock beside the database enforces: sqliteLock.ts) and the bus is in-process; on PostgreSQL, the bus is LISTEN/NOTIFY
-// and socket.io's rooms span the replicas through its PostgreSQL adapter. Each holds connections of its
-// own, apart from Prisma's pool: a LISTEN needs a connection no query borrows.
+// How this process talks to the other replicas, by database. On SQLite there are none (one process, which
+// the lock beside the database enforces: sqliteLock.ts) and the bus is in-process. On PostgreSQL the bus
+// is LISTEN/NOTIFY and socket.io's rooms span the replicas through its PostgreSQL adapter; each holds
+// connections of its own, apart from Prisma's pool: a LISTEN needs a connection no query borrows.
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config';
 import { LocalBus, type ClusterBus } from './bus';
