@@ -1,7 +1,8 @@
 // socket.io across replicas: @socket.io/postgres-adapter carries every room emit (`io.to(room).emit`) to
-// the other replicas' sockets in that room, over NOTIFY. It holds a connection of its own for LISTEN, apart
-// from the small pool it publishes through (neither is Prisma's). Only control events go through rooms; terminal bytes go straight from
-// a replica to its own socket (`socket.emit`), which no adapter sees.
+// the other replicas' sockets in that room, over NOTIFY. It holds a connection of its own for LISTEN,
+// apart from the small pool it publishes through (neither is Prisma's). Only control events go through
+// rooms; terminal bytes go straight from a replica to its own socket (`socket.emit`), which no adapter
+// sees.
 import { createAdapter } from '@socket.io/postgres-adapter';
 import pg from 'pg';
 
