@@ -60,7 +60,7 @@ export class PostgresBus implements ClusterBus {
   }
 
   publish(topic: string, payload: unknown): void {
-    if (this.closed) throw new Error('the bus is closed');
+    if (this.closed) return; // shutting down: nobody listens here any more, as with LocalBus
     checkTopic(topic);
     const text = JSON.stringify({ o: this.origin, t: topic, p: payload } satisfies Envelope);
     const bytes = Buffer.byteLength(text);
