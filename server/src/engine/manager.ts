@@ -503,6 +503,7 @@ export class SandboxManager {
       ticker = learnerId ? this.progressTicker(learnerId) : undefined;
       await this.createInFreeRange(entry);
       await this.opts.prepareSandbox?.(this.runtime, id);
+      if (learnerId) this.label(entry);
     } catch (err) {
       this.entries.delete(id);
       // The sandbox before its row: a sandbox without a row would look like an orphan to a starting replica.
@@ -1020,8 +1021,14 @@ export class SandboxManager {
     return entry;
   }
 
+  /** Whom a sandbox is for, where the runtime records it (pod labels on Kubernetes); best effort. */
+  private label(entry: Entry): void {
+    void this.runtime.label?.(entry.id, { owner: entry.ownerId, workshop: entry.workshopId }).catch(() => {});
+  }
+
   /** Tells the other replicas a sandbox's owner, workshop or lifetime changed. */
   private publishChanged(entry: Entry): void {
+    this.label(entry);
     const changed: Changed = {
       id: entry.id,
       ownerId: entry.ownerId,

@@ -57,4 +57,6 @@ export interface Runtime {
   connect(id: string, port: number): Promise<Duplex>;
   /** The host path of the sandbox's Docker Engine API socket. */
   dockerSocket(id: string): string;
+  /** Records whom a sandbox is for where the runtime can (a Kubernetes pod's labels); optional. */
+  label?(id: string, labels: { owner: string | null; workshop: string | null }): Promise<void>;
 }

@@ -23,7 +23,16 @@ import type {
   SessionOptions,
 } from '../engine/runtime';
 import { AgentClient } from './agentClient';
-import { agentPort, checkTemplate, LABELS, podName, type PodTemplate, sandboxPod, secretName } from './podSpec';
+import {
+  agentPort,
+  checkTemplate,
+  LABELS,
+  labelValue,
+  podName,
+  type PodTemplate,
+  sandboxPod,
+  secretName,
+} from './podSpec';
 import { type PodState, PodWatch } from './podWatch';
 
 export type KubernetesRuntimeOptions = {
@@ -371,6 +380,29 @@ export class KubernetesRuntime implements Runtime {
 
   dockerSocket(id: string): string {
     return this.relay(id, 'docker', ['docker']);
+  }
+
+  /** Labels the pod with its learner and workshop (kubectl get pods -l dockside.dev/workshop=…). */
+  async label(id: string, labels: { owner: string | null; workshop: string | null }): Promise<void> {
+    await this.start();
+    const current = this.pod(id)?.metadata.labels ?? {};
+    const ops = (
+      [
+        [LABELS.owner, labels.owner],
+        [LABELS.workshop, labels.workshop],
+      ] as const
+    ).flatMap(([key, value]) => {
+      const at = `/metadata/labels/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (value !== null)
+        return current[key] === labelValue(value) ? [] : [{ op: 'add', path: at, value: labelValue(value) }];
+      return key in current ? [{ op: 'remove', path: at }] : [];
+    });
+    if (!ops.length) return;
+    await this.api
+      .patchNamespacedPod({ name: podName(id), namespace: this.opts.namespace, body: ops })
+      .catch((e: unknown) => {
+        throw explain(e, 'label pods');
+      });
   }
 
   private relayDir(id: string): string {

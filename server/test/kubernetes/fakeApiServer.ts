@@ -125,6 +125,11 @@ export class FakeCluster {
     return this.removePod(name);
   }
 
+  /** A pod as the API server has it now. */
+  pod(name: string): { metadata: { labels?: Record<string, string> } } | undefined {
+    return this.pods.get(name);
+  }
+
   /** The native sandbox behind a pod. */
   sandboxOf(podName: string): string | undefined {
     return this.sandboxes.get(podName);
@@ -145,6 +150,7 @@ export class FakeCluster {
     const [, ns, kind, name] = m;
     if (ns !== this.opts.namespace) return status(res, 403, 'Forbidden', `namespace ${ns} is not the sandboxes'`);
     const body = req.method === 'POST' ? ((await readJson(req)) as Obj) : undefined;
+    if (req.method === 'PATCH' && kind !== 'pods') return status(res, 405, 'MethodNotAllowed', 'only pods are patched');
     if (kind === 'podtemplates') {
       if (req.method !== 'GET' || name !== this.opts.podTemplate.metadata.name)
         return status(res, 404, 'NotFound', `podtemplates "${name}" not found`);
@@ -182,6 +188,24 @@ export class FakeCluster {
     if (req.method === 'GET') return json(res, 200, pod);
     if (req.method === 'DELETE') {
       void this.removePod(pod.metadata.name);
+      return json(res, 200, pod);
+    }
+    if (req.method === 'PATCH') {
+      // JSON patches of labels, as the driver sends them.
+      if (req.headers['content-type'] !== 'application/json-patch+json')
+        return status(res, 415, 'UnsupportedMediaType', `${req.headers['content-type']} patches are not served here`);
+      const ops = (await readJson(req)) as { op: string; path: string; value?: string }[];
+      const labels = { ...pod.metadata.labels };
+      for (const o of ops) {
+        const m = /^\/metadata\/labels\/(.+)$/.exec(o.path);
+        if (!m) return status(res, 422, 'Invalid', `only labels are patched here, not ${o.path}`);
+        const key = m[1]!.replace(/~1/g, '/').replace(/~0/g, '~');
+        if (o.op === 'add' || o.op === 'replace') labels[key] = o.value!;
+        else if (o.op === 'remove' && key in labels) delete labels[key];
+        else return status(res, 422, 'Invalid', `cannot ${o.op} ${o.path}`);
+      }
+      pod.metadata.labels = labels;
+      this.record('MODIFIED', pod);
       return json(res, 200, pod);
     }
     return status(res, 405, 'MethodNotAllowed', `${req.method} is not served here`);

@@ -43,6 +43,14 @@ function nextResult(socket: LearnerSocket, stepId: string, until: (r: Result) =>
   });
 }
 
+async function until<T>(f: () => T | undefined, ms = 10_000): Promise<T | undefined> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    const v = f();
+    if (v) return v;
+  }
+  return undefined;
+}
+
 describe.runIf(sandboxesAvailable())(
   'a learner on a server whose sandboxes are Kubernetes pods (fake API server)',
   () => {
@@ -98,6 +106,9 @@ describe.runIf(sandboxesAvailable())(
         if (!sandbox.ok) throw new Error(sandbox.error.message);
         // The sandbox is a pod the server asked the cluster for.
         expect(cluster.requests.some((r) => r.startsWith(`POST /api/v1/namespaces/${NAMESPACE}/pods`))).toBe(true);
+        // Labelled with its learner, for an operator's kubectl.
+        await until(() => cluster.pod(podName(sandbox.value.id))?.metadata.labels?.['dockside.dev/owner']);
+        expect(cluster.pod(podName(sandbox.value.id))?.metadata.labels?.['dockside.dev/owner']).toBe(learner.id);
         const open = await request<{ terminalId: string; scrollback: string }>(socket, 'terminal:open', {
           sandboxId: sandbox.value.id,
           cols: 120,
