@@ -1,14 +1,15 @@
 // The sandbox as an OCI image (sandboxImage.ts): built from a root filesystem and the built agent and
 // init, pushed to the local registry, then pulled and run by a real engine — the way a cluster's nodes
-// would pull it. A small root filesystem (busybox) stands in for the base image to keep it quick; the
-// set-up builds the real one the same way.
+// would pull it. A small root filesystem (busybox and the host's C library) stands in for the base image
+// to keep it quick; the set-up builds the real one the same way.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { buildSandboxImage } from '../../src/kubernetes/sandboxImage';
+import { NATIVE_BUILD_DIR } from '../../src/paths';
 import { registryPaths } from '../../src/registry/paths';
 import { registryAnswers } from '../../src/registry/probe';
 import { RegistrySupervisor } from '../../src/registry/supervisor';
@@ -26,6 +27,14 @@ describe.runIf(sandboxesAvailable())('the sandbox image for Kubernetes', () => {
     rootfs = mkdtempSync(path.join(os.tmpdir(), 'sandbox-rootfs-'));
     execFileSync('tar', ['-C', rootfs, '-x'], { input: busyboxTar() });
     mkdirSync(path.join(rootfs, 'workspace'));
+    // The agent links against the C library the real base image has: give the small one the host's.
+    const libs = execFileSync('ldd', [path.join(NATIVE_BUILD_DIR, 'dockside-agent')], { encoding: 'utf8' })
+      .split('\n')
+      .flatMap((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1] ?? []);
+    for (const lib of libs) {
+      mkdirSync(path.join(rootfs, path.dirname(lib)), { recursive: true });
+      copyFileSync(lib, path.join(rootfs, lib));
+    }
     // Sandboxes pull from the registry of their data dir: run it unless a server already does.
     if (!(await registryAnswers(registryPaths(SHARED_DATA_DIR).pushSocket)))
       supervisor = await new RegistrySupervisor(SHARED_DATA_DIR, { upstream: null, log: () => {} }).start();
