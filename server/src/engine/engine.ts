@@ -443,4 +443,14 @@ export class Engine {
     if (!own) return 'no_sandbox';
     return this.checks.setFocus(learnerId, own.id, lessonId, stepId) ? 'focused' : 'unknown_step';
   }
+
+  /**
+   * The learner's page now looks at a step on another replica, which runs its checks: this one stops, and
+   * lets go of their terminals nobody here watches (so only where the page is are commands reported).
+   */
+  focusedElsewhere(learnerId: string): void {
+    this.checks.clearFocus(learnerId);
+    const view = this.manager.viewFor(learnerId);
+    if (view) this.terminals.releaseUnwatched(view.id);
+  }
 }

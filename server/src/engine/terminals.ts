@@ -203,6 +203,11 @@ export class Terminal {
     }
   }
 
+  /** Whether a browser here shows it (the learner's page or a mirror). */
+  get watched(): boolean {
+    return this.owner !== null || this.mirrors.size > 0;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }
@@ -361,6 +366,15 @@ export class TerminalHub {
   closeSandbox(sandboxId: string): void {
     for (const t of this.forSandbox(sandboxId)) t.kill();
     this.prepared.delete(sandboxId);
+  }
+
+  /** Lets go of a sandbox's terminals no browser here shows; they run on (another replica serves them). */
+  releaseUnwatched(sandboxId: string): void {
+    for (const t of this.forSandbox(sandboxId))
+      if (!t.watched) {
+        t.release();
+        this.terminals.delete(t.id);
+      }
   }
 
   /** Lets go of every terminal; they run on in their sandboxes for the next server to adopt. */

@@ -76,7 +76,7 @@ export function createApp(
     deps.engine,
     deps.lessonsDir,
     (req) => deps.previews.origins.sameOrigin(req),
-    deps.cluster.adapter,
+    deps.cluster,
   );
   // socket.io (attached above) answers /socket.io/ on any host; on a preview's host that path, like every
   // other, is the learner's. So the Host decides first, for requests and for upgrades.

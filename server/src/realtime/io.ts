@@ -1,9 +1,11 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Engine } from '../engine/engine';
+import type { ClusterBus } from '../cluster/bus';
 import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
 import type { Io } from './events';
+import { focusRelay } from './focusRelay';
 import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
 export type { Io };
@@ -21,8 +23,10 @@ export function attachRealtime(
   engine: Engine,
   lessonsDir: string,
   sameOrigin: (req: IncomingMessage) => boolean,
-  adapter?: ServerOptions['adapter'],
+  cluster: { bus: ClusterBus; adapter?: ServerOptions['adapter'] },
 ): Io {
+  const { adapter } = cluster;
+  const focusMoved = focusRelay(cluster.bus, engine);
   const io: Io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
@@ -46,7 +50,7 @@ export function attachRealtime(
   });
   io.on('connection', (socket) => {
     socket.emit('session:ready', { learnerId: socket.data.learnerId });
-    registerLearnerSocket(socket, engine, lessonsDir);
+    registerLearnerSocket(socket, engine, lessonsDir, focusMoved);
   });
 
   const settling = new Map<string, NodeJS.Timeout>();

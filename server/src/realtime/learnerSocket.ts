@@ -44,7 +44,13 @@ const schemas = {
 
 export const learnerRoom = (learnerId: string) => `learner:${learnerId}`;
 
-export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsDir: string): void {
+export function registerLearnerSocket(
+  socket: IoSocket,
+  engine: Engine,
+  lessonsDir: string,
+  /** Tells the other replicas that this learner's checks run here now (focusRelay.ts). */
+  focusMoved: (learnerId: string) => void = () => {},
+): void {
   const learnerId = socket.data.learnerId;
   const client = engine.client(socket.request);
   void socket.join(learnerRoom(learnerId));
@@ -161,8 +167,11 @@ export function registerLearnerSocket(socket: IoSocket, engine: Engine, lessonsD
       'lesson:focus': (req) => {
         const body = parse(schemas.focus, req);
         if (isFailure(body)) return body;
-        if (engine.focus(learnerId, body.lessonId, body.stepId) === 'unknown_step')
+        const focused = engine.focus(learnerId, body.lessonId, body.stepId);
+        if (focused === 'unknown_step')
           return failure('not_found', `no step ${body.stepId} in lesson ${body.lessonId}`);
+        // The other replicas stop running this learner's checks: they run here now, once.
+        if (focused === 'focused') focusMoved(learnerId);
         return undefined;
       },
     },
