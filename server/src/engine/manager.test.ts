@@ -665,4 +665,21 @@ describe('several replicas on one database', () => {
     expect(runtime.live.has('sb-alive-starting')).toBe(true);
     expect(await db.sandbox.count({ where: { id: 'sb-alive-starting' } })).toBe(1);
   });
+
+  it('a workshop prewarmed on one replica shrinks back as learners take its sandboxes on the other', async () => {
+    const bus = new LocalBus();
+    const a = manager({ bus, replicaId: 'a', poolSize: 1 });
+    const b = manager({ bus, replicaId: 'b', poolSize: 1 });
+    await Promise.all([a.start(), b.start()]);
+    await settle();
+    expect(runtime.created).toHaveLength(1); // one pool between them
+    a.prewarm(4);
+    await settle();
+    expect(runtime.created).toHaveLength(4);
+    for (const who of ['ana', 'ben', 'cho', 'dan']) await b.ensure(who);
+    await settle();
+    // Four taken from the warm pool on B; only the usual one is warmed again, by either.
+    expect(runtime.created).toHaveLength(5);
+    expect(await db.sandbox.count({ where: { ownerId: null } })).toBe(1);
+  });
 });

@@ -104,6 +104,8 @@ export const ACTIVITY_PERSIST_MS = 10_000;
 /** The idle reaper waits this long past an idle end: activity on another replica may not be written yet. */
 export const ACTIVITY_LAG_MS = ACTIVITY_PERSIST_MS + 1_000;
 const DEFAULT_TICK_MS = 5_000;
+/** The PoolTarget row of the warm sandboxes asked for beyond the pool's size. */
+const PREWARM = 'prewarm';
 /** How long a learner whose sandbox another replica is starting waits for it. */
 const FOREIGN_START_WAIT_MS = 120_000;
 
@@ -126,7 +128,6 @@ export class SandboxManager {
   private background = new Set<Promise<unknown>>();
   private leases: Leases | undefined;
   private leaseTimer: TimerHandle | undefined;
-  private prewarmTarget = 0;
   private listeners = new Set<(learnerId: string, event: ManagerEvent) => void>();
   private droppedListeners = new Set<(sandboxId: string) => void>();
   private readonly bus: ClusterBus;
@@ -431,7 +432,14 @@ export class SandboxManager {
       const now = new Date(this.clock.now());
       const data = { ownerId: learnerId, workshopId, address, assignedAt: now, lastActiveAt: now };
       const { count } = await tx.sandbox.updateMany({ where: { id: warm.id, ownerId: null, state: 'ready' }, data });
-      if (count === 1) return { kind: 'warm', row: { ...warm, ...data } };
+      if (count === 1) {
+        // A prewarmed one taken: the pool shrinks back towards its usual size.
+        await tx.poolTarget.updateMany({
+          where: { name: PREWARM, count: { gt: 0 } },
+          data: { count: { decrement: 1 } },
+        });
+        return { kind: 'warm', row: { ...warm, ...data } };
+      }
     }
     const range = await this.freeRange(tx, ranges);
     return { kind: 'new', row: await tx.sandbox.create({ data: this.newRow(learnerId, workshopId, address, range) }) };
@@ -461,7 +469,6 @@ export class SandboxManager {
     const entry = this.cache(claim.row);
     let work: Promise<Entry>;
     if (claim.kind === 'warm') {
-      this.prewarmTarget = Math.max(0, this.prewarmTarget - 1);
       this.publishChanged(entry);
       this.announce(entry);
       void this.refill();
@@ -613,11 +620,18 @@ export class SandboxManager {
 
   /**
    * Warms sandboxes for seats about to be taken (a workshop opening its doors): the pool grows to
-   * `count` and shrinks back to its usual size as learners take them on this replica.
+   * `count` and shrinks back to its usual size as learners take them (on any replica: it is in the database).
    */
   prewarm(count: number): void {
-    this.prewarmTarget = Math.max(this.prewarmTarget, count);
-    void this.refill();
+    void this.track(
+      this.locked(async (tx) => {
+        const row = await tx.poolTarget.findUnique({ where: { name: PREWARM } });
+        if (!row) await tx.poolTarget.create({ data: { name: PREWARM, count } });
+        else if (row.count < count) await tx.poolTarget.update({ where: { name: PREWARM }, data: { count } });
+      })
+        .then(() => this.refill())
+        .catch((err) => console.error(`sandbox pool: could not prewarm: ${(err as Error).message}`)),
+    );
   }
 
   /** Gives a learner's sandbox more lifetime (the instructor extended the workshop). */
@@ -650,11 +664,15 @@ export class SandboxManager {
 
   /** Keeps the pool at its size while there is room and nobody is waiting. Any replica may. */
   private async refillOnce(): Promise<void> {
-    const target = Math.max(this.opts.poolSize, this.prewarmTarget);
-    if (this.closed || target === 0) return;
+    if (this.closed) return;
+    const prewarmed = () => this.db.poolTarget.findUnique({ where: { name: PREWARM } });
+    if (this.opts.poolSize === 0 && !(await prewarmed())?.count) return; // no pool: no lock
     const ranges = await this.knownRanges();
     const rows = await this.locked(async (tx) => {
       const made: Row[] = [];
+      const prewarm = (await tx.poolTarget.findUnique({ where: { name: PREWARM } }))?.count ?? 0;
+      const target = Math.max(this.opts.poolSize, prewarm);
+      if (target === 0) return made;
       while (
         !this.closed &&
         (await tx.sandbox.count({ where: { ownerId: null } })) < target &&

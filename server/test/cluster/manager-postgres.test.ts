@@ -186,7 +186,9 @@ describe.runIf(sandboxesAvailable() && PG_URL)('sandbox managers of two replicas
       return lease?.holder === 'b';
     });
     expect(Date.now() - killed).toBeLessThan(6_000);
-    await until('the idle sandbox reaped', async () => !(await ours()).includes(id), 60_000);
+    const ended = () => events.some((e) => e.event.type === 'ended' && e.event.sandboxId === id);
+    await until('the idle sandbox reaped', async () => ended(), 60_000);
+    expect(await ours()).not.toContain(id);
     const byB = events.filter((e) => e.replica === 'b' && e.learnerId === 'ana').map((e) => e.event);
     expect(byB).toContainEqual({ type: 'warning', reason: 'idle', at: expect.any(String) });
     expect(byB).toContainEqual({ type: 'ended', sandboxId: id, reason: 'idle' });
