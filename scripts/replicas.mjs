@@ -74,6 +74,9 @@ async function healthy(port) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether a child process has not exited yet (by a code or a signal). */
+const alive = (child) => Boolean(child) && child.exitCode === null && child.signalCode === null;
+
 function accepts(host, port) {
   return new Promise((resolve) => {
     const c = net.connect(port, host);
@@ -136,9 +139,13 @@ async function main() {
   // One after the other: the first migrates the database and makes the session secret the others read.
   const abort = async (message) => {
     stopping = true;
-    for (const r of replicas) if (r.child && r.child.exitCode === null && !r.child.signalCode) r.child.kill('SIGTERM');
+    const running = replicas.filter((r) => alive(r.child));
     await Promise.all(
-      replicas.map((r) => r.child && r.child.exitCode === null && new Promise((ok) => r.child.once('exit', ok))),
+      running.map((r) => {
+        const exited = new Promise((ok) => r.child.once('exit', ok));
+        r.child.kill('SIGTERM');
+        return exited;
+      }),
     );
     fail(message);
   };
@@ -147,9 +154,10 @@ async function main() {
     step(`Starting replica ${r.name} (pid ${r.child.pid}) on 127.0.0.1:${r.port}`);
     const until = Date.now() + 300_000;
     while (!(await healthy(r.port))) {
-      if (r.child.exitCode !== null || r.child.signalCode)
+      const gone = replicas.find((x) => x.child && !alive(x.child));
+      if (gone)
         return abort(
-          `replica ${r.name} exited (${r.child.exitCode ?? r.child.signalCode}) before it served; see its lines above`,
+          `replica ${gone.name} exited (${gone.child.exitCode ?? gone.child.signalCode}) while starting; see its lines above`,
         );
       if (Date.now() > until) return abort(`replica ${r.name} did not answer /healthz within 5 minutes`);
       await sleep(200);
@@ -206,9 +214,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     if (message) console.error(`dockside: ${message}`);
-    const alive = [...replicas.map((r) => r.child), haproxy].filter((c) => c && c.exitCode === null && !c.signalCode);
+    const running = [...replicas.map((r) => r.child), haproxy].filter(alive);
     await Promise.all(
-      alive.map(
+      running.map(
         (c) =>
           new Promise((resolve) => {
             c.once('exit', resolve);
