@@ -49,9 +49,9 @@ const REFUSED: Record<Refusal, PreviewProblem> = {
 type Allowed = { ok: true; grant: Grant } | { ok: false; problem: PreviewProblem; locale: Locale };
 
 /** The sandbox's owner, still, is the one the capability was given to. */
-function owner(t: PreviewTarget, grant: Grant, engine: Engine): Allowed {
+async function owner(t: PreviewTarget, grant: Grant, engine: Engine): Promise<Allowed> {
   try {
-    engine.authorize(grant.learnerId, t.sandboxId);
+    await engine.authorizeAnyReplica(grant.learnerId, t.sandboxId);
     return { ok: true, grant };
   } catch (err) {
     if (!(err instanceof SandboxAccessError)) throw err;
@@ -75,7 +75,7 @@ function grantFromCookies(req: IncomingMessage, t: PreviewTarget, access: Previe
   return refusal;
 }
 
-function allowed(req: IncomingMessage, t: PreviewTarget, deps: PreviewDeps): Allowed {
+function allowed(req: IncomingMessage, t: PreviewTarget, deps: PreviewDeps): Promise<Allowed> | Allowed {
   const grant = grantFromCookies(req, t, deps.access);
   if (typeof grant === 'string')
     return { ok: false, problem: REFUSED[grant], locale: localeFrom(req.headers['accept-language']) };
@@ -98,7 +98,7 @@ function problem(res: ServerResponse, deps: PreviewDeps, t: PreviewTarget | null
 }
 
 /** The owner's link: its capability becomes this preview host's cookie, then the clean address. */
-function redeem(req: IncomingMessage, res: ServerResponse, t: PreviewTarget, deps: PreviewDeps): void {
+async function redeem(req: IncomingMessage, res: ServerResponse, t: PreviewTarget, deps: PreviewDeps): Promise<void> {
   const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
   const grant = deps.access.redeem(token, t);
   if (typeof grant === 'string')
@@ -109,7 +109,7 @@ function redeem(req: IncomingMessage, res: ServerResponse, t: PreviewTarget, dep
       REFUSED[grant],
       deps.access.localeOf(token) ?? localeFrom(req.headers['accept-language']),
     );
-  const ok = owner(t, grant, deps.engine);
+  const ok = await owner(t, grant, deps.engine);
   if (!ok.ok) return problem(res, deps, t, ok.problem, ok.locale);
   // Host-only (no Domain): no other preview, nor the app, ever receives it.
   const secure = deps.origins.previewSecure ? '; Secure' : '';
@@ -131,10 +131,10 @@ export async function handlePreview(req: IncomingMessage, res: ServerResponse, d
     return true;
   }
   if (new URL(req.url ?? '/', 'http://x').pathname === OPEN_PATH) {
-    redeem(req, res, t, deps);
+    await redeem(req, res, t, deps);
     return true;
   }
-  const ok = allowed(req, t, deps);
+  const ok = await allowed(req, t, deps);
   if (!ok.ok) {
     problem(res, deps, t, ok.problem, ok.locale);
     return true;
@@ -205,7 +205,7 @@ export async function handlePreviewUpgrade(
     client.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   };
   if (t === null) return (refuse(404, 'Not Found'), true);
-  const ok = allowed(req, t, deps);
+  const ok = await allowed(req, t, deps);
   if (!ok.ok) return (ok.problem === 'not_running' ? refuse(404, 'Not Found') : refuse(403, 'Forbidden'), true);
   let upstream: Duplex;
   try {
