@@ -50,20 +50,37 @@ export const routes: Route<ApiDeps>[] = [
   ...workshopRoutes,
 ];
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'too_large', `request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
-  }
+/** What a too-large body is read on for, discarded, so its 413 reaches the client; past it, the connection goes. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * The body as JSON. A too-large one is read to its end and thrown away before the 413: stopping on the
+ * spot would close a socket with data unread, and the client would see a reset instead of the answer.
+ */
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const tooLarge = () => new HttpError(413, 'too_large', `request body is larger than ${limit} bytes`);
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT) {
+        reject(tooLarge());
+        req.destroy();
+      } else chunks.length = 0;
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (size > limit) return reject(tooLarge());
+      if (size === 0) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new HttpError(400, 'invalid_json', 'request body is not valid JSON'));
+      }
+    });
+  });
 }
 
 /** Handles /api/* and /healthz; returns false for anything else. */
