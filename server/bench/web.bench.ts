@@ -4,8 +4,7 @@
 // on the page's clock (HTML, JavaScript, hydration, socket connected, `sandbox:ensure` and `terminal:open`
 // answered, prompt drawn: the page's `dockside:*` performance marks), and the JavaScript shipped before the
 // editor loads (gzip). Two visitors, alternating: a returning learner (a session cookie, as after the home
-// page or a join; the page's own request then starts their sandbox and shell) and a first visit (no cookie:
-// nothing starts before the page's socket asks). Prints a table.
+// page or a join) and a first visit (no cookie; the page's request makes the session). Prints a table.
 //   BENCH_RUNS (default 7 of each)   BENCH_QUICK=1: one load of each, short pauses
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';

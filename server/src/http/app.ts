@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { ClusterTransport } from '../cluster/transport';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
-import { lessonPageOf, startForPage } from '../realtime/firstShell';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
 import { handleApi, type ApiDeps } from './api';
@@ -59,13 +58,7 @@ export function createApp(
     if (await handleEmbedRoutes(req, res, embed)) return;
     if (await handleApi(req, res, deps)) return;
     // A page sets the session cookie; the learner's row waits for their first real action (admission.ts).
-    if (!req.url?.startsWith('/_next/')) {
-      const session = deps.sessions.ensure(req, res);
-      // A returning learner's lesson page: their sandbox and its first shell start while it loads.
-      const lessonId = session.isNew ? null : lessonPageOf(req);
-      if (lessonId && deps.lessons().some((l) => l.id === lessonId))
-        startForPage(deps.engine, req, res, session.learnerId, lessonId, deps.lessonsDir);
-    }
+    if (!req.url?.startsWith('/_next/')) deps.sessions.ensure(req, res);
     setPagePolicy(req, res, deps.dev ?? false, framersOf(url.split('?')[0]!, embed.embedOrigins));
     await deps.pages(req, res);
   }

@@ -9,11 +9,11 @@
 // terminals, never follows a shell the page does not show. One that nobody takes ends with the socket
 // that started it.
 //
-// Earlier still, for a learner who has a session already: the lesson page's own request (a document
-// navigation to /lessons/<id>) hands the sandbox out and starts the shell while the browser downloads and
-// hydrates the page (`startForPage`); the page's socket then finds both ready. A first visit (no session
-// yet) waits for the page's socket, so a request that runs no page (a crawler) starts nothing.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Not earlier, with the lesson page's own request: tried and measured (bench:web, a returning learner
+// against a first visit, alternating): each process this server spawns for the hand-out and the shell is
+// a fork of it that holds its event loop, so the page's scripts, served meanwhile, came 2-3x later and the
+// prompt no sooner.
+import type { IncomingMessage } from 'node:http';
 import type { Engine } from '../engine/engine';
 import type { Terminal } from '../engine/terminals';
 import { localeFrom } from '../http/previewPage';
@@ -29,10 +29,7 @@ export function pageLocale(req: IncomingMessage): Locale {
   return chosen === 'en' || chosen === 'ko' ? chosen : localeFrom(req.headers['accept-language']);
 }
 
-// The owner: the socket that started it, or null for a page request (ended by a timer if no page takes it).
-type Pending = { sandboxId: string; locale: Locale; owner: FirstShell | null; terminal: Promise<Terminal | null> };
-/** A shell a page request started and no page took within this long is ended. */
-const UNCLAIMED_PAGE_SHELL_MS = 60_000;
+type Pending = { sandboxId: string; locale: Locale; owner: FirstShell; terminal: Promise<Terminal | null> };
 
 // Per learner, across their sockets: two tabs asking for one new sandbox start one shell, not two.
 const pending = new Map<string, Pending>();
@@ -54,7 +51,13 @@ export class FirstShell {
 
   /** Starts the first shell of `sandboxId` if `sandbox:ensure` just handed it out (it was not `before`'s). */
   start(sandboxId: string, before: string | undefined): void {
-    startShell(this.engine, this.learnerId, sandboxId, before, this.locale, this);
+    const old = pending.get(this.learnerId);
+    if (sandboxId === before || old?.sandboxId === sandboxId) return;
+    if (old) void old.terminal.then((t) => t?.kill()); // an earlier sandbox's, never taken
+    const terminal = this.engine
+      .openTerminal(this.learnerId, sandboxId, { cols: COLS, rows: ROWS, locale: this.locale })
+      .catch(() => null); // the page's own `terminal:open` will say what is wrong
+    pending.set(this.learnerId, { sandboxId, locale: this.locale, owner: this, terminal });
   }
 
   /**
@@ -80,86 +83,4 @@ export class FirstShell {
     pending.delete(this.learnerId);
     void p.terminal.then((t) => t?.kill());
   }
-}
-
-function startShell(
-  engine: Engine,
-  learnerId: string,
-  sandboxId: string,
-  before: string | undefined,
-  locale: Locale,
-  owner: FirstShell | null,
-): void {
-  const old = pending.get(learnerId);
-  if (sandboxId === before || old?.sandboxId === sandboxId) return;
-  if (old) void old.terminal.then((t) => t?.kill()); // an earlier sandbox's, never taken
-  const terminal = engine.openTerminal(learnerId, sandboxId, { cols: COLS, rows: ROWS, locale }).catch(() => null); // the page's own `terminal:open` will say what is wrong
-  const p: Pending = { sandboxId, locale, owner, terminal };
-  pending.set(learnerId, p);
-  if (owner) return;
-  setTimeout(() => {
-    if (pending.get(learnerId) !== p) return;
-    pending.delete(learnerId);
-    void terminal.then((t) => t?.kill());
-  }, UNCLAIMED_PAGE_SHELL_MS).unref();
-}
-
-/** The lesson a request is the page of: a browser's document navigation to /lessons/<id>, else null. */
-export function lessonPageOf(req: IncomingMessage): string | null {
-  if (req.method !== 'GET' || req.headers['sec-fetch-mode'] !== 'navigate') return null;
-  if (req.headers['sec-fetch-dest'] !== 'document') return null;
-  const m = /^\/lessons\/([A-Za-z0-9_-]{1,100})\/?(?:\?|$)/.exec(req.url ?? '');
-  return m ? m[1]! : null;
-}
-
-/**
- * For the page request of a lesson by a learner with a session: hands their sandbox out, puts the lesson's
- * files in place and starts its first shell, in the background. Whatever fails here is left for the page's
- * own `sandbox:ensure` to meet and say (a queue, a limit, a sandbox that could not start).
- */
-export function startForPage(
-  engine: Engine,
-  req: IncomingMessage,
-  res: ServerResponse,
-  learnerId: string,
-  lessonId: string,
-  lessonsDir: string,
-): void {
-  const client = engine.client(req);
-  const locale = pageLocale(req);
-  const start = async () => {
-    const before = (await engine.sandboxOfAnyReplica(learnerId))?.id;
-    const r = await engine.ensure(learnerId, client);
-    if (!('sandbox' in r)) return;
-    startShell(engine, learnerId, r.sandbox.id, before, locale, null);
-    const done = engine.seedLesson(r.sandbox.id, lessonId, lessonsDir);
-    const entry = { sandboxId: r.sandbox.id, lessonId, done: done.catch(() => undefined) };
-    seeded.set(learnerId, entry);
-    // A page that never asks (closed at once) leaves nothing behind.
-    setTimeout(() => seeded.get(learnerId) === entry && seeded.delete(learnerId), UNCLAIMED_PAGE_SHELL_MS).unref();
-    await done;
-  };
-  // After the page is sent: its render has the event loop to itself.
-  res.once('finish', () => void start().catch(() => undefined));
-}
-
-// The lesson files a page request put in place, for its page's first `sandbox:ensure` (which need not
-// put them there again).
-const seeded = new Map<string, { sandboxId: string; lessonId: string; done: Promise<void> }>();
-
-/**
- * Puts a lesson's files in the learner's sandbox (where missing), or waits for the page request that is
- * doing so already (once: the next ask puts them in place again).
- */
-export async function seedLesson(
-  engine: Engine,
-  learnerId: string,
-  sandboxId: string,
-  lessonId: string,
-  lessonsDir: string,
-): Promise<void> {
-  const s = seeded.get(learnerId);
-  if (s) seeded.delete(learnerId);
-  if (s?.sandboxId === sandboxId && s.lessonId === lessonId) return s.done;
-  return engine.seedLesson(sandboxId, lessonId, lessonsDir);
 }

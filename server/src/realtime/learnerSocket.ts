@@ -7,7 +7,7 @@ import { AdmissionError } from '../engine/admission';
 import { SandboxAccessError, type Engine } from '../engine/engine';
 import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
 import type { IoSocket } from './events';
-import { FirstShell, pageLocale, seedLesson } from './firstShell';
+import { FirstShell, pageLocale } from './firstShell';
 import { failure, handleRequests, isFailure, parse, type Failure } from './requests';
 
 const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
@@ -75,7 +75,7 @@ export function registerLearnerSocket(
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
           firstShell.start(r.sandbox.id, before);
-          if (body.lessonId) await seedLesson(engine, learnerId, r.sandbox.id, body.lessonId, lessonsDir);
+          if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
           return ok(r.sandbox);
         } catch (err) {
           if (err instanceof AdmissionError) throw err;
