@@ -13,24 +13,37 @@
  *   client: 'a' the secret, then 'c' the request (NUL-separated words); for exec/file, 'i' stdin, 'E' its end
  *   agent:  'k' a stream follows (raw bytes both ways from here), or 'o' stdout, 'e' stderr, 'x' exit (4 bytes)
  *
- * The held terminals and the file operations are session.c's and files.c's own code, compiled in here
- * (their functions are static to those files): inside a pod the agent already is the sandbox's root in the
- * sandbox's namespaces, so what `dockside-sandbox` does by entering is done in place. `dockside-agent pod`
- * is a pod's entrypoint: it makes the engine's socket, starts the agent, and becomes dockside-init. */
-#include "files.c"
-#include "session.c"
+ * The held terminals and the file operations are session.c's and files.c's own code, linked in here
+ * (session.h, files.h): inside a pod the agent already is the sandbox's root in the sandbox's namespaces, so
+ * what `dockside-sandbox` does by entering is done in place. `dockside-agent pod` is a pod's entrypoint: it
+ * makes the engine's socket, starts the agent, and becomes dockside-init. */
+#include "files.h"
+#include "session.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #define AGENT_TERMINALS "/run/dockside-agent/terminals"
 #define AGENT_DOCKER "/var/run/docker.sock"
 #define AUTH_TIMEOUT_S 10
 #define MAX_WORDS 1024
 
-/* What cmd_file and cmd_session (compiled in above, never called here) need from the host-side runtime. */
+/* What cmd_file and cmd_session (linked in with files.c and session.c, never called here) need from the
+ * host-side runtime. */
 state_t running_sandbox(const char *id) { die("not available in the agent: %s", id); }
 bool state_running(const state_t *st) { return st != NULL; }
 int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(const state_t *, void *), void *arg,

@@ -3,7 +3,7 @@
  * (run_inside joins only its user namespace) and resolves every path with openat2: the jail directory
  * (--under, default /workspace) with RESOLVE_IN_ROOT, everything below it with RESOLVE_BENEATH, so no
  * link can lead out of the jail, and no magic link (/proc/…/fd) is followed at all. */
-#include "sandbox.h"
+#include "files.h"
 #include "sha256.h"
 
 #include <dirent.h>
@@ -23,15 +23,6 @@
 
 /* Exit codes of `file`, beside the runtime's own (native/README.md). */
 enum { F_NOT_FOUND = 10, F_OUTSIDE = 11, F_WRONG_TYPE = 12, F_TOO_LARGE = 13, F_CONFLICT = 14, F_EXISTS = 15 };
-
-typedef struct {
-  const char *op;
-  const char *under; /* the jail, an absolute path inside the sandbox */
-  const char *path;  /* below it (relative); "" for the jail itself */
-  const char *path2; /* rename's target, relative */
-  const char *arg;   /* create's type, write's --if-match */
-  int root;          /* the sandbox's / */
-} file_args_t;
 
 static int resolve(int dirfd, const char *path, int flags, unsigned long long how_resolve) {
   struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC, .resolve = how_resolve | RESOLVE_NO_MAGICLINKS};
@@ -233,7 +224,7 @@ static int op_remove(int jail, const char *rel) {
   return 0;
 }
 
-static int file_inside(const state_t *st, void *arg) {
+int file_inside(const state_t *st, void *arg) {
   (void)st;
   const file_args_t *a = arg;
   cleanup_fd int jail = resolve(a->root, a->under, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT);
@@ -246,8 +237,7 @@ static int file_inside(const state_t *st, void *arg) {
   return op_remove(jail, a->path);
 }
 
-/* `path` below `under`, relative ("" for `under` itself); exits if it is not below. */
-static const char *below(const char *under, const char *path) {
+const char *below(const char *under, const char *path) {
   if (!clean_path(path)) die_with_code(EXIT_USAGE, "path \"%.80s\" is not absolute and normalised", path);
   if (!strcmp(under, "/")) return path + 1;
   size_t n = strlen(under);

@@ -8,7 +8,7 @@
  *   client -> holder: 'i' input, 'r' resize (cols, rows: 2 bytes each), 'h' hang up
  *   holder -> client: 's' scrollback (on attach), 'l' live from here (empty), 'o' output, 'x' exit (4 bytes)
  */
-#include "sandbox.h"
+#include "session.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,21 +28,13 @@
 #include <termios.h>
 #include <time.h>
 
-#define SCROLLBACK (256 * 1024)
-#define MAX_FRAME (64 * 1024)
-#define MAX_CLIENTS 8
 /* A client this far behind stops the pty being read (the program waits, as on a slow terminal)... */
 #define CLIENT_HIGH (1024 * 1024)
 /* ...and input waiting for the program this long stops clients being read. */
 #define INPUT_HIGH (1024 * 1024)
 #define HANGUP_GRACE_MS 2000
 
-typedef struct {
-  char *data;
-  size_t len, cap;
-} buf_t;
-
-static void buf_add(buf_t *b, const void *p, size_t n) {
+void buf_add(buf_t *b, const void *p, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n) cap *= 2;
@@ -60,36 +52,19 @@ static void buf_drop(buf_t *b, size_t n) {
   b->len -= n;
 }
 
-static void buf_free(buf_t *b) {
+void buf_free(buf_t *b) {
   free(b->data);
   *b = (buf_t){0};
 }
 
-static void frame_add(buf_t *b, char type, const void *p, size_t n) {
+void frame_add(buf_t *b, char type, const void *p, size_t n) {
   unsigned char h[5] = {(unsigned char)type, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8),
                         (unsigned char)n};
   buf_add(b, h, sizeof h);
   buf_add(b, p, n);
 }
 
-typedef struct {
-  int fd;
-  buf_t in, out;
-} client_t;
-
-typedef struct {
-  int listen_fd, master, sig_fd;
-  pid_t child;
-  client_t clients[MAX_CLIENTS];
-  /* The scrollback ring: `ring_len` bytes ending just before `ring_at`. */
-  char ring[SCROLLBACK];
-  size_t ring_at, ring_len;
-  buf_t input;
-  long long hangup_at; /* ms; 0 when no hang-up is pending */
-  bool master_hup;     /* nothing has the terminal open any more (the program closed it, and lives on) */
-} holder_t;
-
-static long long now_ms(void) {
+long long now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
@@ -172,11 +147,11 @@ static void flush_clients(holder_t *h) {
   }
 }
 
-static int exit_code(int status) {
+int exit_code(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-__attribute__((noreturn)) static void holder_loop(holder_t *h) {
+__attribute__((noreturn)) void holder_loop(holder_t *h) {
   char buf[MAX_FRAME];
   for (;;) {
     bool behind = false;
@@ -258,16 +233,7 @@ __attribute__((noreturn)) static void holder_loop(holder_t *h) {
   }
 }
 
-typedef struct {
-  const char *name;
-  const char *cwd;
-  unsigned short cols, rows;
-  env_list_t env;
-  char **cmd;
-} session_args_t;
-
-/* In the holder, as the sandbox's root: the pty from the sandbox's /dev/ptmx, the program on its peer. */
-static void start_program(holder_t *h, const state_t *st, const session_args_t *a) {
+void start_program(holder_t *h, const state_t *st, const session_args_t *a) {
   /* O_NONBLOCK: whatever the sandbox put at /dev/ptmx, opening it cannot hang us. */
   h->master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
   if (h->master < 0) die_with_error("open /dev/ptmx of sandbox %s", st->id);
@@ -326,7 +292,7 @@ static void start_program(holder_t *h, const state_t *st, const session_args_t *
   }
 }
 
-static bool answers(const char *path) {
+bool answers(const char *path) {
   cleanup_fd int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
