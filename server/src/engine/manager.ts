@@ -6,9 +6,8 @@
 // Every admission decision (a warm sandbox handed out, a new one counted, a queue place) runs under one
 // lock across replicas (cluster/admissionLock.ts). The leader (cluster/leader.ts) alone acts on
 // deadlines, warns, refills the pool and cleans up after a replica that died mid-start. Each replica
-// keeps a cache of the rows it has seen, for the reads on every keystroke (ownerOf, viewFor): ownership
-// only ever goes pool → one learner → gone, so a cached owner is never wrong, and "gone" and changes
-// arrive on the cluster bus. Events for a learner are emitted once, by the replica that caused them.
+// keeps a cache of the rows it has seen (sandboxCache.ts), kept right by the cluster bus. Id ranges are
+// idRanges.ts's. Events for a learner are emitted once, by the replica that caused them.
 import { randomBytes } from 'node:crypto';
 import { median, type SandboxPhase, type SandboxView } from '@dockside/protocol';
 import { withAdmissionLock, type Tx } from '../cluster/admissionLock';
@@ -16,9 +15,14 @@ import { LocalBus, type ClusterBus } from '../cluster/bus';
 import { ClusterMembership, DEFAULT_LEASE_TIMING, newReplicaId, type LeaseTiming } from '../cluster/leader';
 import type { Db } from '../db/client';
 import { AdmissionError } from './admission';
+import { CapacityError } from './capacityError';
 import type { Clock, TimerHandle } from './clock';
+import { IdRanges } from './idRanges';
 import { LEASE_RENEW_MS, Leases } from './leases';
-import type { Runtime, RuntimeSandbox, SandboxLimits } from './runtime';
+import type { Runtime, SandboxLimits } from './runtime';
+import { changedOf, SandboxCache, type Changed, type Entry, type Row } from './sandboxCache';
+
+export { CapacityError };
 
 export type ManagerOptions = {
   poolSize: number;
@@ -68,23 +72,6 @@ export type ManagerEvent =
   | { type: 'ended'; sandboxId: string; reason: 'idle' | 'lifetime' | 'reset' | 'lost' | 'shutdown' | 'released' }
   | { type: 'error'; code: string; message: string };
 
-type Row = Awaited<ReturnType<Db['sandbox']['findUniqueOrThrow']>>;
-
-type Entry = {
-  id: string;
-  range: number;
-  ownerId: string | null;
-  workshopId: string | null;
-  /** The client address a self-paced start came from (null for re-adopted rows from before it was kept). */
-  address: string | null;
-  phase: SandboxPhase;
-  createdAt: number;
-  assignedAt: number | null;
-  lastActiveAt: number;
-  lastPersistedActivity: number;
-  persistTimer?: TimerHandle;
-};
-
 export type EnsureResult = { sandbox: SandboxView } | { queued: { position: number; estimateSeconds: number } };
 
 /**
@@ -96,8 +83,6 @@ export type EnsureResult = { sandbox: SandboxView } | { queued: { position: numb
 export type Placement = { workshopId: string | null; address: string | null; charge?: () => void | Promise<void> };
 
 const SELF_PACED: Placement = { workshopId: null, address: null };
-
-export class CapacityError extends Error {}
 
 /** Activity reaches the database at most this often per sandbox (and at the latest this long after). */
 export const ACTIVITY_PERSIST_MS = 10_000;
@@ -116,13 +101,10 @@ type EndReason = Extract<ManagerEvent, { type: 'ended' }>['reason'];
 
 export class SandboxManager {
   /** The rows this replica knows (its own and those it looked up), for the synchronous reads. */
-  private entries = new Map<string, Entry>();
+  private readonly cache = new SandboxCache();
   private starting = new Map<string, Promise<Entry>>(); // by learner, on this replica
   private createTimes: number[] = [];
-  /** Id ranges the runtime refused because something on this host has those ids. */
-  private hostRanges = new Set<number>();
-  /** Ranges the runtime reports (other databases' sandboxes on this data dir), fetched now and then. */
-  private liveRanges: { at: number; ranges: Set<number> } | undefined;
+  private readonly ranges: IdRanges;
   private closed = false;
   private inFlight = new Set<Promise<void>>();
   private background = new Set<Promise<unknown>>();
@@ -148,6 +130,7 @@ export class SandboxManager {
     private readonly opts: ManagerOptions,
   ) {
     this.bus = opts.bus ?? new LocalBus();
+    this.ranges = new IdRanges(runtime, (fn) => this.locked(fn), opts.maxRange);
     this.replicaId = opts.replicaId ?? newReplicaId();
     this.membership = new ClusterMembership(
       db,
@@ -161,7 +144,7 @@ export class SandboxManager {
     );
     this.unsubscribe = [
       this.bus.subscribe('sandbox.gone', (p) => this.forget((p as { id: string }).id)),
-      this.bus.subscribe('sandbox.changed', (p) => this.changed(p as Changed)),
+      this.bus.subscribe('sandbox.changed', (p) => this.cache.apply(p as Changed)),
     ];
   }
 
@@ -233,7 +216,7 @@ export class SandboxManager {
   async start(): Promise<{ adopted: string[]; orphans: string[]; lost: string[]; abandoned: string[] }> {
     // The runtime first: a sandbox it lists had its row before it was created, so one with no row is an orphan.
     const live = await this.runtime.list();
-    this.noteLive(live);
+    this.ranges.noteLive(live);
     await this.membership.start();
     const [rows, alive] = await Promise.all([this.db.sandbox.findMany(), this.membership.alive()]);
     const running = new Set(live.filter((s) => s.running).map((s) => s.id));
@@ -246,7 +229,7 @@ export class SandboxManager {
         if (!running.has(row.id))
           runningNow ??= new Set((await this.runtime.list()).filter((s) => s.running).map((s) => s.id));
         if (running.has(row.id) || runningNow?.has(row.id)) {
-          this.cache(row);
+          this.cache.put(row);
           adopted.push(row.id);
           continue;
         }
@@ -297,7 +280,7 @@ export class SandboxManager {
 
     const { workshopId } = placement;
     const seats = workshopId ? await this.opts.seatLimit(workshopId) : null;
-    const ranges = await this.knownRanges();
+    const ranges = await this.ranges.known();
     if (this.ownedBy(learnerId) || this.starting.has(learnerId)) return this.ensure(learnerId, placement);
     // Under the admission lock, so two learners (on any replicas) never take the same last seat or warm
     // sandbox, and one learner asking twice at once neither starts twice nor waits twice in the queue.
@@ -338,7 +321,7 @@ export class SandboxManager {
   /** The learner has a row already: ready (perhaps another replica's), or being started somewhere. */
   private async existing(learnerId: string, row: Row, placement: Placement): Promise<EnsureResult> {
     if (row.state === 'ready') {
-      const entry = this.cache(row);
+      const entry = this.cache.put(row);
       this.touch(entry.id);
       this.moveTo(entry, placement);
       return { sandbox: this.view(entry) };
@@ -441,7 +424,7 @@ export class SandboxManager {
         return { kind: 'warm', row: { ...warm, ...data } };
       }
     }
-    const range = await this.freeRange(tx, ranges);
+    const range = await this.ranges.free(tx, ranges);
     return { kind: 'new', row: await tx.sandbox.create({ data: this.newRow(learnerId, workshopId, address, range) }) };
   }
 
@@ -466,7 +449,7 @@ export class SandboxManager {
 
   /** Finishes a claim on this replica: a warm sandbox is announced, a new one started. */
   private finish(learnerId: string, claim: Claim): Promise<Entry> {
-    const entry = this.cache(claim.row);
+    const entry = this.cache.put(claim.row);
     let work: Promise<Entry>;
     if (claim.kind === 'warm') {
       this.publishChanged(entry);
@@ -508,11 +491,11 @@ export class SandboxManager {
       entry.phase = 'starting-engine';
       this.emit(learnerId, { type: 'progress', phase: 'starting-engine', percent: 20, message: 'starting engine' });
       ticker = learnerId ? this.progressTicker(learnerId) : undefined;
-      await this.createInFreeRange(entry);
+      await this.ranges.createIn(entry, this.opts.limits);
       await this.opts.prepareSandbox?.(this.runtime, id);
       if (learnerId) this.label(entry);
     } catch (err) {
-      this.entries.delete(id);
+      this.cache.delete(id);
       // The sandbox before its row: a sandbox without a row would look like an orphan to a starting replica.
       await this.runtime.destroy(id).catch(() => {});
       await this.db.sandbox.deleteMany({ where: { id } }).catch(() => {});
@@ -530,14 +513,14 @@ export class SandboxManager {
     const now = this.clock.now();
     const assigned = learnerId ? { assignedAt: new Date(now), lastActiveAt: new Date(now) } : {};
     // Ended while starting (shut down, reset, here or on another replica): its destroy found nothing yet.
-    const { count } = this.entries.has(id)
+    const { count } = this.cache.has(id)
       ? await this.db.sandbox.updateMany({
           where: { id, state: 'creating' },
           data: { state: 'ready', holder: null, ...assigned },
         })
       : { count: 0 };
     if (count === 0) {
-      this.entries.delete(id);
+      this.cache.delete(id);
       await this.runtime.destroy(id).catch(() => {});
       await this.db.sandbox.deleteMany({ where: { id } }).catch(() => {});
       void this.drainQueue();
@@ -569,53 +552,6 @@ export class SandboxManager {
     };
     handle = this.clock.setTimeout(tick, 200);
     return () => handle;
-  }
-
-  /**
-   * Creates the sandbox in its reserved range, moving to another when the runtime finds the range taken
-   * on this host (an /etc/subuid allocation, a user or a process with those ids).
-   */
-  private async createInFreeRange(entry: Entry): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.runtime.create(entry.id, entry.range, this.opts.limits);
-      } catch (err) {
-        const taken = (err as { kind?: string }).kind === 'exists' && /id range/.test((err as Error).message);
-        if (!taken || attempt >= 20) throw err;
-        this.hostRanges.add(entry.range);
-        this.liveRanges = undefined;
-        const ranges = await this.knownRanges();
-        entry.range = await this.locked(async (tx) => {
-          const range = await this.freeRange(tx, ranges);
-          await tx.sandbox.update({ where: { id: entry.id }, data: { idRange: range } });
-          return range;
-        });
-      }
-    }
-  }
-
-  /**
-   * The smallest id range free in the database (a unique column, so two never overlap), on this host and
-   * among the sandboxes the runtime runs for other databases on the same data dir. Under the admission lock.
-   */
-  private async freeRange(tx: Tx, ranges: Set<number>): Promise<number> {
-    const max = this.opts.maxRange ?? 16_383;
-    const rows = await tx.sandbox.findMany({ select: { idRange: true } });
-    const used = new Set([...rows.map((r) => r.idRange), ...ranges, ...this.hostRanges]);
-    let range = 1;
-    while (used.has(range)) range++;
-    if (range > max) throw new CapacityError('no free id range');
-    return range;
-  }
-
-  /** Ranges the runtime's sandboxes have, refreshed every few seconds (a runtime list is a process). */
-  private async knownRanges(): Promise<Set<number>> {
-    if (!this.liveRanges || Date.now() - this.liveRanges.at > 2_000) this.noteLive(await this.runtime.list());
-    return this.liveRanges!.ranges;
-  }
-
-  private noteLive(live: RuntimeSandbox[]): void {
-    this.liveRanges = { at: Date.now(), ranges: new Set(live.flatMap((s) => (s.range === null ? [] : [s.range]))) };
   }
 
   /**
@@ -667,7 +603,7 @@ export class SandboxManager {
     if (this.closed) return;
     const prewarmed = () => this.db.poolTarget.findUnique({ where: { name: PREWARM } });
     if (this.opts.poolSize === 0 && !(await prewarmed())?.count) return; // no pool: no lock
-    const ranges = await this.knownRanges();
+    const ranges = await this.ranges.known();
     const rows = await this.locked(async (tx) => {
       const made: Row[] = [];
       const prewarm = (await tx.poolTarget.findUnique({ where: { name: PREWARM } }))?.count ?? 0;
@@ -679,11 +615,11 @@ export class SandboxManager {
         (await tx.sandbox.count()) < this.opts.maxSandboxes &&
         (await tx.queueEntry.count()) === 0
       )
-        made.push(await tx.sandbox.create({ data: this.newRow(null, null, null, await this.freeRange(tx, ranges)) }));
+        made.push(await tx.sandbox.create({ data: this.newRow(null, null, null, await this.ranges.free(tx, ranges)) }));
       return made;
     });
     for (const row of rows)
-      void this.createEntry(this.cache(row), null).catch((err) => {
+      void this.createEntry(this.cache.put(row), null).catch((err) => {
         if (!(err instanceof CapacityError))
           console.error(`sandbox pool: could not create a warm sandbox: ${(err as Error).message}`);
       });
@@ -691,7 +627,7 @@ export class SandboxManager {
 
   /** Marks activity (terminal input, API use); keeps the sandbox from the idle timeout. */
   touch(sandboxId: string): void {
-    const entry = this.entries.get(sandboxId);
+    const entry = this.cache.get(sandboxId);
     if (!entry) return;
     entry.lastActiveAt = this.clock.now();
     const due = entry.lastPersistedActivity + ACTIVITY_PERSIST_MS;
@@ -699,7 +635,7 @@ export class SandboxManager {
     else
       entry.persistTimer ??= this.clock.setTimeout(() => {
         entry.persistTimer = undefined;
-        if (this.entries.has(entry.id)) this.persistActivity(entry);
+        if (this.cache.has(entry.id)) this.persistActivity(entry);
       }, due - entry.lastActiveAt);
   }
 
@@ -742,7 +678,7 @@ export class SandboxManager {
         continue;
       }
       if (!row.ownerId || !row.assignedAt) continue;
-      const lastActive = Math.max(row.lastActiveAt.getTime(), this.entries.get(row.id)?.lastActiveAt ?? 0);
+      const lastActive = Math.max(row.lastActiveAt.getTime(), this.cache.get(row.id)?.lastActiveAt ?? 0);
       const idleEnd = lastActive + this.opts.idleMs;
       const lifetimeEnd = row.assignedAt.getTime() + this.opts.lifetimeMs;
       // Ended side by side: one slow destroy holds up neither the others nor the round. Each marks its
@@ -801,7 +737,7 @@ export class SandboxManager {
    */
   private async end(target: { id: string; ownerId: string | null }, reason: EndReason): Promise<void> {
     const { id } = target;
-    const ownerId = this.entries.get(id)?.ownerId ?? target.ownerId;
+    const ownerId = this.cache.get(id)?.ownerId ?? target.ownerId;
     this.forget(id);
     const row = await this.db.sandbox.findUnique({ where: { id }, select: { state: true } });
     if (!row) return;
@@ -848,9 +784,9 @@ export class SandboxManager {
 
   /** Drops a sandbox from this replica's cache (it ended, here or elsewhere). */
   private forget(id: string): void {
-    const entry = this.entries.get(id);
+    const entry = this.cache.get(id);
     if (!entry) return;
-    this.entries.delete(id);
+    this.cache.delete(id);
     entry.phase = 'stopping';
     this.clock.clearTimeout(entry.persistTimer);
     for (const l of this.droppedListeners) l(id);
@@ -867,7 +803,7 @@ export class SandboxManager {
     const seats = new Map<string, number | null>();
     for (const w of waiting)
       if (w.workshopId && !seats.has(w.workshopId)) seats.set(w.workshopId, await this.opts.seatLimit(w.workshopId));
-    const ranges = await this.knownRanges();
+    const ranges = await this.ranges.known();
     const claims = await this.locked(async (tx) => {
       const out: { learnerId: string; claim: Claim }[] = [];
       for (const w of await tx.queueEntry.findMany({ orderBy: { seq: 'asc' } })) {
@@ -937,16 +873,16 @@ export class SandboxManager {
     await this.membership.stop();
     // The latest activity, for whoever serves these sandboxes next.
     await Promise.all(
-      [...this.entries.values()]
+      [...this.cache.values()]
         .filter((e) => e.lastActiveAt > e.lastPersistedActivity)
         .map((e) => this.persistActivity(e)),
     );
     if (this.opts.keepOnShutdown || others.length > 0) {
-      for (const e of this.entries.values()) this.clock.clearTimeout(e.persistTimer);
+      for (const e of this.cache.values()) this.clock.clearTimeout(e.persistTimer);
       return;
     }
     // Starts still running end as they finish (their entry is gone).
-    for (const e of [...this.entries.values()]) if (e.phase !== 'ready') this.entries.delete(e.id);
+    for (const e of [...this.cache.values()]) if (e.phase !== 'ready') this.cache.delete(e.id);
     const rows = await this.db.sandbox.findMany({ where: { state: 'ready' } });
     await Promise.all(rows.map((r) => this.end(r, 'shutdown')));
     await Promise.allSettled([...this.inFlight]);
@@ -954,19 +890,18 @@ export class SandboxManager {
   }
 
   ownedBy(learnerId: string): Entry | undefined {
-    for (const e of this.entries.values()) if (e.ownerId === learnerId && e.phase === 'ready') return e;
-    return undefined;
+    return this.cache.ownedBy(learnerId);
   }
 
   /** The learner's ready sandbox from the database (another replica may have started it), now cached. */
   private async ownRow(learnerId: string): Promise<Entry | undefined> {
     const row = await this.db.sandbox.findFirst({ where: { ownerId: learnerId, state: 'ready' } });
-    return row ? this.cache(row) : undefined;
+    return row ? this.cache.put(row) : undefined;
   }
 
   /** The owner of a sandbox, for authorisation; undefined when this replica does not know it running. */
   ownerOf(sandboxId: string): string | null | undefined {
-    return this.entries.get(sandboxId)?.ownerId;
+    return this.cache.get(sandboxId)?.ownerId;
   }
 
   /**
@@ -974,11 +909,11 @@ export class SandboxManager {
    * out) or knows it warm (one may have handed it out since); for callers that can wait.
    */
   async lookupOwner(sandboxId: string): Promise<string | null | undefined> {
-    const known = this.entries.get(sandboxId);
+    const known = this.cache.get(sandboxId);
     if (known?.ownerId) return known.ownerId;
     const row = await this.db.sandbox.findUnique({ where: { id: sandboxId } });
-    if (row?.state === 'ready') return this.cache(row).ownerId;
-    return this.entries.get(sandboxId)?.ownerId;
+    if (row?.state === 'ready') return this.cache.put(row).ownerId;
+    return this.cache.get(sandboxId)?.ownerId;
   }
 
   /** viewFor, asking the database when this replica does not know the learner's sandbox. */
@@ -988,7 +923,7 @@ export class SandboxManager {
   }
 
   sandboxes(): { id: string; ownerId: string | null; workshopId: string | null; phase: SandboxPhase }[] {
-    return [...this.entries.values()].map(({ id, ownerId, workshopId, phase }) => ({ id, ownerId, workshopId, phase }));
+    return [...this.cache.values()].map(({ id, ownerId, workshopId, phase }) => ({ id, ownerId, workshopId, phase }));
   }
 
   view(entry: Entry, ports: { port: number; container: string }[] = []): SandboxView {
@@ -1002,41 +937,13 @@ export class SandboxManager {
   }
 
   viewById(sandboxId: string, ports: { port: number; container: string }[] = []): SandboxView | null {
-    const entry = this.entries.get(sandboxId);
+    const entry = this.cache.get(sandboxId);
     return entry ? this.view(entry, ports) : null;
   }
 
   viewFor(learnerId: string): SandboxView | null {
     const own = this.ownedBy(learnerId);
     return own ? this.view(own) : null;
-  }
-
-  /** A row into this replica's cache (or what the cache has updated from it). */
-  private cache(row: Row): Entry {
-    const known = this.entries.get(row.id);
-    if (known) {
-      known.ownerId ??= row.ownerId; // an owner never changes once set
-      known.workshopId = row.workshopId;
-      known.address ??= row.address;
-      known.assignedAt = row.assignedAt?.getTime() ?? known.assignedAt;
-      known.lastActiveAt = Math.max(known.lastActiveAt, row.lastActiveAt.getTime());
-      if (row.state === 'ready') known.phase = 'ready';
-      return known;
-    }
-    const entry: Entry = {
-      id: row.id,
-      range: row.idRange,
-      ownerId: row.ownerId,
-      workshopId: row.workshopId,
-      address: row.address,
-      phase: row.state === 'ready' ? 'ready' : 'allocating',
-      createdAt: row.createdAt.getTime(),
-      assignedAt: row.assignedAt?.getTime() ?? null,
-      lastActiveAt: row.lastActiveAt.getTime(),
-      lastPersistedActivity: row.lastActiveAt.getTime(),
-    };
-    this.entries.set(row.id, entry);
-    return entry;
   }
 
   /** Whom a sandbox is for, where the runtime records it (pod labels on Kubernetes); best effort. */
@@ -1047,25 +954,9 @@ export class SandboxManager {
   /** Tells the other replicas a sandbox's owner, workshop or lifetime changed. */
   private publishChanged(entry: Entry): void {
     this.label(entry);
-    const changed: Changed = {
-      id: entry.id,
-      ownerId: entry.ownerId,
-      workshopId: entry.workshopId,
-      assignedAt: entry.assignedAt,
-    };
-    this.bus.publish('sandbox.changed', changed);
-  }
-
-  private changed(c: Changed): void {
-    const entry = this.entries.get(c.id);
-    if (!entry) return;
-    entry.ownerId ??= c.ownerId;
-    entry.workshopId = c.workshopId;
-    entry.assignedAt = c.assignedAt;
+    this.bus.publish('sandbox.changed', changedOf(entry));
   }
 }
 
 /** A pause in real time: waiting on another replica's database writes, whatever the manager's clock. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Changed = { id: string; ownerId: string | null; workshopId: string | null; assignedAt: number | null };
