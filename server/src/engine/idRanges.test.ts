@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withAdmissionLock } from '../cluster/admissionLock';
 import { createDb, migrate, type Db } from '../db/client';
-import { CapacityError } from './capacityError';
+import { CapacityError } from './capacity';
 import { IdRanges } from './idRanges';
 import type { Runtime, RuntimeSandbox } from './runtime';
 

@@ -3,7 +3,7 @@
 // runtime refused because something on this host has those ids, and the ranges the runtime reports
 // (sandboxes of other databases sharing the data dir), fetched now and then.
 import type { Tx } from '../cluster/admissionLock';
-import { CapacityError } from './capacityError';
+import { CapacityError } from './capacity';
 import type { Runtime, RuntimeSandbox, SandboxLimits } from './runtime';
 
 /** How long a runtime list stands for the ranges in use (a list is a process). */

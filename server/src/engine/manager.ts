@@ -6,23 +6,23 @@
 // Every admission decision (a warm sandbox handed out, a new one counted, a queue place) runs under one
 // lock across replicas (cluster/admissionLock.ts). The leader (cluster/leader.ts) alone acts on
 // deadlines, warns, refills the pool and cleans up after a replica that died mid-start. Each replica
-// keeps a cache of the rows it has seen (sandboxCache.ts), kept right by the cluster bus. Id ranges are
-// idRanges.ts's. Events for a learner are emitted once, by the replica that caused them.
+// keeps a cache of the rows it has seen (sandboxCache.ts), kept right by the cluster bus. The counts a
+// start is held against are capacity.ts's, id ranges idRanges.ts's. Events for a learner are emitted
+// once, by the replica that caused them.
 import { randomBytes } from 'node:crypto';
 import { median, type SandboxPhase, type SandboxView } from '@dockside/protocol';
 import { withAdmissionLock, type Tx } from '../cluster/admissionLock';
 import { LocalBus, type ClusterBus } from '../cluster/bus';
 import { ClusterMembership, DEFAULT_LEASE_TIMING, newReplicaId, type LeaseTiming } from '../cluster/leader';
 import type { Db } from '../db/client';
-import { AdmissionError } from './admission';
-import { CapacityError } from './capacityError';
+import { Capacity, CapacityError, type Placement, type QueuePosition } from './capacity';
 import type { Clock, TimerHandle } from './clock';
 import { IdRanges } from './idRanges';
 import { LEASE_RENEW_MS, Leases } from './leases';
 import type { Runtime, SandboxLimits } from './runtime';
 import { changedOf, SandboxCache, type Changed, type Entry, type Row } from './sandboxCache';
 
-export { CapacityError };
+export { CapacityError, type Placement };
 
 export type ManagerOptions = {
   poolSize: number;
@@ -74,14 +74,6 @@ export type ManagerEvent =
 
 export type EnsureResult = { sandbox: SandboxView } | { queued: { position: number; estimateSeconds: number } };
 
-/**
- * Where a learner's sandbox belongs and who asked, for the one seat policy every start goes through:
- * a workshop's sandboxes count against its seats, a self-paced one against its address, all of them
- * against the machine. `charge` counts the start against the asker's budget (admission.ts) and throws
- * when it is spent; it is called only when a start really happens.
- */
-export type Placement = { workshopId: string | null; address: string | null; charge?: () => void | Promise<void> };
-
 const SELF_PACED: Placement = { workshopId: null, address: null };
 
 /** Activity reaches the database at most this often per sandbox (and at the latest this long after). */
@@ -96,7 +88,6 @@ const FOREIGN_START_WAIT_MS = 120_000;
 
 type Claim = { kind: 'warm' | 'new'; row: Row };
 type Decision = Claim | { kind: 'existing'; row: Row } | { kind: 'queued'; fresh: boolean; position: QueuePosition };
-type QueuePosition = { position: number; estimateSeconds: number };
 type EndReason = Extract<ManagerEvent, { type: 'ended' }>['reason'];
 
 export class SandboxManager {
@@ -105,6 +96,7 @@ export class SandboxManager {
   private starting = new Map<string, Promise<Entry>>(); // by learner, on this replica
   private createTimes: number[] = [];
   private readonly ranges: IdRanges;
+  private readonly capacity: Capacity;
   private closed = false;
   private inFlight = new Set<Promise<void>>();
   private background = new Set<Promise<unknown>>();
@@ -131,6 +123,7 @@ export class SandboxManager {
   ) {
     this.bus = opts.bus ?? new LocalBus();
     this.ranges = new IdRanges(runtime, (fn) => this.locked(fn), opts.maxRange);
+    this.capacity = new Capacity(opts, clock, () => median(this.createTimes) ?? 1000);
     this.replicaId = opts.replicaId ?? newReplicaId();
     this.membership = new ClusterMembership(
       db,
@@ -306,14 +299,14 @@ export class SandboxManager {
     const row = await tx.sandbox.findFirst({ where: { ownerId: learnerId, state: { not: 'stopping' } } });
     if (row) return { kind: 'existing', row };
     const waiting = await tx.queueEntry.findUnique({ where: { learnerId } });
-    if (waiting) return { kind: 'queued', fresh: false, position: await this.queuePosition(tx, waiting.seq) };
+    if (waiting) return { kind: 'queued', fresh: false, position: await this.capacity.queuePosition(tx, waiting.seq) };
     const { workshopId, address } = placement;
-    await this.admit(tx, placement);
-    if (!(await this.fits(tx, workshopId, seats))) {
+    await this.capacity.admit(tx, placement);
+    if (!(await this.capacity.fits(tx, workshopId, seats))) {
       const entry = await tx.queueEntry.create({
         data: { learnerId, workshopId, address, since: new Date(this.clock.now()) },
       });
-      return { kind: 'queued', fresh: true, position: await this.queuePosition(tx, entry.seq) };
+      return { kind: 'queued', fresh: true, position: await this.capacity.queuePosition(tx, entry.seq) };
     }
     return this.claim(tx, learnerId, workshopId, address, ranges);
   }
@@ -339,38 +332,6 @@ export class SandboxManager {
     throw new CapacityError('your sandbox is still starting; try again in a moment');
   }
 
-  /**
-   * The limits of the asker (not of the machine, which queues): a self-paced address's sandboxes at once,
-   * then their budget of starts. Under the admission lock, with the claim right after it.
-   */
-  private async admit(tx: Tx, { workshopId, address, charge }: Placement): Promise<void> {
-    const cap = this.opts.sandboxesPerAddress;
-    if (!workshopId && address !== null && cap !== undefined) {
-      const mine = await tx.sandbox.findMany({
-        where: { workshopId: null, address },
-        select: { lastActiveAt: true, assignedAt: true, createdAt: true },
-      });
-      const waiting = await tx.queueEntry.count({ where: { workshopId: null, address } });
-      if (mine.length + waiting >= cap) {
-        // When the first of them ends at the latest, unless it is kept busy.
-        const now = this.clock.now();
-        const ends = mine.map((e) =>
-          Math.min(
-            e.lastActiveAt.getTime() + this.opts.idleMs,
-            (e.assignedAt ?? e.createdAt).getTime() + this.opts.lifetimeMs,
-          ),
-        );
-        const retryAfter = Math.max(1, Math.ceil(((ends.length ? Math.min(...ends) : now + 60_000) - now) / 1000));
-        throw new AdmissionError(
-          'address_limit',
-          `${cap} sandboxes are already running for your network; try again when one ends, or join your class's workshop with its code`,
-          retryAfter,
-        );
-      }
-    }
-    await charge?.();
-  }
-
   /** A running sandbox follows its learner into (or out of) a workshop: it counts where they are now. */
   private moveTo(entry: Entry, { workshopId, address }: Placement): void {
     const addressNew = entry.address === null && address !== null;
@@ -383,16 +344,6 @@ export class SandboxManager {
         .then(() => this.publishChanged(entry))
         .catch(() => {}),
     );
-  }
-
-  private async fits(tx: Tx, workshopId: string | null, seats: number | null): Promise<boolean> {
-    if (workshopId && seats !== null) {
-      const used = await tx.sandbox.count({ where: { workshopId } });
-      if (used >= seats) return false;
-    }
-    // A warm sandbox is already counted; taking it never exceeds the limit.
-    if ((await tx.sandbox.count({ where: { ownerId: null, state: 'ready' } })) > 0) return true;
-    return (await tx.sandbox.count()) < this.opts.maxSandboxes;
   }
 
   /**
@@ -809,7 +760,7 @@ export class SandboxManager {
       for (const w of await tx.queueEntry.findMany({ orderBy: { seq: 'asc' } })) {
         // A workshop that joined the queue since: its seats are looked up on the next round.
         if (w.workshopId && !seats.has(w.workshopId)) continue;
-        if (!(await this.fits(tx, w.workshopId, w.workshopId ? seats.get(w.workshopId)! : null))) continue;
+        if (!(await this.capacity.fits(tx, w.workshopId, w.workshopId ? seats.get(w.workshopId)! : null))) continue;
         await tx.queueEntry.delete({ where: { seq: w.seq } });
         if (await tx.sandbox.findFirst({ where: { ownerId: w.learnerId, state: { not: 'stopping' } } })) continue;
         out.push({ learnerId: w.learnerId, claim: await this.claim(tx, w.learnerId, w.workshopId, w.address, ranges) });
@@ -819,23 +770,8 @@ export class SandboxManager {
     for (const { learnerId, claim } of claims) this.finish(learnerId, claim).catch(() => {});
     if (!claims.length) return;
     const rest = await this.db.queueEntry.findMany({ orderBy: { seq: 'asc' } });
-    for (const w of rest) this.emit(w.learnerId, { type: 'queue', ...(await this.queuePosition(this.db, w.seq)) });
-  }
-
-  /** Position (1-based) and an estimate: when the n-th soonest ending sandbox ends, plus a start. */
-  private async queuePosition(tx: Tx, seq: number): Promise<QueuePosition> {
-    const now = this.clock.now();
-    const ahead = await tx.queueEntry.count({ where: { seq: { lt: seq } } });
-    const rows = await tx.sandbox.findMany({
-      where: { assignedAt: { not: null } },
-      select: { assignedAt: true, lastActiveAt: true },
-    });
-    const ends = rows
-      .map((e) => Math.min(e.lastActiveAt.getTime() + this.opts.idleMs, e.assignedAt!.getTime() + this.opts.lifetimeMs))
-      .sort((a, b) => a - b);
-    const freeAt = ends[Math.min(ahead, ends.length - 1)] ?? now;
-    const startMs = median(this.createTimes) ?? 1000;
-    return { position: ahead + 1, estimateSeconds: Math.max(1, Math.ceil((freeAt - now + startMs) / 1000)) };
+    for (const w of rest)
+      this.emit(w.learnerId, { type: 'queue', ...(await this.capacity.queuePosition(this.db, w.seq)) });
   }
 
   /**
