@@ -2,7 +2,7 @@
 // row is written on their first real action (a sandbox, a step's progress, a name), and new self-paced
 // learners, sandbox starts and resets are budgeted per client address. Workshop learners are counted by
 // their workshop's seats instead, so a class behind one NAT can start together. The manager applies
-// the rest of the one seat policy (manager.ts `admit`) where starts are claimed.
+// the rest of the one seat policy (capacity.ts `admit`) where starts are claimed.
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../db/client';
