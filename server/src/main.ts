@@ -1,5 +1,7 @@
 // The Dockside process: configuration, database, HTTP + socket.io + Next.js on one port.
 import { createHash } from 'node:crypto';
+import { newReplicaId } from './cluster/leader';
+import { takeOverWhenFree, type SharedService } from './cluster/sharedServices';
 import { lockSqlite } from './cluster/sqliteLock';
 import { joinCluster, type ClusterTransport } from './cluster/transport';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -25,7 +27,7 @@ import { kubernetesRuntime } from './kubernetes/fromConfig';
 import { KubernetesRuntime } from './kubernetes/kubernetesRuntime';
 import { EngineLayerStore } from './layers/layerStore';
 import { REPO_ROOT } from './paths';
-import { registryAnswers, RegistrySupervisor } from './registry/supervisor';
+import { registryAnswers, RegistryBusyError, RegistrySupervisor } from './registry/supervisor';
 import { upstreamFromEnv, type Upstream } from './registry/upstream';
 import { runtimeReadiness } from './setup/readiness';
 import path from 'node:path';
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
   // The sandboxes' Docker Hub: started before sandboxes so their engines find it.
   const registry = new RegistrySupervisor(config.dataDir, { upstream });
   let registryError: string | undefined;
+  let registryBusy = false;
   try {
     await registry.start();
     // A fresh data dir gets the lesson images `npm start` built into the cache (nothing is built here).
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
       log: () => {},
     }).catch((err) => console.warn(`dockside: lesson images not in the registry: ${(err as Error).message}`));
   } catch (err) {
+    registryBusy = err instanceof RegistryBusyError;
     registryError = (err as Error).message;
     console.warn(`dockside: registry unavailable: ${registryError}`);
   }
@@ -106,13 +110,29 @@ async function main(): Promise<void> {
   // whose init serves its socket; off with DOCKSIDE_EGRESS=off (no proxy, no proxy configuration).
   const egress = config.egress ? new EgressSupervisor(config.dataDir, { allow: config.egress }) : undefined;
   // Sandboxes are told of a proxy only when there is one: this server's, or another's on this data dir.
+  let egressBusy = false;
   const egressServed = await (egress?.start().then(
     () => true,
     (err: Error) => {
       console.warn(`dockside: egress proxy unavailable: ${err.message}`);
-      return err instanceof EgressBusyError;
+      egressBusy = err instanceof EgressBusyError;
+      return egressBusy;
     },
   ) ?? false);
+
+  // Replicas share the data dir's registry and proxy: when the replica serving them dies, one of the
+  // others takes them over (one process on SQLite has nobody to take over from).
+  const replicaId = newReplicaId();
+  const served: SharedService[] = [];
+  if (registryBusy)
+    served.push({
+      name: 'registry',
+      start: () => registry.start().then(() => (registryError = undefined)),
+      busy: (e) => e instanceof RegistryBusyError,
+    });
+  if (egress && egressBusy)
+    served.push({ name: 'package proxy', start: () => egress.start(), busy: (e) => e instanceof EgressBusyError });
+  const stopTakeOver = config.database.provider === 'postgresql' ? takeOverWhenFree(db, replicaId, served) : () => {};
 
   const lessonsDir = process.env.DOCKSIDE_LESSONS_DIR;
   const lessons = lessonCatalog(lessonsDir, { reload: config.dev });
@@ -260,6 +280,7 @@ async function main(): Promise<void> {
     console.log(`dockside: ${signal}, shutting down`);
     await engine.shutdown();
     // Each takes a second or two to end cleanly (squid writes its cache index): side by side.
+    stopTakeOver();
     await Promise.all([registry.stop(), egress?.stop()]);
     await io.close();
     await cluster.close().catch(() => {});

@@ -272,6 +272,11 @@ describe.runIf(sandboxesAvailable())('two replicas behind HAProxy on one Postgre
       const after = new TerminalReader(socket, t.terminalId, reopened.scrollback);
       after.type('echo after-$((40+2))\r');
       await after.waitFor('after-42');
+      // A served the sandboxes' registry, which died with it: B takes it over, so pulls work again.
+      after.type(
+        'for i in $(seq 20); do docker pull -q hello-world >/dev/null 2>&1 && { echo pulled-$((1+1)); break; }; sleep 2; done\r',
+      );
+      await after.waitFor('pulled-2', 60_000);
       // Nothing was destroyed because A died.
       expect(await prefixed(set)).toContain(sb.value.id);
     } finally {
