@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { egressHostList, egressHosts, egressSwitch } from './egress/settings';
+import type { DatabaseConfig } from './db/adapters';
 import type { AdmissionOptions } from './engine/admission';
 
 const port = z.coerce
@@ -100,7 +101,7 @@ export type Config = {
   /** What the server itself writes (database, session secret, layer cache): `<dataDir>/server`, owned by
    * the server's user; the rest of the data dir belongs to root and native/. */
   stateDir: string;
-  database: { provider: 'sqlite' | 'postgresql'; url: string };
+  database: DatabaseConfig;
   sessionSecret: string;
   /** The app's origin as browsers see it (DOCKSIDE_PUBLIC_URL); null: whatever Host a request names. */
   publicOrigin: string | null;

@@ -3,7 +3,7 @@
 // is LISTEN/NOTIFY and socket.io's rooms span the replicas through its PostgreSQL adapter; each holds
 // connections of its own, apart from Prisma's pool: a LISTEN needs a connection no query borrows.
 import type { ServerOptions } from 'socket.io';
-import type { Config } from '../config';
+import type { DatabaseConfig } from '../db/adapters';
 import { LocalBus, type ClusterBus } from './bus';
 import { PostgresBus } from './postgresBus';
 import { postgresAdapter } from './socketAdapter';
@@ -17,7 +17,7 @@ export type ClusterTransport = {
   close: () => Promise<void>;
 };
 
-export async function joinCluster(database: Config['database']): Promise<ClusterTransport> {
+export async function joinCluster(database: DatabaseConfig): Promise<ClusterTransport> {
   if (database.provider === 'sqlite') {
     const bus = new LocalBus();
     return { bus, onReconnected: () => {}, close: () => bus.close() };
