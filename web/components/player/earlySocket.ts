@@ -5,12 +5,23 @@
 // `useSandbox` takes both once; a page that connects later (an embed, after its session is made) and any
 // later mount open their own and ask themselves.
 import { openSocket, type DocksideSocket } from '../../lib/socket';
-import type { ClientToServerEvents } from '../../lib/socket';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
 
 /** The answer `sandbox:ensure` gets. */
 export type EnsureAnswer = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
-export type EarlyEnsure = { lessonId: string; answer: Promise<EnsureAnswer> };
+type QueuePlace = Parameters<ServerToClientEvents['sandbox:queue']>[0];
+/**
+ * `queue`: the place the server told while the page had no listener yet (a full machine answers the
+ * ensure with "queued" and tells the place in its own event, which would otherwise be lost).
+ */
+export type EarlyEnsure = {
+  lessonId: string;
+  answer: Promise<EnsureAnswer>;
+  queue: QueuePlace | null;
+  /** Stops keeping the place (once the answer is taken: the page's own listener has it from then). */
+  stop: () => void;
+};
 
 let early: { socket: DocksideSocket; ensure: EarlyEnsure | null } | null = null;
 
@@ -36,12 +47,16 @@ export function connectEarly(): void {
   if (typeof window === 'undefined' || early) return;
   const socket = open();
   const lessonId = lessonOfPath(window.location.pathname);
-  const ensure = lessonId
+  const ensure: EarlyEnsure | null = lessonId
     ? {
         lessonId,
         answer: new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve)),
+        queue: null,
+        stop: () => void socket.off('sandbox:queue', onQueue),
       }
     : null;
+  const onQueue = (q: QueuePlace) => void (ensure && (ensure.queue = q));
+  if (ensure) socket.on('sandbox:queue', onQueue);
   early = { socket, ensure };
 }
 

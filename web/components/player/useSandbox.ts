@@ -69,7 +69,11 @@ export function useSandbox(lessonId: string, m: Messages) {
         : new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve));
     void answer.then((r) => {
       markLoad('ensured');
+      early?.stop();
       if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
+      // The place told before this page listened (the early socket kept it).
+      if (r.error.code === 'queued' && early?.lessonId === lessonId && early.queue)
+        dispatch({ ...early.queue, type: 'queue' });
       const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
       dispatch({ type: 'refused', code: r.error.code, message });
     });
