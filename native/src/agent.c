@@ -55,16 +55,6 @@ void join_sandbox(const state_t *st, int nstypes, bool join_cgroup) { (void)st, 
 char *sandbox_dir(const char *id) { die("not available in the agent: %s", id); }
 gid_t caller_gid(void) { return 0; }
 void cgroups_enter_terminal(const char *id, pid_t pid) { (void)id, (void)pid; }
-void command_environ(const state_t *st, const env_list_t *env) {
-  clearenv();
-  setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-  setenv("HOME", "/root", 1);
-  setenv("USER", "root", 1);
-  setenv("LANG", "C.UTF-8", 1);
-  setenv("HOSTNAME", st->id, 1);
-  for (int n = 0; n < env->n; n++) putenv(env->vars[n]);
-}
-
 static char agent_token[256];
 static state_t agent_self; /* only its id (the host name) is used: the environment's HOSTNAME */
 

@@ -75,12 +75,3 @@ int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(con
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void command_environ(const state_t *st, const env_list_t *env) {
-  clearenv();
-  setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-  setenv("HOME", "/root", 1);
-  setenv("USER", "root", 1);
-  setenv("LANG", "C.UTF-8", 1);
-  setenv("HOSTNAME", st->id, 1);
-  for (int n = 0; n < env->n; n++) putenv(env->vars[n]);
-}
