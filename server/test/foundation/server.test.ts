@@ -38,6 +38,20 @@ describe('one process, one port', () => {
     expect(cookie).toMatch(/SameSite=Lax/);
   });
 
+  it("sends the page's scripts as the build compressed them (brotli, a length known up front), the same scripts", async () => {
+    const html = await (await fetch(`${server.url}/lessons/Docker_Intro`)).text();
+    const scripts = [...new Set(html.match(/\/_next\/static\/chunks\/[\w.~-]+\.js/g))];
+    expect(scripts.length).toBeGreaterThan(3);
+    for (const src of scripts) {
+      const res = await fetch(`${server.url}${src}`, { headers: { 'accept-encoding': 'br' } });
+      expect(res.status, src).toBe(200);
+      expect(res.headers.get('content-encoding'), src).toBe('br');
+      expect(Number(res.headers.get('content-length')), src).toBeGreaterThan(0);
+      const plain = await fetch(`${server.url}${src}`, { headers: { 'accept-encoding': 'identity' } });
+      expect(await res.text(), src).toBe(await plain.text());
+    }
+  });
+
   it('serves the lesson catalogue as JSON', async () => {
     const lessons = (await (await fetch(`${server.url}/api/lessons`)).json()) as { id: string }[];
     expect(lessons.map((l) => l.id)).toEqual(expect.arrayContaining(['Docker_Intro', 'Docker_Layers']));
