@@ -129,6 +129,11 @@ export class Engine {
     this.admission = new Admission(db, admission, () => clock.now());
     this.manager = new SandboxManager(db, runtime, clock, {
       ...options,
+      // The shell's start-up file goes in with the sandbox, so its first terminal starts without waiting.
+      prepareSandbox: async (rt, id) => {
+        await options.prepareSandbox?.(rt, id);
+        await this.terminals.prepare(id);
+      },
       sandboxesPerAddress: admission.sandboxesPerAddress,
       seatLimit: (workshopId) => seats.seatLimit(workshopId),
     });
@@ -241,11 +246,20 @@ export class Engine {
     };
   }
 
-  /** The learner's sandbox (their first real action writes their row); AdmissionError past a limit. */
-  async ensure(learnerId: string, client: Client | null): Promise<EnsureResult> {
+  /**
+   * The learner's sandbox (their first real action writes their row); AdmissionError past a limit.
+   * `handedOut` hears of it as soon as it is theirs, before its ports are looked up for the answer.
+   */
+  async ensure(
+    learnerId: string,
+    client: Client | null,
+    handedOut: (sandboxId: string) => void = () => {},
+  ): Promise<EnsureResult> {
     await this.admission.learner(learnerId, client);
     const result = await this.manager.ensure(learnerId, await this.placement(learnerId, client));
-    return 'sandbox' in result ? { sandbox: await this.withPorts(result.sandbox) } : result;
+    if (!('sandbox' in result)) return result;
+    handedOut(result.sandbox.id);
+    return { sandbox: await this.withPorts(result.sandbox) };
   }
 
   /** Destroys the learner's sandbox and starts a fresh one, placed as any start is. */

@@ -23,7 +23,10 @@ export class IdRanges {
     private readonly maxRange = 16_383,
   ) {}
 
-  /** Ranges the runtime's sandboxes have, refreshed every few seconds. Read before taking the lock. */
+  /**
+   * Ranges the runtime's sandboxes have, refreshed every few seconds (a process, so read before taking the
+   * lock where that can be, and only when a new range is needed).
+   */
   async known(): Promise<Set<number>> {
     if (!this.liveRanges || Date.now() - this.liveRanges.at > LIVE_RANGES_MS) this.noteLive(await this.runtime.list());
     return this.liveRanges!.ranges;

@@ -273,11 +273,11 @@ export class SandboxManager {
 
     const { workshopId } = placement;
     const seats = workshopId ? await this.opts.seatLimit(workshopId) : null;
-    const ranges = await this.ranges.known();
     if (this.ownedBy(learnerId) || this.starting.has(learnerId)) return this.ensure(learnerId, placement);
     // Under the admission lock, so two learners (on any replicas) never take the same last seat or warm
     // sandbox, and one learner asking twice at once neither starts twice nor waits twice in the queue.
-    const decision = await this.locked((tx) => this.decide(tx, learnerId, placement, seats, ranges));
+    // The runtime's ranges (a process to list them) only when no warm sandbox is there to take.
+    const decision = await this.locked((tx) => this.decide(tx, learnerId, placement, seats, () => this.ranges.known()));
     switch (decision.kind) {
       case 'existing':
         return this.existing(learnerId, decision.row, placement);
@@ -294,7 +294,7 @@ export class SandboxManager {
     learnerId: string,
     placement: Placement,
     seats: number | null,
-    ranges: Set<number>,
+    ranges: () => Promise<Set<number>>,
   ): Promise<Decision> {
     const row = await tx.sandbox.findFirst({ where: { ownerId: learnerId, state: { not: 'stopping' } } });
     if (row) return { kind: 'existing', row };
@@ -355,7 +355,7 @@ export class SandboxManager {
     learnerId: string,
     workshopId: string | null,
     address: string | null,
-    ranges: Set<number>,
+    ranges: () => Promise<Set<number>>,
   ): Promise<Claim> {
     for (;;) {
       const warm = await tx.sandbox.findFirst({
@@ -375,7 +375,7 @@ export class SandboxManager {
         return { kind: 'warm', row: { ...warm, ...data } };
       }
     }
-    const range = await this.ranges.free(tx, ranges);
+    const range = await this.ranges.free(tx, await ranges());
     return { kind: 'new', row: await tx.sandbox.create({ data: this.newRow(learnerId, workshopId, address, range) }) };
   }
 
@@ -763,7 +763,8 @@ export class SandboxManager {
         if (!(await this.capacity.fits(tx, w.workshopId, w.workshopId ? seats.get(w.workshopId)! : null))) continue;
         await tx.queueEntry.delete({ where: { seq: w.seq } });
         if (await tx.sandbox.findFirst({ where: { ownerId: w.learnerId, state: { not: 'stopping' } } })) continue;
-        out.push({ learnerId: w.learnerId, claim: await this.claim(tx, w.learnerId, w.workshopId, w.address, ranges) });
+        const claim = await this.claim(tx, w.learnerId, w.workshopId, w.address, async () => ranges);
+        out.push({ learnerId: w.learnerId, claim });
       }
       return out;
     });

@@ -338,9 +338,10 @@ export class TerminalHub {
 
   /**
    * Installs the shell start-up file once per sandbox (it lives in the sandbox's own filesystem), from
-   * outside: nothing of the sandbox's runs for it.
+   * outside: nothing of the sandbox's runs for it. The sandbox's start does it (engine.ts), so its first
+   * terminal does not wait for it; a sandbox adopted from before does it with its first terminal.
    */
-  private async prepare(sandboxId: string): Promise<void> {
+  async prepare(sandboxId: string): Promise<void> {
     if (this.prepared.has(sandboxId)) return;
     const dir = SHELL_RC_PATH.slice(0, SHELL_RC_PATH.lastIndexOf('/'));
     const mkdir = await this.runtime.file(sandboxId, 'create', [dir, 'dir'], { under: '/' });

@@ -42,15 +42,29 @@ export class FirstShell {
   ) {}
 
   /**
-   * The sandbox the learner has now, before asking for one: a different one afterwards is new. Also one
-   * another replica handed out (the page reconnected here): it has its shells already.
+   * A `sandbox:ensure` begins: what it calls when its sandbox is the learner's (null: none, or it is done),
+   * which starts the sandbox's first shell if it is new, the moment it is handed out. Meanwhile `claim`
+   * waits: the page hears of a warm sandbox (its state) before the answer, and asks for its terminal then.
    */
-  async before(): Promise<string | undefined> {
-    return (await this.engine.sandboxOfAnyReplica(this.learnerId))?.id;
+  async handOut(): Promise<(sandboxId: string | null) => void> {
+    let settle!: () => void;
+    this.handingOut = new Promise<void>((resolve) => (settle = resolve));
+    // The sandbox the learner has now: a different one afterwards is new. Also one another replica handed
+    // out (the page reconnected here): it has its shells already.
+    const before = await this.engine
+      .sandboxOfAnyReplica(this.learnerId)
+      .then((s) => s?.id)
+      .catch(() => undefined);
+    return (sandboxId) => {
+      if (sandboxId) this.start(sandboxId, before);
+      settle();
+    };
   }
 
+  private handingOut: Promise<void> = Promise.resolve();
+
   /** Starts the first shell of `sandboxId` if `sandbox:ensure` just handed it out (it was not `before`'s). */
-  start(sandboxId: string, before: string | undefined): void {
+  private start(sandboxId: string, before: string | undefined): void {
     const old = pending.get(this.learnerId);
     if (sandboxId === before || old?.sandboxId === sandboxId) return;
     if (old) void old.terminal.then((t) => t?.kill()); // an earlier sandbox's, never taken
@@ -65,6 +79,7 @@ export class FirstShell {
    * another language ends, and the page gets its own); else null.
    */
   async claim(sandboxId: string, locale: Locale | undefined): Promise<Terminal | null> {
+    await this.handingOut;
     const p = pending.get(this.learnerId);
     if (!p || p.sandboxId !== sandboxId) return null;
     pending.delete(this.learnerId);

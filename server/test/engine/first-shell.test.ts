@@ -97,6 +97,32 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     }
   }, 120_000);
 
+  it("is the page's terminal when the page asks as soon as it hears its warm sandbox is ready, before the answer", async () => {
+    const eve = await Learner.join(server.url);
+    const socket = eve.socket();
+    try {
+      // What the lesson page does: the sandbox's state (ready) comes before `sandbox:ensure` answers, and
+      // the page's terminal asks then.
+      const ready = new Promise<SandboxView>((resolve) =>
+        socket.on('sandbox:state', (s: SandboxView) => s.phase === 'ready' && resolve(s)),
+      );
+      const answer = request<SandboxView>(socket, 'sandbox:ensure', {});
+      const sandbox = await ready;
+      const t = await request<Opened>(socket, 'terminal:open', { sandboxId: sandbox.id, cols: 80, rows: 24 });
+      if (!t.ok) throw new Error(t.error.message);
+      const r = await answer;
+      expect(r.ok && r.value.id).toBe(sandbox.id);
+      const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+      await term.firstPrompt();
+      await new Promise((res) => setTimeout(res, 1000)); // a second shell, if one was started, is up
+      term.type('echo "shells=$(pgrep -c -x bash)"\r');
+      const out = await term.waitFor(/shells=\d+/);
+      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
   it('ends when the socket goes without a page taking it', async () => {
     const dan = await Learner.join(server.url);
     const first = dan.socket();

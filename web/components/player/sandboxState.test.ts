@@ -70,6 +70,14 @@ describe('sandboxReducer', () => {
     expect(sandboxReducer(seated, { type: 'state', sandbox: view('sb-2', 'stopping') })).toBe(seated);
   });
 
+  it("a warm sandbox's state, told before the page's ensure answers, asks for nothing more", () => {
+    const asked = run({ type: 'connect' });
+    const told = sandboxReducer(asked, { type: 'state', sandbox: view('sb-1') });
+    expect(told.ui).toEqual({ kind: 'ready', sandbox: view('sb-1') });
+    expect(told.ensureRequests).toBe(asked.ensureRequests);
+    expect(sandboxReducer(told, { type: 'ensured', sandbox: view('sb-1') }).ensureRequests).toBe(asked.ensureRequests);
+  });
+
   it('a refused ensure shows its message, and a retry asks again', () => {
     const failed = run({ type: 'connect' }, { type: 'refused', code: 'rate_limited', message: 'wait 1 minute' });
     expect(failed.ui).toEqual({ kind: 'failed', message: 'wait 1 minute' });

@@ -28,6 +28,8 @@ export type SandboxState = {
    * Asking is what puts a lesson's files in place, so it follows every (re)connection and every new seat.
    */
   ensureRequests: number;
+  /** An ensure is on its way (asked, not answered): it puts the files in place, so none is asked beside it. */
+  asking: boolean;
 };
 
 export type SandboxEvent =
@@ -57,9 +59,10 @@ export const initialSandboxState: SandboxState = {
   idleWarningAt: null,
   resetting: false,
   ensureRequests: 0,
+  asking: false,
 };
 
-const ensureAgain = (s: SandboxState): SandboxState => ({ ...s, ensureRequests: s.ensureRequests + 1 });
+const ensureAgain = (s: SandboxState): SandboxState => ({ ...s, ensureRequests: s.ensureRequests + 1, asking: true });
 
 export function sandboxReducer(state: SandboxState, event: SandboxEvent): SandboxState {
   switch (event.type) {
@@ -75,8 +78,9 @@ export function sandboxReducer(state: SandboxState, event: SandboxEvent): Sandbo
     case 'state': {
       if (event.sandbox.phase !== 'ready') return state;
       const next: SandboxState = { ...state, ui: { kind: 'ready', sandbox: event.sandbox } };
-      // A queued (or ended) learner got a seat: ask again so the lesson's files are put in place.
-      return state.ui.kind === 'ready' ? next : ensureAgain(next);
+      // A queued (or ended) learner got a seat: ask again so the lesson's files are put in place. Not when
+      // the page's own ask is on its way (a warm hand-out announces itself before it answers).
+      return state.ui.kind === 'ready' || state.asking ? next : ensureAgain(next);
     }
     case 'warning':
       return event.reason === 'idle' ? { ...state, idleWarningAt: event.at } : state;
@@ -92,12 +96,17 @@ export function sandboxReducer(state: SandboxState, event: SandboxEvent): Sandbo
     case 'ensured':
       return {
         ...state,
+        asking: false,
         ui: event.sandbox.phase === 'ready' ? { kind: 'ready', sandbox: event.sandbox } : { kind: 'connecting' },
       };
-    case 'refused':
-      if (event.code !== 'queued') return { ...state, ui: { kind: 'failed', message: event.message } };
+    case 'refused': {
+      const answered = { ...state, asking: false };
+      if (event.code !== 'queued') return { ...answered, ui: { kind: 'failed', message: event.message } };
       // Its position comes as a `sandbox:queue` event, which may have come first.
-      return state.ui.kind === 'queued' ? state : { ...state, ui: { kind: 'queued', position: 0, estimateSeconds: 0 } };
+      return state.ui.kind === 'queued'
+        ? answered
+        : { ...answered, ui: { kind: 'queued', position: 0, estimateSeconds: 0 } };
+    }
     case 'reset:start':
       return {
         ...state,
