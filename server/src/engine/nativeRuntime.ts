@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { NATIVE_BUILD_DIR } from '../paths';
+import { spawner } from './spawner';
 import type {
   ExecOptions,
   ExecResult,
@@ -54,42 +55,31 @@ export class NativeRuntime implements Runtime {
   }
 
   /**
-   * Runs the CLI to completion; its output is capped (what a sandbox prints is the learner's to choose).
+   * Runs the CLI to completion, from the spawner (spawner.ts); its output is capped (what a sandbox prints is
+   * the learner's to choose).
    * The CLI stays a process we may signal whatever it runs, and takes its command's process group with it.
    */
-  private run(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const limit = opts.maxOutputBytes ?? MAX_OUTPUT_BYTES;
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.bin, args, { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let outBytes = 0;
-      let err = '';
-      let overflow: RuntimeError | undefined;
-      let timedOut = '';
-      const timer = opts.timeoutMs
-        ? setTimeout(() => {
-            timedOut = `${args[0]} took longer than ${opts.timeoutMs} ms and was stopped`;
-            child.kill('SIGKILL');
-          }, opts.timeoutMs)
-        : undefined;
-      child.stdout.on('data', (d: Buffer) => {
-        outBytes += d.length;
-        if (outBytes <= limit) return void out.push(d);
-        overflow ??= new RuntimeError(null, `${args[0]} printed more than ${limit} bytes and was stopped`);
-        child.kill('SIGKILL');
+  private async run(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await spawner
+      .run({
+        bin: this.bin,
+        args,
+        env: this.env(),
+        stdin: opts.stdin,
+        timeoutMs: opts.timeoutMs,
+        maxOutputBytes: opts.maxOutputBytes ?? MAX_OUTPUT_BYTES,
+        maxStderrChars: MAX_STDERR_CHARS,
+      })
+      .catch((e: Error) => {
+        throw new RuntimeError(null, `cannot run ${this.bin}: ${e.message}`);
       });
-      child.stderr.on('data', (d: Buffer) => {
-        if (err.length < MAX_STDERR_CHARS) err += d.toString().slice(0, MAX_STDERR_CHARS - err.length);
-      });
-      child.on('error', (e) => reject(new RuntimeError(null, `cannot run ${this.bin}: ${e.message}`)));
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (overflow) return reject(overflow);
-        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out), stderr: timedOut || err });
-      });
-      child.stdin.on('error', () => {});
-      child.stdin.end(opts.stdin ?? '');
-    });
+    if (r.overflow)
+      throw new RuntimeError(
+        null,
+        `${args[0]} printed more than ${opts.maxOutputBytes ?? MAX_OUTPUT_BYTES} bytes and was stopped`,
+      );
+    const stderr = r.timedOut ? `${args[0]} took longer than ${opts.timeoutMs} ms and was stopped` : r.stderr;
+    return { code: r.code ?? (r.signal ? 128 : 1), stdout: r.stdout, stderr };
   }
 
   private async must(args: string[]): Promise<string> {
