@@ -54,7 +54,7 @@ int run_inside(const state_t *st, int nstypes, bool join_cgroup, int (*work)(con
 void join_sandbox(const state_t *st, int nstypes, bool join_cgroup) { (void)st, (void)nstypes, (void)join_cgroup; }
 char *sandbox_dir(const char *id) { die("not available in the agent: %s", id); }
 gid_t caller_gid(void) { return 0; }
-void cgroups_enter_terminal(const char *id, pid_t pid) { (void)id, (void)pid; }
+void cgroups_enter_terminal(const state_t *st, pid_t pid) { (void)st, (void)pid; }
 static char agent_token[256];
 static state_t agent_self; /* only its id (the host name) is used: the environment's HOSTNAME */
 

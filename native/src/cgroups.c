@@ -4,17 +4,26 @@
  * delegates: the directory and the files that move processes and enable controllers, nothing that sets
  * a limit. Whatever the engine inside makes below it is its own, and still within the limits above.
  *
- * CPU priority, for typing that does not stutter while sandboxes build: inside a sandbox its terminals
- * (the session holders and their shells) sit in their own cgroup beside the engine's, weighing ten times
- * the default. That only re-divides the sandbox's own share. All sandboxes together (dockside/) stay at the
- * default weight: lower, a terminal inside waits behind any other work on the host (a shell's wake-up p99
- * measured 2-3x worse at a tenth), while the server, beside dockside/, already gets at least half the CPU.
- *
- * What that leaves (bench:engine, 20 sandboxes building): a waking shell still waits for its sandbox's
- * group to be picked among the 20 busy ones above it, which no weight inside helps. Moved by hand to a
- * top-level cpu group at 10240, a key straight to the holder echoed at p99 44 ms instead of 174-256 ms.
- * Doing that here means a terminal cgroup outside the sandbox's limits (its own cpu.max; on v2 its own
- * memory.max and pids.max as well), which a test of escaping the limits through it must come with. */
+ * Terminals (the session holders and all they run) get a cpu group outside dockside/, so that typing
+ * does not stutter while sandboxes build. A weight inside a sandbox only re-divides its own share: under
+ * 20 building sandboxes (bench:engine) a waking shell still waited for its sandbox's group to be picked
+ * among the 20 busy ones, p99 174-238 ms for a key straight to the holder; in a top-level group at
+ * cpu.shares 10240 it was 44 ms. So a terminal lives in dockside-terminals/<id> (v1: the cpu and cpuacct
+ * hierarchies only; its memory, pids and the rest stay the sandbox's own, and so do those limits; v2: the
+ * unified hierarchy, so the group has memory and pids limits of its own). The group is real root's, made
+ * here and never delegated; the sandbox's cgroup namespace is rooted below dockside/<id>, so nothing inside
+ * can reach its files, move a process into it or change its limits (nor, on v2, move one out; v1 checks
+ * only ids, so the sandbox's root may move its own terminal's processes back into its own cgroups, which
+ * only lowers them). Its bounds, so it lifts no limit:
+ *   - dockside-terminals/ weighs ten times the default (shares 10240, weight 1000): a waking shell
+ *     preempts builds; as a whole it gets half the host's CPUs, so terminals can never starve the server.
+ *   - dockside-terminals/<id>: half the sandbox's --cpus (at least 0.25 CPU, at most the parent's), and on
+ *     v2 a quarter of its memory (no swap) and 256 pids (at most its --pids). A sandbox thus has its limits
+ *     plus these for what its learner runs in terminals.
+ *   - The period is 10 ms, not 100: a group at its quota waits at most a period, so a learner's `yes` in
+ *     one terminal (or enough of them to use the parent's quota) delays other keystrokes by at most that.
+ * A build started from a terminal runs in the engine (dockerd's group), not there. dockside-terminals/<id>
+ * is removed with dockside/<id> (stop, destroy, a failed create), and found again by id like it. */
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -30,16 +39,21 @@
 #define DELEGATED "sandbox"
 /* On cgroup v2, processes live in a leaf below the delegated root, so controllers can be enabled there. */
 #define V2_LEAF "init"
-/* The session holders and what they run, below the delegated root (v2; v1: in the cpu hierarchy only). */
-#define TERMINALS "terminals"
-/* cpu.weight (v2, default 100) and the same in cpu.shares (v1, default 1024). */
+/* The terminals' cpu group, beside dockside/ (see above): its weight as cpu.weight (v2, default 100) and as
+ * cpu.shares (v1, default 1024), its period and what each sandbox's terminals may use. */
+#define TERMINALS_PARENT "dockside-terminals"
 #define TERMINALS_WEIGHT "1000"
 #define TERMINALS_SHARES "10240"
+#define TERMINALS_PERIOD_US 10000
+#define TERMINAL_MIN_CPUS 0.25
+#define TERMINAL_PIDS 256
 
 static const char *const V1[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", NULL};
 static const char *const V1_DELEGATE[] = {"", "cgroup.procs", "tasks", NULL};
 static const char *const V2_DELEGATE[] = {"", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", NULL};
 static const char *const V2_CONTROLLERS[] = {"memory", "pids", "cpu", "cpuset", "io", NULL};
+/* Where a terminal leaves the sandbox's own cgroups on v1 (the same hierarchy where they are mounted together). */
+static const char *const V1_TERMINALS[] = {"cpu", "cpuacct", NULL};
 
 bool cgroups_v1(void) { return path_exists(CG "/memory/memory.limit_in_bytes"); }
 
@@ -103,6 +117,57 @@ static void enable_v2_controllers(const char *dir, bool required) {
   }
 }
 
+static long long terminals_quota_us(void) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 1) die_with_error("count this host's CPUs");
+  return cpus * TERMINALS_PERIOD_US / 2;
+}
+
+/* dockside-terminals/ and dockside-terminals/<id>, with the bounds above; v1 refuses a child's quota above
+ * its parent's, v2 would cap it there anyway. */
+static void terminal_group_create(const char *id, const limits_t *l) {
+  char parent_max[64], own_max[64], buf[64];
+  long long parent_quota = terminals_quota_us();
+  double cpus = l->cpus / 2 < TERMINAL_MIN_CPUS ? TERMINAL_MIN_CPUS : l->cpus / 2;
+  long long quota = (long long)(cpus * TERMINALS_PERIOD_US);
+  if (quota > parent_quota) quota = parent_quota;
+  if (cgroups_v1()) {
+    for (int i = 0; V1_TERMINALS[i]; i++) {
+      cleanup_free char *parent = xasprintf(CG "/%s/" TERMINALS_PARENT, V1_TERMINALS[i]);
+      cleanup_free char *dir = xasprintf("%s/%s", parent, id);
+      cleanup_free char *root = xasprintf(CG "/%s", V1_TERMINALS[i]);
+      if (!path_exists(root)) continue;
+      make_dir(parent);
+      make_dir(dir);
+      if (strcmp(V1_TERMINALS[i], "cpu")) continue;
+      snprintf(parent_max, sizeof parent_max, "%lld", parent_quota);
+      snprintf(own_max, sizeof own_max, "%lld", quota);
+      snprintf(buf, sizeof buf, "%d", TERMINALS_PERIOD_US);
+      write_cg(parent, "cpu.shares", TERMINALS_SHARES, true);
+      write_cg(parent, "cpu.cfs_period_us", buf, true);
+      write_cg(parent, "cpu.cfs_quota_us", parent_max, true);
+      write_cg(dir, "cpu.cfs_period_us", buf, true);
+      write_cg(dir, "cpu.cfs_quota_us", own_max, true);
+    }
+    return;
+  }
+  static const char *const controllers[] = {"+memory", "+pids", "+cpu", NULL};
+  make_dir(CG "/" TERMINALS_PARENT);
+  for (int i = 0; controllers[i]; i++) write_cg(CG "/" TERMINALS_PARENT, "cgroup.subtree_control", controllers[i], true);
+  snprintf(parent_max, sizeof parent_max, "%lld %d", parent_quota, TERMINALS_PERIOD_US);
+  write_cg(CG "/" TERMINALS_PARENT, "cpu.weight", TERMINALS_WEIGHT, true);
+  write_cg(CG "/" TERMINALS_PARENT, "cpu.max", parent_max, true);
+  cleanup_free char *dir = xasprintf(CG "/" TERMINALS_PARENT "/%s", id);
+  make_dir(dir);
+  snprintf(own_max, sizeof own_max, "%lld %d", quota, TERMINALS_PERIOD_US);
+  write_cg(dir, "cpu.max", own_max, true);
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)(l->memory_bytes / 4));
+  write_cg(dir, "memory.max", buf, true);
+  write_cg(dir, "memory.swap.max", "0", false); /* where swap is accounted */
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)(l->pids < TERMINAL_PIDS ? l->pids : TERMINAL_PIDS));
+  write_cg(dir, "pids.max", buf, true);
+}
+
 void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   char buf[64];
   if (cgroups_v1()) {
@@ -132,6 +197,7 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
       }
       delegate(inner, V1_DELEGATE, owner);
     }
+    terminal_group_create(id, l);
     return;
   }
   make_dir(CG "/" CGROUP_PARENT);
@@ -150,6 +216,7 @@ void cgroups_create(const char *id, const limits_t *l, uid_t owner) {
   cleanup_free char *inner = xasprintf("%s/" DELEGATED, dir);
   make_dir(inner);
   delegate(inner, V2_DELEGATE, owner);
+  terminal_group_create(id, l);
 }
 
 void cgroups_enter(const char *id, pid_t pid, bool namespace_root) {
@@ -167,31 +234,23 @@ void cgroups_enter(const char *id, pid_t pid, bool namespace_root) {
   write_cg(dir, "cgroup.procs", buf, true);
 }
 
-void cgroups_enter_terminal(const char *id, pid_t pid) {
+void cgroups_enter_terminal(const state_t *st, pid_t pid) {
   char buf[32];
   snprintf(buf, sizeof buf, "%d", (int)pid);
-  if (cgroups_v1()) {
-    for (int i = 0; V1[i]; i++) {
-      cleanup_free char *dir = xasprintf(CG "/%s/" CGROUP_PARENT "/%s/" DELEGATED, V1[i], id);
-      if (!path_exists(dir)) continue;
-      /* cpuacct too: where it shares cpu's hierarchy (cpu,cpuacct), joining its sandbox/ would move the
-       * holder back out of terminals/. */
-      if (strcmp(V1[i], "cpu") && strcmp(V1[i], "cpuacct")) {
-        write_cg(dir, "cgroup.procs", buf, true);
-        continue;
-      }
-      cleanup_free char *terminals = xasprintf("%s/" TERMINALS, dir);
-      make_dir(terminals);
-      if (!strcmp(V1[i], "cpu")) write_cg(terminals, "cpu.shares", TERMINALS_SHARES, true);
-      write_cg(terminals, "cgroup.procs", buf, true);
-    }
+  cleanup_free char *own = cgroups_v1() ? xasprintf(CG "/cpu/" TERMINALS_PARENT "/%s", st->id)
+                                        : xasprintf(CG "/" TERMINALS_PARENT "/%s", st->id);
+  /* A sandbox that an older runtime made has none yet. */
+  if (!path_exists(own)) terminal_group_create(st->id, &st->limits);
+  if (!cgroups_v1()) {
+    write_cg(own, "cgroup.procs", buf, true);
     return;
   }
-  cleanup_free char *terminals = xasprintf(CG "/" CGROUP_PARENT "/%s/" DELEGATED "/" TERMINALS, id);
-  make_dir(terminals);
-  /* Only where the cpu controller is still enabled below the delegated root: root inside may turn it off. */
-  write_cg(terminals, "cpu.weight", TERMINALS_WEIGHT, false);
-  write_cg(terminals, "cgroup.procs", buf, true);
+  for (int i = 0; V1[i]; i++) {
+    bool terminal = !strcmp(V1[i], "cpu") || !strcmp(V1[i], "cpuacct");
+    cleanup_free char *dir = terminal ? xasprintf(CG "/%s/" TERMINALS_PARENT "/%s", V1[i], st->id)
+                                      : xasprintf(CG "/%s/" CGROUP_PARENT "/%s/" DELEGATED, V1[i], st->id);
+    if (path_exists(dir)) write_cg(dir, "cgroup.procs", buf, true);
+  }
 }
 
 void cgroups_settle_inside(const char *id) {
@@ -235,12 +294,19 @@ static void kill_and_remove(const char *dir) {
 
 void cgroups_kill_and_remove(const char *id) {
   if (cgroups_v1()) {
+    for (int i = 0; V1_TERMINALS[i]; i++) {
+      cleanup_free char *dir = xasprintf(CG "/%s/" TERMINALS_PARENT "/%s", V1_TERMINALS[i], id);
+      kill_and_remove(dir);
+    }
     for (int i = 0; V1[i]; i++) {
       cleanup_free char *dir = xasprintf(CG "/%s/" CGROUP_PARENT "/%s", V1[i], id);
       kill_and_remove(dir);
     }
-  } else {
-    cleanup_free char *dir = xasprintf(CG "/" CGROUP_PARENT "/%s", id);
+    return;
+  }
+  const char *const parents[] = {TERMINALS_PARENT, CGROUP_PARENT, NULL};
+  for (int i = 0; parents[i]; i++) {
+    cleanup_free char *dir = xasprintf(CG "/%s/%s", parents[i], id);
     write_cg(dir, "cgroup.kill", "1", false);
     kill_and_remove(dir);
   }

@@ -62,8 +62,8 @@ void cgroups_create(const char *id, const limits_t *limits, uid_t owner);
 /* Moves a process in: the first one of a sandbox to its cgroup namespace's root, later ones (exec) to
  * where its processes live. */
 void cgroups_enter(const char *id, pid_t pid, bool namespace_root);
-/* Moves a terminal's holder in: beside the engine, at a higher CPU weight. */
-void cgroups_enter_terminal(const char *id, pid_t pid);
+/* Moves a terminal's holder in: the sandbox's own cgroups, but for cpu its terminals' group outside dockside/. */
+void cgroups_enter_terminal(const state_t *st, pid_t pid);
 /* Called by the sandbox's first process in its new cgroup namespace, as the sandbox's root. */
 void cgroups_settle_inside(const char *id);
 void cgroups_kill_and_remove(const char *id);

@@ -368,7 +368,7 @@ int cmd_session(int argc, char **argv) {
     for (int n = 0; n < MAX_CLIENTS; n++) h->clients[n].fd = -1;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    cgroups_enter_terminal(st.id, getpid());
+    cgroups_enter_terminal(&st, getpid());
     join_sandbox(&st, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP, false);
     start_program(h, &st, &a);
     if (write_all(ready[1], "+", 1) < 0 || dup2(null, 2) < 0) _exit(1);
