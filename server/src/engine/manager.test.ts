@@ -7,7 +7,14 @@ import { createDb, migrate, type Db } from '../db/client';
 import { FakeClock, type Clock, type TimerHandle } from './clock';
 import { AdmissionError } from './admission';
 import { LocalBus } from '../cluster/bus';
-import { ACTIVITY_LAG_MS, SandboxManager, type ManagerEvent, type ManagerOptions, type Placement } from './manager';
+import {
+  ACTIVITY_LAG_MS,
+  REFILL_AFTER_HAND_OUT_MS,
+  SandboxManager,
+  type ManagerEvent,
+  type ManagerOptions,
+  type Placement,
+} from './manager';
 import type { Runtime, RuntimeSandbox } from './runtime';
 
 /** A runtime that records calls and keeps its sandboxes in a map (the real one is tested in test/). */
@@ -134,8 +141,17 @@ describe('warm pool', () => {
 
     const result = await m.ensure('ana');
     expect('sandbox' in result && warm.includes(result.sandbox.id)).toBe(true);
+    // The other warm one is there for the next learner: the refill waits while Ana's page loads.
+    await settle();
+    expect(runtime.created).toHaveLength(2);
+    await clock.advance(REFILL_AFTER_HAND_OUT_MS);
     await settle();
     expect(runtime.created).toHaveLength(3); // the pool is back to two
+    // The last warm one taken: the pool is refilled at once, both places.
+    await m.ensure('ben');
+    await m.ensure('cho');
+    await settle();
+    expect(runtime.created).toHaveLength(5);
     const row = await db.sandbox.findUniqueOrThrow({
       where: { id: (result as { sandbox: { id: string } }).sandbox.id },
     });

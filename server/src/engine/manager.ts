@@ -85,6 +85,8 @@ const DEFAULT_TICK_MS = 5_000;
 const PREWARM = 'prewarm';
 /** How long a learner whose sandbox another replica is starting waits for it. */
 const FOREIGN_START_WAIT_MS = 120_000;
+/** How long a refill waits after a warm hand-out while the pool has another (refillAfterHandOut). */
+export const REFILL_AFTER_HAND_OUT_MS = 3_000;
 
 type Claim = { kind: 'warm' | 'new'; row: Row };
 type Decision = Claim | { kind: 'existing'; row: Row } | { kind: 'queued'; fresh: boolean; position: QueuePosition };
@@ -405,7 +407,7 @@ export class SandboxManager {
     if (claim.kind === 'warm') {
       this.publishChanged(entry);
       this.announce(entry);
-      void this.refill();
+      this.refillAfterHandOut();
       work = Promise.resolve(entry);
     } else {
       work = this.createEntry(entry, learnerId).then(() => entry);
@@ -549,9 +551,32 @@ export class SandboxManager {
     this.emit(entry.ownerId, { type: 'state', sandbox: this.view(entry) });
   }
 
+  /**
+   * The pool's refill after a warm hand-out. While another warm sandbox is there for the next learner, it
+   * waits a little: a new sandbox's start (its engine booting) takes CPU the learner's page, loading now,
+   * needs. An empty pool (a class arriving at once) is refilled at once.
+   */
+  private refillAfterHandOut(): void {
+    const warmLeft = [...this.cache.values()].some((e) => e.ownerId === null && e.phase === 'ready');
+    this.refillFrom = warmLeft ? this.clock.now() + REFILL_AFTER_HAND_OUT_MS : 0;
+    void this.refill();
+  }
+
+  /** No refill before this time (refillAfterHandOut); one asked for sooner is done then. */
+  private refillFrom = 0;
+  private refillTimer: TimerHandle | undefined;
+
   /** Keeps the pool at its size while there is room and nobody is waiting. Any replica may. */
   private async refillOnce(): Promise<void> {
     if (this.closed) return;
+    const wait = this.refillFrom - this.clock.now();
+    if (wait > 0) {
+      this.refillTimer ??= this.clock.setTimeout(() => {
+        this.refillTimer = undefined;
+        void this.refill();
+      }, wait);
+      return;
+    }
     const prewarmed = () => this.db.poolTarget.findUnique({ where: { name: PREWARM } });
     if (this.opts.poolSize === 0 && !(await prewarmed())?.count) return; // no pool: no lock
     const ranges = await this.ranges.known();

@@ -4,7 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { Spawner } from './spawner';
 
-const base = { env: { PATH: process.env.PATH } as NodeJS.ProcessEnv, maxOutputBytes: 1 << 20, maxStderrChars: 100 };
+const base = {
+  env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv,
+  maxOutputBytes: 1 << 20,
+  maxStderrChars: 100,
+};
 const sh = (script: string, more: Partial<Parameters<Spawner['run']>[0]> = {}) => ({
   ...base,
   bin: '/bin/sh',
