@@ -55,4 +55,17 @@ describe('the spawner', () => {
     const after = await s.run(sh('echo $PPID'));
     expect(Number(after.stdout.toString())).not.toBe(helper);
   });
+
+  it("outlives a stop signal to the server's process group (the server still needs it to clean up)", async () => {
+    const s = new Spawner();
+    const helper = Number((await s.run(sh('echo $PPID'))).stdout.toString());
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.kill(helper, signal);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Number((await s.run(sh('echo $PPID'))).stdout.toString())).toBe(helper);
+    // Killed for good, and asked at once (before its end is heard of): the command runs in a new one.
+    process.kill(helper, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await s.run(sh('echo ok'));
+    expect(r.stdout.toString().trim()).toBe('ok');
+  });
 });

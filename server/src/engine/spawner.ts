@@ -38,14 +38,24 @@ export class Spawner {
   private readonly pending = new Map<number, Pending>();
 
   /** Runs a command to completion in the helper (started on first use, and again if it died). */
-  run(req: SpawnRequest): Promise<SpawnResult> {
-    const child = this.child ?? this.start();
+  async run(req: SpawnRequest): Promise<SpawnResult> {
+    try {
+      return await this.send(req);
+    } catch (err) {
+      // The helper had died and nobody heard yet (the message could not be sent): once more, in a new one.
+      if (!(err as { notSent?: boolean }).notSent) throw err;
+      return this.send(req);
+    }
+  }
+
+  private send(req: SpawnRequest): Promise<SpawnResult> {
+    const child = this.child?.connected ? this.child : this.start();
     const id = ++this.lastId;
     return new Promise<SpawnResult>((resolve, reject) => {
       this.pending.set(id, { child, resolve, reject });
       // Only while a command runs does the helper keep this process alive.
       child.channel?.ref();
-      child.send({ id, ...req }, (err) => err && this.settle(id, err));
+      child.send({ id, ...req }, (err) => err && this.settle(id, Object.assign(err, { notSent: true })));
     });
   }
 

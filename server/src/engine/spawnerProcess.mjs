@@ -38,5 +38,8 @@ process.on('message', (m) => {
   child.stdin.end(m.stdin ? Buffer.from(m.stdin) : '');
 });
 
-// The server went: so does this (what is running finishes on its own, as it would have).
+// The server went: so does this (what is running finishes on its own, as it would have). Not before: a
+// signal to the whole process group (Ctrl-C, a service manager's stop) finds the server still destroying
+// its sandboxes through this process.
 process.on('disconnect', () => process.exit(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {});
