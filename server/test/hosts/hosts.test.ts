@@ -19,8 +19,13 @@ const CHECKS: [string, string][] = [
   ['container-cpu', 'enforces --cpus in a container'],
   ['sandbox-oom', "kills a process at the sandbox's own memory limit, and the engine survives"],
   ['own-limits', 'refuses the sandbox root writing its own memory limit'],
-  ['session', "holds a terminal in the sandbox's own cgroup, behind a socket only root made"],
-  ['cpu-weights', "weighs a terminal's holder above its engine in CPU"],
+  ['session', "holds a terminal in its terminals' cpu group outside dockside/, behind a socket only root made"],
+  ['cpu-weights', 'weighs the terminals above dockside/ in CPU, capped as a whole and per sandbox'],
+  ['terminal-limits', "gives the terminals' group memory and pids limits (v2) or keeps the sandbox's (v1)"],
+  ['terminal-hog', "holds a CPU hog in a terminal to its group's quota"],
+  ['terminal-escape', "lets no process into the terminals' group from inside, nor out of it but into its own (v1)"],
+  ['terminal-memory', "kills a memory hog in a terminal at the terminal's limit (v2) or the sandbox's (v1)"],
+  ['terminal-pids', "stops a fork bomb in a terminal at the terminal's pids (v2) or the sandbox's (v1)"],
   ['destroy', 'destroys the sandbox leaving no cgroup, mount, loop device, state or process'],
 ];
 

@@ -1,6 +1,6 @@
 // The native runtime, driven through its TypeScript driver and its CLI, against real sandboxes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,9 @@ function hostTraces(id: string, loops: string[]): string[] {
   for (const c of CGROUP_V1 ? ['memory', 'pids', 'cpu', 'freezer'] : ['.'])
     if (readdirSync(`/sys/fs/cgroup/${c}/dockside`, { withFileTypes: true }).some((d) => d.name === id))
       traces.push(`cgroup ${c}`);
+  // Its terminals' cpu group, outside dockside/ (v1: cpu and cpuacct).
+  for (const c of CGROUP_V1 ? ['cpu', 'cpuacct'] : ['.'])
+    if (existsSync(`/sys/fs/cgroup/${c}/dockside-terminals/${id}`)) traces.push(`terminals cgroup ${c}`);
   try {
     readdirSync(path.join(dataDir, 'sandboxes', id));
     traces.push('state dir');
@@ -214,9 +217,12 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
 
   it('destroys a sandbox leaving no mount, loop device, cgroup or process behind', async () => {
     await rt.create('rt-gone', 204, limits);
+    await rt.openSession('rt-gone', 't-gone', ['sleep', '600'], { cols: 80, rows: 24 });
     const loops = loopsOf(path.join(dataDir, 'sandboxes', 'rt-gone', 'disk.img'));
     expect(loops).toHaveLength(1);
-    expect(hostTraces('rt-gone', loops).length).toBeGreaterThan(1);
+    expect(hostTraces('rt-gone', loops)).toEqual(
+      expect.arrayContaining(['state dir', `terminals cgroup ${CGROUP_V1 ? 'cpu' : '.'}`]),
+    );
     expect(processesInRange(204)).toBeGreaterThan(0);
     await rt.destroy('rt-gone');
     expect(hostTraces('rt-gone', loops)).toEqual([]);
@@ -285,8 +291,12 @@ describe.runIf(sandboxesAvailable())('native sandbox runtime', () => {
 
     it('refuses to exec into a stopped sandbox', async () => {
       await rt.create('rt-stop', 205, limits);
+      await rt.openSession('rt-stop', 't-stop', ['sleep', '600'], { cols: 80, rows: 24 });
       await rt.stop('rt-stop');
       expect((await rt.inspect('rt-stop')).running).toBe(false);
+      // Its terminals ended with it, and their cgroup is gone as its own are.
+      expect(hostTraces('rt-stop', []).filter((t) => t.includes('cgroup'))).toEqual([]);
+      expect(processesInRange(205)).toBe(0);
       const r = cli('exec', 'rt-stop', '--', 'true');
       expect(r.status).toBe(5);
       expect(r.stderr).toMatch(/sandbox rt-stop is not running/);

@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -24,6 +25,7 @@ import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { FILE_EXIT } from '../../src/engine/runtime';
 import { busyboxTar } from '../support/images';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
+import { cgroupsOf, readCg, runInTerminal, terminalCgroupFile, terminalPids } from '../support/terminals';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-attacks-'));
 const rt = new NativeRuntime(dataDir);
@@ -204,11 +206,11 @@ describe.runIf(sandboxesAvailable())('attacks by root inside a sandbox', () => {
       'grep -l dockside-term /proc/[0-9]*/comm 2>/dev/null | wc -l; find / -xdev -name "t-atk.sock" 2>/dev/null | wc -l; pgrep -x sleep | wc -l',
     );
     expect(seen.trim().split('\n')).toEqual(['0', '0', '1']); // its program, sleep, is there
-    // Outside: the holder runs as the sandbox's root (an unprivileged id), in the sandbox's cgroup.
+    // Outside: the holder runs as the sandbox's root (an unprivileged id), in its terminals' cgroup.
     const holders = spawnSync('pgrep', ['-x', 'dockside-term'], { encoding: 'utf8' })
       .stdout.trim()
       .split('\n')
-      .filter((pid) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/dockside/${ATTACKER}/`));
+      .filter((pid) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/dockside-terminals/${ATTACKER}\n`));
     expect(holders).toHaveLength(1);
     const uids = /^Uid:\s+(.*)$/m
       .exec(readFileSync(`/proc/${holders[0]}/status`, 'utf8'))![1]!
@@ -221,6 +223,102 @@ describe.runIf(sandboxesAvailable())('attacks by root inside a sandbox', () => {
     expect(statSync(path.dirname(sock)).mode & 0o7777).toBe(0o750);
     expect(statSync(path.dirname(sock)).uid).toBe(0);
   });
+
+  it("moves a process into or out of its terminal's CPU group, or lifts that group's limits, from inside", async () => {
+    const quota = v1 ? 'cpu.cfs_quota_us' : 'cpu.max';
+    const bounds = () =>
+      [
+        terminalCgroupFile('', quota),
+        terminalCgroupFile(ATTACKER, quota),
+        ...(v1 ? [] : ['memory.max', 'pids.max'].map((f) => terminalCgroupFile(ATTACKER, f))),
+      ].map(readCg);
+    const before = bounds();
+    const tryAll = (pid: string, tag: string) =>
+      `for f in $(find /sys/fs/cgroup -name cgroup.procs); do echo ${pid} 2>/dev/null >$f && echo "${tag} $f"; done`;
+    // The terminal's program tries to leave with itself; then root inside (exec) tries with it and with itself.
+    const t = await runInTerminal(
+      rt,
+      ATTACKER,
+      't-cg',
+      `read go; echo "seen=$(grep -m1 -o 'dockside-terminals.*' /proc/self/cgroup)"; ${tryAll('$$', 'left-via')}; echo "tried $$"; exec cat`,
+    );
+    const hostPid = terminalPids(ATTACKER).find((p) => readCg(`/proc/${p}/cmdline`).includes('left-via'))!;
+    expect(hostPid).toBeDefined();
+    t.send('go');
+    const pid = /tried (\d+)/.exec(await t.waitFor('tried '))![1]!;
+    // It sees the path, as /proc/self/cgroup shows it, and nothing more.
+    expect(t.output()).toContain(`seen=dockside-terminals/${ATTACKER}`);
+    const mount = v1 ? 'mount -t cgroup -o cpu none /tmp/cgm' : 'mount -t cgroup2 none /tmp/cgm';
+    const out = await sh(
+      ATTACKER,
+      `echo "visible=$(find /sys/fs/cgroup -name '*terminals*' | wc -l)"
+       mkdir -p /tmp/cgm && ${mount} && echo "mounted=$(find /tmp/cgm -name '*terminals*' | wc -l)"; umount /tmp/cgm
+       ${tryAll(pid, 'moved-it-via')}; ${tryAll('$$', 'joined-via')}; echo "joined=$(grep -c dockside-terminals /proc/self/cgroup)"`,
+    );
+    // Not below its cgroup mounts, not in a cgroup filesystem it mounts itself; and whatever it moved,
+    // nothing of the sandbox's joined the terminals' group.
+    expect(out).toMatch(/^visible=0$/m);
+    expect(out).toMatch(/^mounted=0$/m);
+    expect(out).toMatch(/^joined=0$/m);
+    expect(bounds()).toEqual(before);
+    const cpu = cgroupsOf(hostPid).get(v1 ? 'cpu' : '');
+    if (v1) {
+      // v1 checks only the ids (it is the sandbox's root's own process): the program may leave, into the
+      // sandbox's own cgroups and so under its limits, which only lowers it.
+      expect(cpu === `/dockside-terminals/${ATTACKER}` || cpu!.startsWith(`/dockside/${ATTACKER}/sandbox`)).toBe(true);
+    } else {
+      expect(t.output()).not.toMatch(/left-via/);
+      expect(out).not.toMatch(/moved-it-via/);
+      expect(cpu).toBe(`/dockside-terminals/${ATTACKER}`);
+    }
+    await rt.exec(ATTACKER, ['kill', pid]);
+    await t.exited;
+  }, 120_000);
+
+  it("runs a build from its terminal to give the build the terminal's CPU group", async () => {
+    const t = await runInTerminal(
+      rt,
+      ATTACKER,
+      't-build',
+      `read go; mkdir -p /tmp/tb && cd /tmp/tb && printf 'FROM bb:latest\\nRUN sleep 47\\n' >Dockerfile && docker build -q --no-cache .; echo "build ended $?"`,
+    );
+    t.send('go');
+    const inRange = (pid: string) => {
+      try {
+        const uid = Number(/^Uid:\s+(\d+)/m.exec(readCg(`/proc/${pid}/status`))![1]);
+        return uid >= 401 * 65536 && uid < 402 * 65536;
+      } catch {
+        return false;
+      }
+    };
+    const find = (cmdline: string) =>
+      readdirSync('/proc').find((p) => {
+        try {
+          return /^\d+$/.test(p) && inRange(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8') === cmdline;
+        } catch {
+          return false;
+        }
+      });
+    let step: string | undefined;
+    for (let i = 0; i < 600 && !step; i++) {
+      step = find('sleep\x0047\x00');
+      if (!step) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(step, `the build's RUN never started:\n${t.output()}`).toBeDefined();
+    const controller = v1 ? 'cpu' : '';
+    // The RUN step is the engine's (below the sandbox's own cgroup, where dockerd is); the client that asked
+    // for it is the terminal's.
+    expect(cgroupsOf(step!).get(controller)).toMatch(new RegExp(`^/dockside/${ATTACKER}/sandbox(/|$)`));
+    const dockerd = spawnSync('pgrep', ['-x', 'dockerd'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(inRange);
+    expect(cgroupsOf(dockerd[0]!).get(controller)).toMatch(new RegExp(`^/dockside/${ATTACKER}/sandbox(/|$)`));
+    expect(terminalPids(ATTACKER).some((p) => readCg(`/proc/${p}/comm`) === 'docker')).toBe(true);
+    process.kill(Number(step), 'SIGKILL');
+    expect(await t.waitFor('build ended')).toMatch(/build ended [1-9]/);
+    await t.exited;
+  }, 180_000);
 
   it('keeps printing until the server has buffered all of it', async () => {
     const before = process.memoryUsage().rss;
