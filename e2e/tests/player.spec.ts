@@ -87,10 +87,13 @@ test('Run and Copy sit beside a long code line, not over its end', async ({ brow
   await expect(ready(page)).toBeVisible({ timeout: 60_000 });
   const block = page.locator('.code-block').filter({ hasText: '.RootFS.Layers' }).first();
   await expect(block).toBeVisible();
-  const code = (await block.locator('pre').boundingBox())!;
-  const actions = (await block.locator('.code-actions').boundingBox())!;
-  // The code's scrolling box ends where the buttons begin: no part of a line is drawn under them.
-  expect(code.x + code.width).toBeLessThanOrEqual(actions.x + 0.5);
+  // The code's scrolling box ends where the buttons begin: no part of a line is drawn under them. (Measured
+  // once the step's text has settled: a box read while React puts the step in place can be null.)
+  await expect(async () => {
+    const code = (await block.locator('pre').boundingBox())!;
+    const actions = (await block.locator('.code-actions').boundingBox())!;
+    expect(code.x + code.width).toBeLessThanOrEqual(actions.x + 0.5);
+  }).toPass({ timeout: 10_000 });
   // And the line can be scrolled to its last character.
   const end = await block.locator('pre').evaluate((pre) => {
     pre.scrollLeft = pre.scrollWidth;
