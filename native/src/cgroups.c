@@ -22,8 +22,13 @@
  *     plus these for what its learner runs in terminals.
  *   - The period is 10 ms, not 100: a group at its quota waits at most a period, so a learner's `yes` in
  *     one terminal (or enough of them to use the parent's quota) delays other keystrokes by at most that.
+ *   - The holder shares its group's quota with what it runs: a flood of output moves what half a CPU
+ *     moves (bench:engine, `yes | head -c 100M`: 3.3-3.9 MB/s, against 6.2-7.5 in the sandbox's group,
+ *     7.3 with this quota at one CPU by hand).
  * A build started from a terminal runs in the engine (dockerd's group), not there. dockside-terminals/<id>
- * is removed with dockside/<id> (stop, destroy, a failed create), and found again by id like it. */
+ * is removed with dockside/<id> (stop, destroy, a failed create), and found again by id like it.
+ * Measured (bench:engine, 20 sandboxes building, 3 runs each, medians): echo p99 57 ms against 163 before,
+ * a key straight to the holder p99 10.5 ms against 53. */
 #include "sandbox.h"
 
 #include <dirent.h>
