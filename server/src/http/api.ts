@@ -83,6 +83,29 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   });
 }
 
+/**
+ * Reads what is left of a request's body and throws it away (up to DRAIN_LIMIT; past it, the connection
+ * goes), so an answer given before the body was read (a refused token, a wrong route) reaches the client:
+ * Node closes a connection whose request is unread, and a client still sending sees a broken pipe.
+ */
+export function drainBody(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', resolve);
+    req.resume();
+  });
+}
+
 /** Handles /api/* and /healthz; returns false for anything else. */
 export async function handleApi(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -115,6 +138,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, deps:
     if (answer instanceof RawBody) sendRaw(res, answer);
     else sendJson(res, 200, answer);
   } catch (err) {
+    await drainBody(req);
     if (err instanceof DocksideError) sendError(res, err);
     else {
       console.error(`api: ${req.method} ${url.pathname}:`, err);

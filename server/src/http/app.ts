@@ -6,7 +6,7 @@ import type { ClusterTransport } from '../cluster/transport';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
-import { handleApi, type ApiDeps } from './api';
+import { drainBody, handleApi, type ApiDeps } from './api';
 import { handleEmbedRoutes, type EmbedDeps } from './embedRoutes';
 import { handlePreview, handlePreviewUpgrade } from './preview';
 import { answerClientError, HttpError, sendError } from './respond';
@@ -52,8 +52,10 @@ export function createApp(
     if (url.startsWith('/api/') || url === '/healthz' || url.startsWith('/healthz?')) {
       res.setHeader('content-security-policy', API_POLICY);
       // Another origin's page (a preview, another site) gets nothing from the API, whatever its cookies.
-      if (!deps.previews.origins.sameOrigin(req))
+      if (!deps.previews.origins.sameOrigin(req)) {
+        await drainBody(req);
         return sendError(res, new HttpError(403, 'cross_origin', 'the API answers the app’s own pages only'));
+      }
     }
     if (await handleEmbedRoutes(req, res, embed)) return;
     if (await handleApi(req, res, deps)) return;

@@ -329,6 +329,25 @@ describe.runIf(sandboxesAvailable())('malformed input to every route and event',
     await alive();
   });
 
+  it('answers a request it refuses before reading its body (no token, another origin) with that answer, never a broken pipe', async () => {
+    // The fuzz met `write EPIPE` on POST /api/join without a token: the 403 went out, Node closed the
+    // connection with the body unread, and the client was still sending it.
+    const big = JSON.stringify({ code: 'x'.repeat(2 * 1024 * 1024) });
+    for (let i = 0; i < 5; i++) {
+      const noToken = await call(p.stranger, 'POST', '/api/join', big);
+      expect([403, 413]).toContain(noToken.status); // refused for the token, or for the size first
+      seen.add(expectError('POST /api/join (2 MB, no token)', noToken.status, await noToken.json(), noToken.headers));
+      const res = await fetch(`${server.url}/api/join`, {
+        method: 'POST',
+        headers: { origin: 'https://elsewhere.example', 'content-type': 'application/json' },
+        body: big,
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('cross_origin');
+    }
+    await alive();
+  });
+
   // Every event of both namespaces, plus ones nobody handles; a payload, none, several; with an ack or not.
   const learnerEvents = [
     'session:whoami',
