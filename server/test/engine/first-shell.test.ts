@@ -16,6 +16,13 @@ const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-first-shell-'));
 type Opened = { terminalId: string; scrollback: string };
 const PROMPT = '\x1b]633;A';
 
+/** The sandbox has one shell: the page's (bash processes, counted from inside it). */
+async function expectOneShell(term: TerminalReader): Promise<void> {
+  term.type('echo "shells=$(pgrep -c -x bash)"\r');
+  const out = await term.waitFor(/shells=\d+/);
+  expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+}
+
 describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
   let server: RunningServer;
   beforeAll(async () => {
@@ -59,9 +66,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
         });
         expect(back.ok && back.value.terminalId).toBe(t.value.terminalId);
         const reader = new TerminalReader(again, t.value.terminalId, back.ok ? back.value.scrollback : '');
-        reader.type('echo "shells=$(pgrep -c -x bash)"\r');
-        const out = await reader.waitFor(/shells=\d+/);
-        expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+        await expectOneShell(reader);
       } finally {
         again.close();
       }
@@ -89,9 +94,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       await term.firstPrompt();
       // Give a second shell, if one had been started beside it, time to be there.
       await new Promise((res) => setTimeout(res, 1000));
-      term.type('echo "shells=$(pgrep -c -x bash)"\r');
-      const out = await term.waitFor(/shells=\d+/);
-      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+      await expectOneShell(term);
     } finally {
       socket.close();
     }
@@ -115,9 +118,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
       await term.firstPrompt();
       await new Promise((res) => setTimeout(res, 1000)); // a second shell, if one was started, is up
-      term.type('echo "shells=$(pgrep -c -x bash)"\r');
-      const out = await term.waitFor(/shells=\d+/);
-      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+      await expectOneShell(term);
     } finally {
       socket.close();
     }
@@ -139,9 +140,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       if (!t.ok) throw new Error(t.error.message);
       const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
       await term.firstPrompt();
-      term.type('echo "shells=$(pgrep -c -x bash)"\r');
-      const out = await term.waitFor(/shells=\d+/);
-      expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
+      await expectOneShell(term);
     } finally {
       again.close();
     }
