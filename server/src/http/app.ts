@@ -16,6 +16,8 @@ export type PageHandler = (req: IncomingMessage, res: ServerResponse) => Promise
 
 export type App = { server: Server; io: Io };
 
+const KEEP_ALIVE_MS = 65_000;
+
 /**
  * What a request's handler did not expect: logged with the request (its method, host and path; not its
  * query, which may carry a token), answered with a 500 if nothing was sent yet, and the request's
@@ -45,6 +47,9 @@ export function createApp(
     void route(req, res).catch((err) => failed('http', req, res, err));
   });
   server.on('clientError', answerClientError);
+  // An idle connection stays open longer than a balancer or client keeps one to reuse (Node's 5 s is
+  // shorter than most): closed under a request already on its way, that request would be reset.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setAppHeaders(res);

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { io as connect } from 'socket.io-client';
@@ -49,6 +50,27 @@ describe('one process, one port', () => {
       expect(Number(res.headers.get('content-length')), src).toBeGreaterThan(0);
       const plain = await fetch(`${server.url}${src}`, { headers: { 'accept-encoding': 'identity' } });
       expect(await res.text(), src).toBe(await plain.text());
+    }
+  });
+
+  it('keeps an idle connection open past the 5 s a balancer or client may reuse it after', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; port: number }>((resolve, reject) => {
+        const req = http.get(`${server.url}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, port: req.socket!.localPort! }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      await new Promise((r) => setTimeout(r, 6500));
+      const second = await get();
+      expect(second.status).toBe(200);
+      expect(second.port, 'the same connection, reused').toBe(first.port);
+    } finally {
+      agent.destroy();
     }
   });
 
