@@ -129,6 +129,18 @@ async function sandboxRows(set: ReplicaSet): Promise<{ id: string; ownerId: stri
   }
 }
 
+/** The warm pool's sandboxes that are ready to hand out, as the shared database knows them. */
+async function warmReady(set: ReplicaSet): Promise<number> {
+  const c = new pg.Client({ connectionString: set.databaseUrl });
+  await c.connect();
+  try {
+    const q = `SELECT count(*) AS n FROM "Sandbox" WHERE "ownerId" IS NULL AND state = 'ready'`;
+    return Number((await c.query(q)).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
 async function queueLength(set: ReplicaSet): Promise<number> {
   const c = new pg.Client({ connectionString: set.databaseUrl });
   await c.connect();
@@ -309,8 +321,10 @@ describe.runIf(sandboxesAvailable())('the queue and the warm pool across two rep
     const kim = await Instructor.signUp(b, set.setupCode);
     const room = await kim.workshop(b, CROWD);
     expect((await kim.call(a, 'POST', `/api/workshops/${room.id}/open`)).status).toBe(200);
-    // Doors open: the pool warms a sandbox for every seat there is room for.
-    await expect.poll(async () => (await prefixed(set)).length, { timeout: 120_000, interval: 500 }).toBe(MAX);
+    // Doors open: the pool warms a sandbox for every seat there is room for. Warm means ready (its engine
+    // up), not only running: a crowd meeting sandboxes still starting is queued, as the machine is full.
+    await expect.poll(() => warmReady(set), { timeout: 120_000, interval: 500 }).toBe(MAX);
+    expect(await prefixed(set)).toHaveLength(MAX);
     const warm = new Set(await prefixed(set));
 
     // Never more sandboxes than the machine's limit, whichever replica starts them.
