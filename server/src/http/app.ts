@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClusterTransport } from '../cluster/transport';
+import { startForLessonPage } from '../realtime/firstShell';
 import { attachInstructorRealtime } from '../realtime/instructorSocket';
 import { attachRealtime, type Io } from '../realtime/io';
 import { learnerRoom } from '../realtime/learnerSocket';
@@ -65,7 +66,10 @@ export function createApp(
     if (await handleEmbedRoutes(req, res, embed)) return;
     if (await handleApi(req, res, deps)) return;
     // A page sets the session cookie; the learner's row waits for their first real action (admission.ts).
-    if (!req.url?.startsWith('/_next/')) deps.sessions.ensure(req, res);
+    if (!req.url?.startsWith('/_next/')) {
+      const session = deps.sessions.ensure(req, res);
+      if (!session.isNew) startForLessonPage(deps.engine, req, res, session.learnerId, deps.lessonsDir);
+    }
     setPagePolicy(req, res, deps.dev ?? false, framersOf(url.split('?')[0]!, embed.embedOrigins));
     await deps.pages(req, res);
   }

@@ -9,11 +9,13 @@
 // terminals, never follows a shell the page does not show. One that nobody takes ends with the socket
 // that started it.
 //
-// Not earlier, with the lesson page's own request: tried and measured (bench:web, a returning learner
-// against a first visit, alternating): each process this server spawns for the hand-out and the shell is
-// a fork of it that holds its event loop, so the page's scripts, served meanwhile, came 2-3x later and the
-// prompt no sooner.
-import type { IncomingMessage } from 'node:http';
+// Earlier still for a returning learner (a session cookie): their lesson page's own request hands the
+// sandbox out and starts the shell (`startForLessonPage`), so the page's early socket finds both ready.
+// Tried once before and dropped while each runtime command was a fork of this server, holding its event
+// loop as the page's scripts were served; commands now start in a helper process (spawner.ts). A first
+// visit, a prefetch, a fetch or an image request starts nothing: a request with no session behind it, or
+// that is not the learner opening the page, takes no sandbox.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine';
 import type { Terminal } from '../engine/terminals';
 import { localeFrom } from '../http/previewPage';
@@ -22,6 +24,8 @@ type Locale = 'en' | 'ko';
 // The size a new terminal usually has; the page's real size comes with `terminal:open` (a resize).
 const COLS = 80;
 const ROWS = 24;
+// A shell nobody took (the page never came, or asked in another language) ends after this.
+const UNCLAIMED_MS = 60_000;
 
 /** The page's language as the web app picks it: its cookie, else the browser's languages. */
 export function pageLocale(req: IncomingMessage): Locale {
@@ -71,7 +75,13 @@ export class FirstShell {
     const terminal = this.engine
       .openTerminal(this.learnerId, sandboxId, { cols: COLS, rows: ROWS, locale: this.locale })
       .catch(() => null); // the page's own `terminal:open` will say what is wrong
-    pending.set(this.learnerId, { sandboxId, locale: this.locale, owner: this, terminal });
+    const entry: Pending = { sandboxId, locale: this.locale, owner: this, terminal };
+    pending.set(this.learnerId, entry);
+    setTimeout(() => {
+      if (pending.get(this.learnerId) !== entry) return;
+      pending.delete(this.learnerId);
+      void terminal.then((t) => t?.kill());
+    }, UNCLAIMED_MS).unref();
   }
 
   /**
@@ -98,4 +108,46 @@ export class FirstShell {
     pending.delete(this.learnerId);
     void p.terminal.then((t) => t?.kill());
   }
+}
+
+/** The lesson a request opens, when it is the learner opening it: a navigation, or the app's own move there. */
+function lessonOpened(req: IncomingMessage): string | null {
+  if (req.method !== 'GET') return null;
+  const lessonId = /^\/lessons\/([A-Za-z0-9_-]{1,100})(?:\?|$)/.exec(req.url ?? '')?.[1];
+  if (!lessonId) return null;
+  const h = req.headers;
+  const navigation = h['sec-fetch-mode'] === 'navigate' && h['sec-fetch-dest'] === 'document';
+  // A client-side move (a link in the app): an RSC request, not one of the router's prefetches.
+  const move = h.rsc === '1' && !h['next-router-prefetch'] && !h['next-router-segment-prefetch'];
+  return navigation || move ? lessonId : null;
+}
+
+/**
+ * A returning learner (`learnerId` had a session before this request) opens a lesson page: once the page's
+ * HTML is sent (so its making does not wait on this), their sandbox is handed out, its first shell started
+ * and the lesson's files put in, while the browser loads the page's scripts, as `sandbox:ensure` would.
+ * What fails here is left for the page's own `sandbox:ensure` to say.
+ */
+export function startForLessonPage(
+  engine: Engine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  learnerId: string,
+  lessonsDir: string,
+): void {
+  const lessonId = lessonOpened(req);
+  if (!lessonId) return;
+  const shell = new FirstShell(engine, learnerId, pageLocale(req));
+  const client = engine.client(req);
+  res.once('finish', () => {
+    void (async () => {
+      const handedOut = await shell.handOut();
+      try {
+        const r = await engine.ensure(learnerId, client, handedOut);
+        if ('sandbox' in r) await engine.seedLesson(r.sandbox.id, lessonId, lessonsDir);
+      } finally {
+        handedOut(null);
+      }
+    })().catch(() => {});
+  });
 }

@@ -1,7 +1,8 @@
 // A sandbox's first shell starts when the sandbox is handed out (`sandbox:ensure`), so the page's
 // `terminal:open` answers with the prompt already drawn: the learner does not wait for bash after xterm.
 // It is the page's first terminal, whatever id the page still remembers: the sandbox never has a second
-// shell the page does not show (an instructor's mirror follows the sandbox's terminals).
+// shell the page does not show (an instructor's mirror follows the sandbox's terminals). A returning
+// learner's lesson page request hands the sandbox out and starts that shell before the page asks at all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -188,13 +189,53 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     const current = async (learner: Learner) =>
       ((await (await learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView | null }).sandbox;
 
-    // Handing out at the page's request was tried: its spawns held the event loop while the page's scripts
-    // were served (firstShell.ts). A crawler's request starts nothing either way.
-    it("starts nothing: not a returning learner's navigation, a fetch, an image request or a first visit", async () => {
+    it("hands a returning learner's sandbox out with its shell as their navigation asks: the socket takes both", async () => {
+      const gus = await Learner.join(server.url);
+      expect((await page(gus, navigation)).status).toBe(200);
+      // Handed out without the page asking; the page loads meanwhile, and the shell does not wait for it.
+      await expect.poll(async () => (await current(gus))?.phase, { timeout: 60_000 }).toBe('ready');
+      const before = await current(gus);
+      await new Promise((r) => setTimeout(r, 2000));
+      const socket = gus.socket();
+      try {
+        const r = await request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+        expect(r.ok && r.value.id).toBe(before!.id);
+        const t = await request<Opened>(socket, 'terminal:open', { sandboxId: before!.id, cols: 80, rows: 24 });
+        if (!t.ok) throw new Error(t.error.message);
+        expect(t.value.scrollback).toContain(PROMPT);
+        await expectOneShell(new TerminalReader(socket, t.value.terminalId, t.value.scrollback));
+      } finally {
+        socket.close();
+      }
+    }, 120_000);
+
+    it('starts one shell when the socket asks while the hand-out the page started is still under way', async () => {
+      const hal = await Learner.join(server.url);
+      const socket = hal.socket();
+      try {
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        const [, r] = await Promise.all([
+          page(hal, navigation),
+          request<SandboxView>(socket, 'sandbox:ensure', { lessonId: 'Docker_Intro' }),
+        ]);
+        if (!r.ok) throw new Error(r.error.message);
+        const t = await request<Opened>(socket, 'terminal:open', { sandboxId: r.value.id, cols: 80, rows: 24 });
+        if (!t.ok) throw new Error(t.error.message);
+        const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
+        await term.firstPrompt();
+        await new Promise((res) => setTimeout(res, 1000)); // a second shell, if one was started, is up
+        await expectOneShell(term);
+      } finally {
+        socket.close();
+      }
+    }, 120_000);
+
+    // A request with no session behind it, or that is not the learner opening the page, takes no sandbox.
+    it('starts nothing for a fetch, an image request, a prefetch or a first visit', async () => {
       const fay = await Learner.join(server.url);
-      await page(fay, navigation);
       await page(fay, {});
       await page(fay, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' });
+      await page(fay, { rsc: '1', 'next-router-prefetch': '1' });
       const { cookie } = await page(null, navigation);
       expect(cookie).toBeTruthy();
       const newcomer = await Learner.join(server.url, cookie);
