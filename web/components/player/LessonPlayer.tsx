@@ -4,7 +4,7 @@
 // sandbox on it, `useStepProgress` the steps, `useTerminalSlots` the terminal tabs, `WorkspaceTabs` the tabs.
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { t } from '../../lib/i18n';
 import { isStepDone } from '../../lib/socket';
@@ -66,7 +66,7 @@ export function LessonPlayer({
   }, [sandboxId]);
 
   const activeTerminal = terms.find((s) => `term:${s.key}` === tab) ?? terms[0];
-  const runCommand = (command: string) => {
+  const runCommandNow = (command: string) => {
     if (!socket || !activeTerminal?.id) return;
     setTab(`term:${activeTerminal.key}`);
     socket.emit('terminal:input', { terminalId: activeTerminal.id, data: command.replace(/\n/g, '\r') + '\r' });
@@ -74,6 +74,15 @@ export function LessonPlayer({
       document.querySelector<HTMLTextAreaElement>(`#panel-term-${activeTerminal.key} textarea`)?.focus(),
     );
   };
+
+  // Stable across renders, so the step's text (StepView, memoized) is parsed again only when it changes.
+  const latestRun = useRef(runCommandNow);
+  latestRun.current = runCommandNow;
+  const runCommand = useCallback((command: string) => latestRun.current(command), []);
+  const openLayersLink = useCallback((hash: string) => {
+    setLayersFocus(parseLayersLink(hash));
+    setTab('layers');
+  }, []);
 
   const go = (index: number) => {
     progress.goTo(index);
@@ -144,10 +153,7 @@ export function LessonPlayer({
           markdown={withoutTitle(step.body[locale])}
           m={m}
           onRun={sandboxId && activeTerminal?.id ? runCommand : undefined}
-          onLayersLink={(hash) => {
-            setLayersFocus(parseLayersLink(hash));
-            setTab('layers');
-          }}
+          onLayersLink={openLayersLink}
         />
         <CheckList checks={step.checks} results={progress.stepResults} locale={locale} m={m} />
         {stepStatus === 'passed' && (

@@ -1,7 +1,7 @@
 'use client';
 // One step's text: Markdown with tables (GFM), callouts (`> [!NOTE]`), and shell blocks that run in the
 // terminal with one click.
-import { useState, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
 import Markdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import type { Messages } from '../../lib/i18n';
@@ -90,7 +90,9 @@ export type StepViewProps = {
 /** The step's own `# Title` line repeats the title the page already shows as its heading. */
 export const withoutTitle = (markdown: string) => markdown.replace(/^\s*# [^\n]*\n+/, '');
 
-export function StepView({ markdown, m, onRun, onLayersLink }: StepViewProps) {
+// Memoized: the page re-renders on every sandbox and terminal event, and parsing the Markdown is the
+// dearest part of a render.
+export const StepView = memo(function StepView({ markdown, m, onRun, onLayersLink }: StepViewProps) {
   const components: Components = {
     pre: ({ node }) => {
       const code = (node?.children as HastNode[] | undefined)?.find((c) => c.tagName === 'code');
@@ -135,4 +137,4 @@ export function StepView({ markdown, m, onRun, onLayersLink }: StepViewProps) {
       </Markdown>
     </div>
   );
-}
+});

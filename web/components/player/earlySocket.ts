@@ -19,6 +19,8 @@ export type EarlyEnsure = {
   lessonId: string;
   answer: Promise<EnsureAnswer>;
   queue: QueuePlace | null;
+  /** The answer, once it came (the page may take it as it mounts, without waiting a turn). */
+  answered: EnsureAnswer | null;
   /** Stops keeping the place (once the answer is taken: the page's own listener has it from then). */
   stop: () => void;
 };
@@ -50,8 +52,14 @@ export function connectEarly(): void {
   const ensure: EarlyEnsure | null = lessonId
     ? {
         lessonId,
-        answer: new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve)),
+        answer: new Promise<EnsureAnswer>((resolve) =>
+          socket.emit('sandbox:ensure', { lessonId }, (r) => {
+            if (ensure) ensure.answered = r;
+            resolve(r);
+          }),
+        ),
         queue: null,
+        answered: null,
         stop: () => void socket.off('sandbox:queue', onQueue),
       }
     : null;

@@ -17,25 +17,29 @@ export function useSandbox(lessonId: string, m: Messages) {
   const [state, dispatch] = useReducer(sandboxReducer, initialSandboxState);
   // The early socket's `sandbox:ensure`, answered in place of the page's first one.
   const earlyEnsure = useRef<EarlyEnsure | null>(null);
+  // Asks for the sandbox answered without one of the page's own (the early answer, taken as it mounted).
+  const settled = useRef(0);
   // The page's language for messages made in callbacks that outlive a render.
   const messages = useRef(m);
   useEffect(() => {
     messages.current = m;
   }, [m]);
 
-  // The socket lives as long as the page.
+  /** An ensure's answer, told to the state; `queue`: the place the early socket kept, told before this page listened. */
+  const settle = (r: EnsureAnswer, queue: EarlyEnsure['queue']) => {
+    markLoad('ensured');
+    if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
+    if (r.error.code === 'queued' && queue) dispatch({ ...queue, type: 'queue' });
+    const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
+    dispatch({ type: 'refused', code: r.error.code, message });
+  };
+
+  // The socket lives as long as the page. Its listeners are on before the first render after hydration,
+  // and that render already knows the socket is connected: one render, not one per step.
   useEffect(() => {
     markLoad('hydrated');
     const { socket: s, ensure } = takeSocket();
     earlyEnsure.current = ensure;
-    setSocket(s);
-    return () => {
-      s.disconnect();
-    };
-  }, []);
-
-  useEffect(() => {
-    if (!socket) return;
     const on: Partial<{ [E in keyof ServerToClientEvents]: ServerToClientEvents[E] }> & {
       connect: () => void;
       disconnect: () => void;
@@ -50,17 +54,26 @@ export function useSandbox(lessonId: string, m: Messages) {
       'sandbox:ended': (e) => dispatch({ type: 'ended', sandboxId: e.sandboxId, reason: e.reason }),
     };
     const entries = Object.entries(on) as [keyof ServerToClientEvents, (...args: never[]) => void][];
-    for (const [event, fn] of entries) socket.on(event, fn as never);
-    if (socket.connected) on.connect();
+    for (const [event, fn] of entries) s.on(event, fn as never);
+    if (s.connected) on.connect();
+    // The early ensure's answer came before hydration: this same render shows the sandbox.
+    if (s.connected && ensure?.answered && ensure.lessonId === lessonId) {
+      settled.current = 1;
+      earlyEnsure.current = null;
+      ensure.stop();
+      settle(ensure.answered, ensure.queue);
+    }
+    setSocket(s);
     return () => {
-      for (const [event, fn] of entries) socket.off(event, fn as never);
+      for (const [event, fn] of entries) s.off(event, fn as never);
+      s.disconnect();
     };
-  }, [socket]);
+  }, []);
 
   // Ask for the sandbox whenever the state says so (and again for another lesson: its files are put in place).
   const { ensureRequests } = state;
   useEffect(() => {
-    if (!socket || ensureRequests === 0) return;
+    if (!socket || ensureRequests <= settled.current) return;
     const early = earlyEnsure.current;
     earlyEnsure.current = null;
     const answer =
@@ -68,14 +81,8 @@ export function useSandbox(lessonId: string, m: Messages) {
         ? early.answer
         : new Promise<EnsureAnswer>((resolve) => socket.emit('sandbox:ensure', { lessonId }, resolve));
     void answer.then((r) => {
-      markLoad('ensured');
       early?.stop();
-      if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
-      // The place told before this page listened (the early socket kept it).
-      if (r.error.code === 'queued' && early?.lessonId === lessonId && early.queue)
-        dispatch({ ...early.queue, type: 'queue' });
-      const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
-      dispatch({ type: 'refused', code: r.error.code, message });
+      settle(r, early?.lessonId === lessonId ? early.queue : null);
     });
   }, [socket, lessonId, ensureRequests]);
 
