@@ -17,8 +17,9 @@ export function useSandbox(lessonId: string, m: Messages) {
   const [state, dispatch] = useReducer(sandboxReducer, initialSandboxState);
   // The early socket's `sandbox:ensure`, answered in place of the page's first one.
   const earlyEnsure = useRef<EarlyEnsure | null>(null);
-  // Asks for the sandbox answered without one of the page's own (the early answer, taken as it mounted).
-  const settled = useRef(0);
+  // The asks for the sandbox (of this lesson) answered without one of the page's own: the early answer,
+  // taken as the page mounted.
+  const settled = useRef<{ lessonId: string; requests: number } | null>(null);
   // The page's language for messages made in callbacks that outlive a render.
   const messages = useRef(m);
   useEffect(() => {
@@ -58,7 +59,7 @@ export function useSandbox(lessonId: string, m: Messages) {
     if (s.connected) on.connect();
     // The early ensure's answer came before hydration: this same render shows the sandbox.
     if (s.connected && ensure?.answered && ensure.lessonId === lessonId) {
-      settled.current = 1;
+      settled.current = { lessonId, requests: 1 };
       earlyEnsure.current = null;
       ensure.stop();
       settle(ensure.answered, ensure.queue);
@@ -73,7 +74,8 @@ export function useSandbox(lessonId: string, m: Messages) {
   // Ask for the sandbox whenever the state says so (and again for another lesson: its files are put in place).
   const { ensureRequests } = state;
   useEffect(() => {
-    if (!socket || ensureRequests <= settled.current) return;
+    if (!socket || ensureRequests === 0) return;
+    if (settled.current?.lessonId === lessonId && ensureRequests <= settled.current.requests) return;
     const early = earlyEnsure.current;
     earlyEnsure.current = null;
     const answer =
