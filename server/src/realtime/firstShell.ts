@@ -16,7 +16,9 @@
 // visit, a prefetch, a fetch or an image request starts nothing: a request with no session behind it, or
 // that is not the learner opening the page, takes no sandbox.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Client } from '../engine/admission';
 import type { Engine } from '../engine/engine';
+import type { EnsureResult } from '../engine/manager';
 import type { Terminal } from '../engine/terminals';
 import { localeFrom } from '../http/previewPage';
 
@@ -46,11 +48,26 @@ export class FirstShell {
   ) {}
 
   /**
-   * A `sandbox:ensure` begins: what it calls when its sandbox is the learner's (null: none, or it is done),
-   * which starts the sandbox's first shell if it is new, the moment it is handed out. Meanwhile `claim`
-   * waits: the page hears of a warm sandbox (its state) before the answer, and asks for its terminal then.
+   * `sandbox:ensure` for the learner (and `lessonId`'s files put in place): the sandbox's first shell
+   * starts if it is new, the moment it is handed out.
    */
-  async handOut(): Promise<(sandboxId: string | null) => void> {
+  async ensure(client: Client | null, lessonId: string | undefined, lessonsDir: string): Promise<EnsureResult> {
+    const handedOut = await this.handOut();
+    try {
+      const r = await this.engine.ensure(this.learnerId, client, handedOut);
+      if (lessonId && 'sandbox' in r) await this.engine.seedLesson(r.sandbox.id, lessonId, lessonsDir);
+      return r;
+    } finally {
+      handedOut(null);
+    }
+  }
+
+  /**
+   * An ensure begins: what it calls when its sandbox is the learner's (null: none, or it is done), which
+   * starts the sandbox's first shell if it is new. Meanwhile `claim` waits: the page hears of a warm
+   * sandbox (its state) before the answer, and asks for its terminal then.
+   */
+  private async handOut(): Promise<(sandboxId: string | null) => void> {
     let settle!: () => void;
     this.handingOut = new Promise<void>((resolve) => (settle = resolve));
     // The sandbox the learner has now: a different one afterwards is new. Also one another replica handed
@@ -139,15 +156,5 @@ export function startForLessonPage(
   if (!lessonId) return;
   const shell = new FirstShell(engine, learnerId, pageLocale(req));
   const client = engine.client(req);
-  res.once('finish', () => {
-    void (async () => {
-      const handedOut = await shell.handOut();
-      try {
-        const r = await engine.ensure(learnerId, client, handedOut);
-        if ('sandbox' in r) await engine.seedLesson(r.sandbox.id, lessonId, lessonsDir);
-      } finally {
-        handedOut(null);
-      }
-    })().catch(() => {});
-  });
+  res.once('finish', () => void shell.ensure(client, lessonId, lessonsDir).catch(() => {}));
 }

@@ -69,18 +69,14 @@ export function registerLearnerSocket(
       'sandbox:ensure': async (req) => {
         const body = parse(schemas.ensure, req ?? {});
         if (isFailure(body)) return body;
-        const handedOut = await firstShell.handOut();
         try {
-          const r = await engine.ensure(learnerId, client, handedOut);
+          const r = await firstShell.ensure(client, body.lessonId, lessonsDir);
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
-          if (body.lessonId) await engine.seedLesson(r.sandbox.id, body.lessonId, lessonsDir);
           return ok(r.sandbox);
         } catch (err) {
           if (err instanceof AdmissionError) throw err;
           return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
-        } finally {
-          handedOut(null);
         }
       },
 
