@@ -24,6 +24,13 @@ async function expectOneShell(term: TerminalReader): Promise<void> {
   expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
 }
 
+/** Once the page's shell is at its prompt, and a second one, had one been started beside it, would be up. */
+async function expectOneShellOnceUp(term: TerminalReader): Promise<void> {
+  await term.firstPrompt();
+  await new Promise((res) => setTimeout(res, 1000));
+  await expectOneShell(term);
+}
+
 describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
   let server: RunningServer;
   beforeAll(async () => {
@@ -92,10 +99,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       if (!t.ok) throw new Error(t.error.message);
       expect(t.value.terminalId).not.toBe('t-0123456789ab');
       const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
-      await term.firstPrompt();
-      // Give a second shell, if one had been started beside it, time to be there.
-      await new Promise((res) => setTimeout(res, 1000));
-      await expectOneShell(term);
+      await expectOneShellOnceUp(term);
     } finally {
       socket.close();
     }
@@ -117,9 +121,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       const r = await answer;
       expect(r.ok && r.value.id).toBe(sandbox.id);
       const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
-      await term.firstPrompt();
-      await new Promise((res) => setTimeout(res, 1000)); // a second shell, if one was started, is up
-      await expectOneShell(term);
+      await expectOneShellOnceUp(term);
     } finally {
       socket.close();
     }
@@ -222,9 +224,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
         const t = await request<Opened>(socket, 'terminal:open', { sandboxId: r.value.id, cols: 80, rows: 24 });
         if (!t.ok) throw new Error(t.error.message);
         const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
-        await term.firstPrompt();
-        await new Promise((res) => setTimeout(res, 1000)); // a second shell, if one was started, is up
-        await expectOneShell(term);
+        await expectOneShellOnceUp(term);
       } finally {
         socket.close();
       }
