@@ -135,16 +135,16 @@ else
   result session fail "$out"
 fi
 
-# Typing first: the terminals' group at ten times dockside/'s weight, all of it capped at half the CPUs
-# and each sandbox's at half its --cpus (in 10 ms periods).
+# Typing first: the terminals' group at ten times the default weight, all of it capped at half the CPUs
+# and each sandbox's at half its --cpus (in 10 ms periods); all sandboxes (dockside/) at a quarter of it.
 half=$(($(nproc) * 5000))
 own=$((half < 5000 ? half : 5000))
 if [ "$layout" = v2 ]; then
   w="$(cat $tg/cpu.weight) $(cat $cg/dockside/cpu.weight) $(cat $tg/cpu.max) / $(cat $tg/s1/cpu.max)"
-  want="1000 100 $half 10000 / $own 10000"
+  want="1000 25 $half 10000 / $own 10000"
 else
   w="$(cat $tg/cpu.shares) $(cat $cg/cpu/dockside/cpu.shares) $(cat $tg/cpu.cfs_quota_us) $(cat $tg/cpu.cfs_period_us) / $(cat $tg/s1/cpu.cfs_quota_us)"
-  want="10240 1024 $half 10000 / $own"
+  want="10240 256 $half 10000 / $own"
 fi
 [ "$w" = "$want" ] && result cpu-weights ok "$w" || result cpu-weights fail "$w, want $want"
 

@@ -20,7 +20,7 @@ const CHECKS: [string, string][] = [
   ['sandbox-oom', "kills a process at the sandbox's own memory limit, and the engine survives"],
   ['own-limits', 'refuses the sandbox root writing its own memory limit'],
   ['session', "holds a terminal in its terminals' cpu group outside dockside/, behind a socket only root made"],
-  ['cpu-weights', 'weighs the terminals above dockside/ in CPU, capped as a whole and per sandbox'],
+  ['cpu-weights', 'weighs terminals above the default in CPU and all sandboxes below it; terminals capped'],
   ['terminal-limits', "gives the terminals' group memory and pids limits (v2) or keeps the sandbox's (v1)"],
   ['terminal-hog', "holds a CPU hog in a terminal to its group's quota"],
   ['terminal-escape', "lets no process into the terminals' group from inside, nor out of it but into its own (v1)"],

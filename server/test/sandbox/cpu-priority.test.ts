@@ -57,12 +57,13 @@ describe.runIf(sandboxesAvailable())("the CPU group of a sandbox's terminals", (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('puts the terminal, and nothing of the engine, in dockside-terminals/<id>, above dockside/ in weight and bounded', async () => {
+  it('puts the terminal, and nothing of the engine, in dockside-terminals/<id>, above dockside/ in weight and bounded, and all sandboxes below the default weight', async () => {
     const weightFile = CGROUP_V1 ? 'cpu.shares' : 'cpu.weight';
     const weight = (file: string) => Number(readCg(file));
     const parentOfSandboxes = CGROUP_V1 ? '/sys/fs/cgroup/cpu/dockside' : '/sys/fs/cgroup/dockside';
     expect(weight(terminalCgroupFile('', weightFile))).toBe(CGROUP_V1 ? 10240 : 1000);
-    expect(weight(`${parentOfSandboxes}/${weightFile}`)).toBe(CGROUP_V1 ? 1024 : 100);
+    // All sandboxes together below a default process or group (the server's), so the server wakes ahead of builds.
+    expect(weight(`${parentOfSandboxes}/${weightFile}`)).toBe(CGROUP_V1 ? 256 : 25);
     expect(quotaCpus('')).toBe(HOST_TERMINALS_CPUS);
     expect(quotaCpus(ID)).toBe(TERMINAL_CPUS);
     if (!CGROUP_V1) {
