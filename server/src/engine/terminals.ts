@@ -12,7 +12,7 @@ export const HIGH_WATER = 256 * 1024;
 /** …and resume it below this. */
 export const LOW_WATER = 64 * 1024;
 export const SCROLLBACK_CHARS = 256 * 1024;
-/** Output is sent when this much has gathered, or after FLUSH_MS: typing stays immediate enough. */
+/** Output is sent when this much has gathered; while it flows, every FLUSH_MS (fewer, larger frames). */
 const FLUSH_CHARS = 64 * 1024;
 const FLUSH_MS = 2;
 export const MAX_TERMINALS_PER_SANDBOX = 6;
@@ -75,7 +75,9 @@ export class Terminal {
   private paused = false;
   private outgoing: string[] = [];
   private outgoingChars = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Cancels the flush that is due, if one is. */
+  private cancelFlush: (() => void) | undefined;
+  private lastSent = 0;
   exited: number | null | undefined = undefined;
 
   private constructor(
@@ -132,11 +134,26 @@ export class Terminal {
   private output(data: string): void {
     this.scrollback.push(data);
     for (const e of this.parser.feed(data)) if (!this.mirrorOnly) this.onCommand(e);
-    // Coalesce a burst of small reads into one message: a flood is fewer, larger frames.
     this.outgoing.push(data);
     this.outgoingChars += data.length;
     if (this.outgoingChars >= FLUSH_CHARS) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    else this.scheduleFlush();
+  }
+
+  /**
+   * Output after a quiet moment (an echo, a prompt) goes at the end of this turn of the event loop, with
+   * whatever else the same reads brought; output that keeps coming is gathered for FLUSH_MS, so a flood is
+   * fewer, larger frames. A timer would hold every echo for at least its delay, and longer on a busy host.
+   */
+  private scheduleFlush(): void {
+    if (this.cancelFlush) return;
+    if (performance.now() - this.lastSent < FLUSH_MS) {
+      const timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.cancelFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.flush());
+      this.cancelFlush = () => clearImmediate(immediate);
+    }
   }
 
   private ended(code: number | null): void {
@@ -148,9 +165,10 @@ export class Terminal {
   }
 
   private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     if (this.outgoing.length === 0) return;
+    this.lastSent = performance.now();
     const data = this.outgoing.join('');
     this.outgoing = [];
     this.outgoingChars = 0;
@@ -231,7 +249,8 @@ export class Terminal {
 
   /** Lets go of the session, which runs on in the sandbox (this server is stopping). */
   release(): void {
-    clearTimeout(this.flushTimer);
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     this.session?.detach();
   }
 }

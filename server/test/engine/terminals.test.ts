@@ -1,6 +1,6 @@
 // The terminal hub against a real sandbox: bash under the native session holder, attached over its socket.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import type { CommandEvent } from '../../src/engine/shellIntegration';
 import { HIGH_WATER, RingBuffer, TerminalHub, type Terminal, type Viewer } from '../../src/engine/terminals';
@@ -173,6 +173,34 @@ describe.runIf(sandboxesAvailable())('terminals', () => {
     }, 60_000);
     expect(slow.out().length).toBeGreaterThan(20_000_000);
     expect(t.scrollback.length).toBeLessThanOrEqual(256 * 1024);
+  }, 90_000);
+
+  it("sends a key's echo after a quiet moment without waiting for a timer, and a flood in large frames", async () => {
+    const t = await open();
+    const frames: string[] = [];
+    t.attach({ send: (d) => frames.push(d), exit: () => {}, readOnly: false });
+    await ready(t);
+    await new Promise((r) => setTimeout(r, 200));
+    // With timers frozen, the echo comes only if nothing on its way waits for one.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      frames.length = 0;
+      t.write('q');
+      const end = performance.now() + 5000;
+      while (!frames.join('').includes('q') && performance.now() < end) await new Promise((r) => setImmediate(r));
+      expect(frames.join('')).toContain('q');
+    } finally {
+      vi.useRealTimers();
+    }
+    t.write('\x15');
+    await new Promise((r) => setTimeout(r, 200));
+
+    frames.length = 0;
+    t.write('yes | head -c 4000000; echo FLOOD-$((2+2))\r');
+    await until(() => (t.ack(t.pendingChars), frames.join('').includes('FLOOD-4')), 60_000);
+    const chars = frames.reduce((n, f) => n + f.length, 0);
+    expect(chars).toBeGreaterThan(4_000_000);
+    expect(chars / frames.length).toBeGreaterThan(12 * 1024);
   }, 90_000);
 
   it('mirrors a terminal read-only without letting the mirror slow it down', async () => {
