@@ -10,7 +10,8 @@ import { t, type Messages } from '../../lib/i18n';
 import { isStepDone, type DocksideSocket } from '../../lib/socket';
 import { CheckList } from '../../components/player/CheckList';
 import { exerciseMessages } from '../../components/player/exerciseMessages';
-import { StepView, withoutTitle } from '../../components/player/StepView';
+import { StepView } from '../../components/player/StepView';
+import { withoutTitle } from '../../components/player/stepMarkdown';
 import type { PlayerExercise, PlayerLesson } from '../../components/player/types';
 import { useExercise } from '../../components/player/useExercise';
 import { useSandbox } from '../../components/player/useSandbox';
@@ -248,7 +249,7 @@ function EmbedExercise({
       <details>
         <summary>{x.goal}</summary>
         {/* No onRun: an exercise's code blocks can be copied, never run for the learner. */}
-        <StepView markdown={withoutTitle(exercise.body[locale])} m={m} />
+        <StepView markdown={withoutTitle(exercise.body[locale])} locale={locale} />
       </details>
       {(phase.kind === 'waiting' || phase.kind === 'preparing') && (
         <div className="banner" role="status">

@@ -15,7 +15,8 @@ import { ExerciseLinks } from './ExerciseLinks';
 import { exerciseMessages } from './exerciseMessages';
 import { SandboxStatus } from './SandboxStatus';
 import { SplitPane } from './SplitPane';
-import { StepView, withoutTitle } from './StepView';
+import { StepView } from './StepView';
+import { withoutTitle } from './stepMarkdown';
 import type { PlayerExercise } from './types';
 import { clock, useCountdown } from './useCountdown';
 import { useExercise } from './useExercise';
@@ -107,7 +108,7 @@ export function ExercisePlayer({
           </div>
         )}
         {/* No onRun: an exercise's code blocks can be copied, never run for the learner. */}
-        <StepView markdown={withoutTitle(exercise.body[locale])} m={m} />
+        <StepView markdown={withoutTitle(exercise.body[locale])} locale={locale} />
         {phase.kind === 'ready' && <CheckList checks={exercise.checks} results={ex.results} locale={locale} m={m} />}
         {ex.status === 'passed' && (
           <p className="step-done" role="status">
@@ -117,7 +118,7 @@ export function ExercisePlayer({
         <div className="step-help">
           {ex.hints.map((h, i) => (
             <aside key={i} className="callout callout-tip" role="note" aria-label={x.hintOf(i + 1, exercise.hintCount)}>
-              <StepView markdown={h[locale]} m={m} />
+              <StepView markdown={h[locale]} locale={locale} />
             </aside>
           ))}
           {exercise.hintCount > ex.hints.length && (
@@ -135,7 +136,7 @@ export function ExercisePlayer({
               {x.resetExercise}
             </button>
           )}
-          {ex.solution && <StepView markdown={ex.solution[locale]} m={m} />}
+          {ex.solution && <StepView markdown={ex.solution[locale]} locale={locale} />}
         </div>
       </article>
       <ExerciseLinks lessonId={lesson.id} exercises={lesson.exercises} statuses={ex.statuses} locale={locale} />

@@ -4,7 +4,7 @@
 // sandbox on it, `useStepProgress` the steps, `useTerminalSlots` the terminal tabs, `WorkspaceTabs` the tabs.
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Locale } from '@dockside/lessons';
 import { t } from '../../lib/i18n';
 import { isStepDone } from '../../lib/socket';
@@ -15,7 +15,7 @@ import { SandboxStatus } from './SandboxStatus';
 import type { SandboxUi } from './sandboxState';
 import { SplitPane } from './SplitPane';
 import { parseLayersLink } from '../layers/format';
-import { StepView, withoutTitle } from './StepView';
+import { StepActionsProvider } from './stepActions';
 import type { PlayerLesson } from './types';
 import { connectEarly } from './earlySocket';
 import { useSandbox } from './useSandbox';
@@ -31,15 +31,20 @@ const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
 connectEarly();
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
+// Only a solution is Markdown that comes after the page: its parser loads when one is shown.
+const StepView = dynamic(() => import('./StepView'), { ssr: false });
 
 type Tab = string; // `term:<key>` | 'editor' | 'layers'
 
 export function LessonPlayer({
   lesson,
+  stepTexts,
   locale,
   initialStepId,
 }: {
   lesson: PlayerLesson;
+  /** Each step's text, rendered on the server (StepMarkdown), in the order of `lesson.steps`. */
+  stepTexts: ReactNode[];
   locale: Locale;
   initialStepId?: string;
 }) {
@@ -75,7 +80,7 @@ export function LessonPlayer({
     );
   };
 
-  // Stable across renders, so the step's text (StepView, memoized) is parsed again only when it changes.
+  // Stable across renders, so the step's blocks and links re-render only when a terminal comes or goes.
   const latestRun = useRef(runCommandNow);
   latestRun.current = runCommandNow;
   const runCommand = useCallback((command: string) => latestRun.current(command), []);
@@ -83,6 +88,11 @@ export function LessonPlayer({
     setLayersFocus(parseLayersLink(hash));
     setTab('layers');
   }, []);
+  const canRun = Boolean(sandboxId && activeTerminal?.id);
+  const stepActions = useMemo(
+    () => ({ onRun: canRun ? runCommand : undefined, onLayersLink: openLayersLink }),
+    [canRun, runCommand, openLayersLink],
+  );
 
   const go = (index: number) => {
     progress.goTo(index);
@@ -149,12 +159,7 @@ export function LessonPlayer({
           {step.title[locale]}
           {isStepDone(stepStatus) && <span className="step-badge"> ✓ {m.status[stepStatus]}</span>}
         </h2>
-        <StepView
-          markdown={withoutTitle(step.body[locale])}
-          m={m}
-          onRun={sandboxId && activeTerminal?.id ? runCommand : undefined}
-          onLayersLink={openLayersLink}
-        />
+        <StepActionsProvider value={stepActions}>{stepTexts[stepIndex]}</StepActionsProvider>
         <CheckList checks={step.checks} results={progress.stepResults} locale={locale} m={m} />
         {stepStatus === 'passed' && (
           <p className="step-done" role="status">
@@ -187,7 +192,7 @@ export function LessonPlayer({
             </button>
           )}
           {progress.solution && (
-            <StepView markdown={progress.solution[locale]} m={m} onRun={sandboxId ? runCommand : undefined} />
+            <StepView markdown={progress.solution[locale]} locale={locale} onRun={sandboxId ? runCommand : undefined} />
           )}
         </div>
       </article>

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { t } from '../../lib/i18n';
-import { StepView, withoutTitle } from './StepView';
+import { withoutTitle } from './stepMarkdown';
+import { StepView } from './StepView';
 
 afterEach(cleanup);
 
@@ -35,7 +35,7 @@ See [the layers](#layers:image=app) and [Docker](https://docs.docker.com).
 describe('StepView', () => {
   it('renders headings, tables, callouts and code, with Run only on shell blocks', () => {
     const onRun = vi.fn();
-    render(<StepView markdown={md} m={t('en')} onRun={onRun} />);
+    render(<StepView markdown={md} locale="en" onRun={onRun} />);
     expect(screen.getByRole('heading', { level: 1, name: 'Build it' })).toBeTruthy();
     expect(screen.getByRole('table')).toBeTruthy();
     expect(screen.getByRole('cell', { name: '5 MB' })).toBeTruthy();
@@ -54,14 +54,14 @@ describe('StepView', () => {
   });
 
   it('has no Run buttons without a terminal, and shows Korean labels in Korean', () => {
-    render(<StepView markdown={md} m={t('ko')} />);
+    render(<StepView markdown={md} locale="ko" />);
     expect(screen.queryAllByRole('button', { name: /^터미널에서 실행/ })).toHaveLength(0);
     expect(screen.getAllByRole('button', { name: /^복사:/ })).toHaveLength(2);
   });
 
   it('opens the Layers view from #layers: links and sends other links to a new tab', () => {
     const onLayersLink = vi.fn();
-    render(<StepView markdown={md} m={t('en')} onLayersLink={onLayersLink} />);
+    render(<StepView markdown={md} locale="en" onLayersLink={onLayersLink} />);
     fireEvent.click(screen.getByRole('link', { name: 'the layers' }));
     expect(onLayersLink).toHaveBeenCalledWith('#layers:image=app');
     expect(screen.getByRole('link', { name: 'Docker' }).getAttribute('target')).toBe('_blank');
@@ -69,7 +69,7 @@ describe('StepView', () => {
 
   it('never renders raw HTML from lesson text', () => {
     const { container } = render(
-      <StepView markdown={'<script>alert(1)</script><img src=x onerror=alert(1)>'} m={t('en')} />,
+      <StepView markdown={'<script>alert(1)</script><img src=x onerror=alert(1)>'} locale="en" />,
     );
     expect(container.querySelector('script')).toBeNull();
     expect(container.querySelector('img')).toBeNull();

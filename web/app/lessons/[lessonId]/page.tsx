@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { LessonPlayer } from '../../../components/player/LessonPlayer';
+import { StepMarkdown, withoutTitle } from '../../../components/player/stepMarkdown';
 import { playerLesson } from '../../../lib/catalog';
 import { requestLocale } from '../../../lib/request-locale';
 
@@ -19,5 +20,16 @@ export default async function LessonPage({ params, searchParams }: Props) {
   const [{ lessonId }, { step }, locale] = await Promise.all([params, searchParams, requestLocale()]);
   const lesson = playerLesson(lessonId);
   if (!lesson) notFound();
-  return <LessonPlayer lesson={lesson} locale={locale} initialStepId={typeof step === 'string' ? step : undefined} />;
+  // Rendered here, on the server: the Markdown parser stays off the page's JavaScript.
+  const stepTexts = lesson.steps.map((s) => (
+    <StepMarkdown key={s.id} markdown={withoutTitle(s.body[locale])} locale={locale} />
+  ));
+  return (
+    <LessonPlayer
+      lesson={lesson}
+      stepTexts={stepTexts}
+      locale={locale}
+      initialStepId={typeof step === 'string' ? step : undefined}
+    />
+  );
 }
