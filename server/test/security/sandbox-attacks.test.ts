@@ -275,6 +275,25 @@ describe.runIf(sandboxesAvailable())('attacks by root inside a sandbox', () => {
     await t.exited;
   }, 120_000);
 
+  it('raises the CPU weight of all sandboxes, or of its own, from inside', async () => {
+    const file = v1 ? 'cpu.shares' : 'cpu.weight';
+    const root = v1 ? '/sys/fs/cgroup/cpu' : '/sys/fs/cgroup';
+    const weights = () => [`${root}/dockside/${file}`, `${root}/dockside/${ATTACKER}/${file}`].map(readCg);
+    const before = weights();
+    const high = v1 ? '262144' : '10000';
+    const mount = v1 ? 'mount -t cgroup -o cpu none /tmp/cgw' : 'mount -t cgroup2 none /tmp/cgw';
+    const out = await sh(
+      ATTACKER,
+      `mkdir -p /tmp/cgw; ${mount} 2>/dev/null
+       for f in $(find /sys/fs/cgroup /tmp/cgw -name ${file} 2>/dev/null); do echo ${high} 2>/dev/null >$f && echo "raised $f"; done
+       umount /tmp/cgw 2>/dev/null; echo done`,
+    );
+    expect(out).toMatch(/^done$/m);
+    // Whatever it may set below its own cgroup namespace re-divides its own share; the weights above stay.
+    expect(weights()).toEqual(before);
+    expect(before[0]).toBe(v1 ? '256' : '25');
+  }, 60_000);
+
   it("runs a build from its terminal to give the build the terminal's CPU group", async () => {
     const t = await runInTerminal(
       rt,
