@@ -25,6 +25,24 @@ test('switching language keeps the step the learner is on', async ({ browser }) 
   await context.close();
 });
 
+test('opening a lesson renders no other page meanwhile; its Dockside link still goes home', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  // A prefetch of another page (its server render) competes with the page's socket for the server.
+  const pages: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).searchParams.has('_rsc')) pages.push(r.url());
+  });
+  await page.goto('/lessons/Docker_Intro');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  expect(pages).toEqual([]);
+  await page.getByRole('link', { name: /^Dockside/ }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { name: 'Dockside', level: 1 })).toBeVisible();
+  await context.close();
+});
+
 test('Next starts the new step at its top', async ({ browser }) => {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();

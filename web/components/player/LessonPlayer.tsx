@@ -298,7 +298,8 @@ export function LessonPlayer({
   return (
     <div className="player" onKeyDown={sandbox.markActive}>
       <header className="player-header">
-        <Link href="/" className="brand" aria-label={`Dockside — ${m.home}`}>
+        {/* Not prefetched: the server would render the home page while this page's socket waits for it. */}
+        <Link href="/" prefetch={false} className="brand" aria-label={`Dockside — ${m.home}`}>
           Dockside
         </Link>
         <h1 className="lesson-title">{lesson.title[locale]}</h1>
