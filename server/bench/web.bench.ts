@@ -3,7 +3,8 @@
 // a usable terminal (the shell's first prompt drawn in xterm) and the parts of that path, when each ended
 // on the page's clock (HTML, JavaScript, hydration, socket connected, `sandbox:ensure` and `terminal:open`
 // answered, prompt drawn: the page's `dockside:*` performance marks), and the JavaScript shipped before the
-// editor loads (gzip). Two visitors, alternating: a returning learner (a session cookie, as after the home
+// editor loads (gzip), and how long the page's main thread was busy by the prompt (Chromium's own task
+// times, split into script, layout and style: the part no server change can shorten). Two visitors, alternating: a returning learner (a session cookie, as after the home
 // page or a join) and a first visit (no cookie; the page's request makes the session). Prints a table.
 //   BENCH_RUNS (default 7 of each)   BENCH_QUICK=1: one load of each, short pauses
 import { mkdtempSync } from 'node:fs';
@@ -65,6 +66,17 @@ const READ_PARTS = `(() => {
   return out;
 })()`;
 
+// The page's main thread, by the prompt: busy in all (ms), and in script, layout and style (CDP Performance metrics).
+const BUSY = [
+  ['TaskDuration', 'busy'],
+  ['ScriptDuration', 'script'],
+  ['LayoutDuration', 'layout'],
+  ['RecalcStyleDuration', 'style'],
+] as const;
+type Busy = (typeof BUSY)[number][1];
+const newBusy = () => Object.fromEntries(BUSY.map(([, k]) => [k, [] as number[]])) as Record<Busy, number[]>;
+const busy: Record<Visitor, Record<Busy, number[]>> = { returning: newBusy(), first: newBusy() };
+
 const text: number[] = [];
 const term: Record<Visitor, number[]> = { returning: [], first: [] };
 const jsBefore: number[] = [];
@@ -81,6 +93,8 @@ try {
     // A returning learner's session cookie, without loading any page (the browser's cache stays empty).
     if (visitor === 'returning') await context.request.get(`${server.url}/api/session`);
     const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
     await page.addInitScript(MARKS);
     let editorOpened = false;
     const before: Promise<number>[] = [];
@@ -95,6 +109,8 @@ try {
     });
     await page.goto(`${server.url}/lessons/Docker_Intro`);
     await page.waitForSelector('[data-testid=terminal][data-ready=true]', { timeout: 60_000 });
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    for (const [name, k] of BUSY) busy[visitor][k].push((metrics.find((x) => x.name === name)?.value ?? NaN) * 1000);
     const marks = await page.evaluate(
       () => (window as unknown as { __marks: { text: number; terminal: number } }).__marks,
     );
@@ -109,7 +125,8 @@ try {
     await page.waitForLoadState('networkidle');
     jsEditor.push((await Promise.all(after)).reduce((a, b) => a + b, 0));
     await browser.close();
-    const each = PARTS.map(([k]) => `${k} ${got[k]!.toFixed(0)}`).join(', ');
+    const each =
+      PARTS.map(([k]) => `${k} ${got[k]!.toFixed(0)}`).join(', ') + `, busy ${busy[visitor].busy.at(-1)!.toFixed(0)}`;
     console.error(
       `run ${i + 1}/${RUNS * 2} (${visitor}): text ${marks.text.toFixed(0)} ms, terminal ${marks.terminal.toFixed(0)} ms (${each})`,
     );
@@ -125,7 +142,13 @@ const partRows = (v: Visitor): Row[] =>
     const at = median(parts[v][k], what);
     const prev = i ? median(parts[v][PARTS[i - 1]![0]]) : 0;
     return [`  ${what}`, `at ${ms(at)}`, at > prev ? `+${ms(at - prev)}` : 'overlapped'];
-  });
+  }).concat([
+    [
+      "  the page's main thread busy by then",
+      ms(median(busy[v].busy, 'main thread busy')),
+      `script ${ms(median(busy[v].script))}, layout ${ms(median(busy[v].layout))}, style ${ms(median(busy[v].style))}; the rest parsing, compiling, painting`,
+    ],
+  ]);
 const rows: Row[] = [
   ['first step text (cold browser)', ms(median(text)), '≤ 1000 ms'],
   ['usable terminal: first prompt, returning learner', ms(median(term.returning)), '≤ 500 ms'],
