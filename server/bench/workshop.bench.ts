@@ -83,9 +83,18 @@ async function measure(t: Target): Promise<Figures> {
   const t0 = now();
   await call(`/api/workshops/${workshop.id}/open`, {}, cookie);
   const rt = new NativeRuntime(shared);
-  while ((await rt.list()).filter((s) => s.id.startsWith(t.idPrefix) && s.running).length < LEARNERS) await sleep(250);
+  const seats = async () => (await rt.list()).filter((s) => s.id.startsWith(t.idPrefix) && s.running).map((s) => s.id);
+  while ((await seats()).length < LEARNERS) await sleep(250);
+  // A seat is listed as running from the moment its start begins; it is warm once its engine answers.
+  await Promise.all(
+    (await seats()).map(async (id) => {
+      while (
+        (await rt.exec(id, ['docker', 'version', '--format', '{{.Server.Version}}']).catch(() => null))?.code !== 0
+      )
+        await sleep(250);
+    }),
+  );
   const warmSeconds = (now() - t0) / 1000;
-  await sleep(2000); // the last engines finish starting
 
   // The dashboard, watched.
   const watcher = connect(`${t.dashboardUrl}/instructor`, {
