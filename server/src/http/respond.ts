@@ -22,12 +22,24 @@ export function sendError(res: ServerResponse, err: DocksideError): void {
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }
 
+// After that answer, what the client still sends is read and dropped, up to these, before the socket
+// closes: closing with data unread makes the kernel reset the connection, and a client still sending a
+// body (after a 70 kB address) saw the reset instead of the answer.
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 5000;
+
 /**
  * A request Node could not parse (headers over 16 KiB, not HTTP, too slow) answers like any other error,
  * in JSON with a code, instead of Node's bare status line.
  */
+// Sockets already answered: the parser goes on failing on what follows, and each failure is told again.
+const answered = new WeakSet<Duplex>();
+
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  if (err.code === 'ECONNRESET') return void socket.destroy();
+  if (answered.has(socket)) return;
+  if (!socket.writable) return void socket.destroy();
+  answered.add(socket);
   const [status, code, message] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'too_large', 'the request line and headers are larger than 16 KiB; send less']
@@ -35,6 +47,14 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
         ? [408, 'timeout', 'the request took too long to arrive; try again']
         : [400, 'bad_request', 'the request is not valid HTTP'];
   const body = JSON.stringify({ error: { code, message } });
+  let dropped = 0;
+  socket.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) socket.destroy();
+  });
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
+  socket.resume();
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
