@@ -5,8 +5,8 @@
 // answered, prompt drawn: the page's `dockside:*` performance marks), and the JavaScript shipped before the
 // editor loads (gzip), and how long the page's main thread was busy by the prompt (Chromium's own task
 // times, split into script, layout and style) and the CPU all of Chromium used meanwhile: the part no
-// server change can shorten, on cores the server shares here. Two visitors, alternating: a returning learner (a session cookie, as after the home
-// page or a join) and a first visit (no cookie; the page's request makes the session). Prints a table.
+// server change can shorten, on cores the server shares here. Two visitors, alternating: a returning
+// learner (a session cookie, as after the home page or a join) and a first visit (no cookie; the page's request makes the session). Prints a table.
 //   BENCH_RUNS (default 7 of each)   BENCH_QUICK=1: one load of each, short pauses
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -74,15 +74,15 @@ const BUSY = [
   ['LayoutDuration', 'layout'],
   ['RecalcStyleDuration', 'style'],
 ] as const;
-type Busy = (typeof BUSY)[number][1] | 'chromium';
-const newBusy = () =>
-  Object.fromEntries([...BUSY.map(([, k]) => k), 'chromium'].map((k) => [k, [] as number[]])) as Record<Busy, number[]>;
+type Busy = (typeof BUSY)[number][1];
+const newBusy = () => Object.fromEntries(BUSY.map(([, k]) => [k, [] as number[]])) as Record<Busy, number[]>;
 // CPU time of all of Chromium's processes (browser, renderer, network, GPU), in ms.
 const chromiumCpu = async (cdp: CDPSession) => {
   const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { cpuTime: number }[] };
   return processInfo.reduce((sum, p) => sum + p.cpuTime, 0) * 1000;
 };
 const busy: Record<Visitor, Record<Busy, number[]>> = { returning: newBusy(), first: newBusy() };
+const chromiumMs: Record<Visitor, number[]> = { returning: [], first: [] };
 
 const text: number[] = [];
 const term: Record<Visitor, number[]> = { returning: [], first: [] };
@@ -118,7 +118,7 @@ try {
     const cpu0 = await chromiumCpu(browserCdp);
     await page.goto(`${server.url}/lessons/Docker_Intro`);
     await page.waitForSelector('[data-testid=terminal][data-ready=true]', { timeout: 60_000 });
-    busy[visitor].chromium.push((await chromiumCpu(browserCdp)) - cpu0);
+    chromiumMs[visitor].push((await chromiumCpu(browserCdp)) - cpu0);
     const { metrics } = await cdp.send('Performance.getMetrics');
     for (const [name, k] of BUSY) busy[visitor][k].push((metrics.find((x) => x.name === name)?.value ?? NaN) * 1000);
     const marks = await page.evaluate(
@@ -160,7 +160,7 @@ const partRows = (v: Visitor): Row[] =>
     ],
     [
       "  Chromium's CPU by then, all its processes",
-      ms(median(busy[v].chromium, 'Chromium CPU')),
+      ms(median(chromiumMs[v], 'Chromium CPU')),
       `of ${os.cpus().length} cores shared with the server and the sandboxes`,
     ],
   ]);

@@ -7,7 +7,7 @@ import { layerRoutes } from './layerRoutes';
 import { lessonRoutes } from './lessonRoutes';
 import { previewRoutes } from './previewRoutes';
 import type { ApiDeps } from './deps';
-import { HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
+import { DRAIN_LIMIT, HttpError, RawBody, sendError, sendJson, sendRaw } from './respond';
 import { DisplayName, mutates, parse, type Route } from './router';
 import { sandboxRoutes } from './sandboxRoutes';
 import { workshopRoutes } from './workshopRoutes';
@@ -49,9 +49,6 @@ export const routes: Route<ApiDeps>[] = [
   ...layerRoutes,
   ...workshopRoutes,
 ];
-
-/** What a too-large body is read on for, discarded, so its 413 reaches the client; past it, the connection goes. */
-const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The body as JSON. A too-large one is read to its end and thrown away before the 413: stopping on the

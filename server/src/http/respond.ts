@@ -22,19 +22,17 @@ export function sendError(res: ServerResponse, err: DocksideError): void {
   sendJson(res, err.status, { error: { code: err.code, message: err.message }, ...err.detail });
 }
 
-// After that answer, what the client still sends is read and dropped, up to these, before the socket
-// closes: closing with data unread makes the kernel reset the connection, and a client still sending a
-// body (after a 70 kB address) saw the reset instead of the answer.
-const LINGER_BYTES = 16 * 1024 * 1024;
+/** What a client still sends after its answer is read on for, and thrown away; past it, the connection goes. */
+export const DRAIN_LIMIT = 16 * 1024 * 1024;
+// How long a connection Node could not parse is read on (see DRAIN_LIMIT) after its answer.
 const LINGER_MS = 5000;
+// Sockets already answered: the parser goes on failing on what follows, and each failure is told again.
+const answered = new WeakSet<Duplex>();
 
 /**
  * A request Node could not parse (headers over 16 KiB, not HTTP, too slow) answers like any other error,
  * in JSON with a code, instead of Node's bare status line.
  */
-// Sockets already answered: the parser goes on failing on what follows, and each failure is told again.
-const answered = new WeakSet<Duplex>();
-
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET') return void socket.destroy();
   if (answered.has(socket)) return;
@@ -47,10 +45,12 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
         ? [408, 'timeout', 'the request took too long to arrive; try again']
         : [400, 'bad_request', 'the request is not valid HTTP'];
   const body = JSON.stringify({ error: { code, message } });
+  // Closing with data unread makes the kernel reset the connection: a client still sending a body (after a
+  // 70 kB address) would see the reset instead of the answer.
   let dropped = 0;
   socket.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
-    if (dropped > LINGER_BYTES) socket.destroy();
+    if (dropped > DRAIN_LIMIT) socket.destroy();
   });
   const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
   socket.once('close', () => clearTimeout(linger));
