@@ -21,7 +21,7 @@ import type { PlayerExercise } from './types';
 import { clock, useCountdown } from './useCountdown';
 import { useExercise } from './useExercise';
 import { useSandbox } from './useSandbox';
-import { forgetTerminals } from './useTerminalSlots';
+import { forgetTerminals } from './terminalStore';
 import { useToasts } from './useToasts';
 import { WorkspacePanel } from './WorkspacePanel';
 

@@ -2,7 +2,8 @@
 import { act, cleanup, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DocksideSocket } from '../../lib/socket';
-import { forgetTerminals, useTerminalSlots } from './useTerminalSlots';
+import { forgetTerminals } from './terminalStore';
+import { useTerminalSlots } from './useTerminalSlots';
 
 afterEach(cleanup);
 beforeEach(() => localStorage.clear());

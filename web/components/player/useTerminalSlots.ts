@@ -1,41 +1,9 @@
 'use client';
 // The terminal tabs of a sandbox. Each slot is a tab; its terminal id, once the server opened one, is
-// remembered in localStorage per sandbox, so a reload re-attaches to the same shells (with scrollback).
+// remembered per sandbox (terminalStore.ts), so a reload re-attaches to the same shells (with scrollback).
 import { useState } from 'react';
 import type { DocksideSocket } from '../../lib/socket';
-
-export type TermSlot = { key: string; id?: string };
-
-const storageKey = (sandboxId: string) => `dockside:terminals:${sandboxId}`;
-
-function load(sandboxId: string): TermSlot[] {
-  let ids: string[] = [];
-  try {
-    ids = JSON.parse(localStorage.getItem(storageKey(sandboxId)) ?? '[]') as string[];
-  } catch {
-    ids = [];
-  }
-  return (ids.length ? ids : [undefined]).map((id, i) => ({ key: String(i + 1), id }));
-}
-
-// A browser may deny storage to a page framed by another site (/embed, third-party cookies blocked): the
-// terminals then work as before, only a reload opens new ones.
-function save(sandboxId: string, slots: TermSlot[]) {
-  try {
-    localStorage.setItem(storageKey(sandboxId), JSON.stringify(slots.map((s) => s.id).filter(Boolean)));
-  } catch {
-    /* storage denied */
-  }
-}
-
-/** Drops what is remembered of a sandbox's terminals (it was replaced by a new one). */
-export function forgetTerminals(sandboxId: string) {
-  try {
-    localStorage.removeItem(storageKey(sandboxId));
-  } catch {
-    /* storage denied */
-  }
-}
+import { loadTerminals as load, saveTerminals as save, type TermSlot } from './terminalStore';
 
 /**
  * The slots of the ready sandbox `sandboxId`. While there is none (starting, ended) the last sandbox's
@@ -65,9 +33,10 @@ export function useTerminalSlots(sandboxId: string | null, socket: DocksideSocke
     return key;
   };
 
-  /** The slot's pane opened a new terminal: remembered for a reload. */
+  /** The slot's pane opened its terminal (a new one is remembered for a reload). */
   const opened = (key: string, id: string) =>
     setState((s) => {
+      if (s.slots.some((slot) => slot.key === key && slot.id === id)) return s;
       const next = s.slots.map((slot) => (slot.key === key ? { ...slot, id } : slot));
       if (s.sandboxId) save(s.sandboxId, next);
       return { ...s, slots: next };
