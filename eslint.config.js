@@ -10,6 +10,7 @@ export default tseslint.config(
       '**/.next/**',
       'server/src/generated/**',
       'web/public/monaco/**',
+      'web/.boot/**',
       'native/**',
       'web/next-env.d.ts',
       'test-results/**',

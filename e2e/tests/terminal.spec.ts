@@ -97,3 +97,37 @@ test('after exit the terminal says Enter opens a new shell, and Enter does, in t
   await expect(terminalText(page)).toContainText('again-42');
   await context.close();
 });
+
+test('the first terminal works before the page’s framework has loaded, and its tab takes the same shell once it has', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  // Next.js' scripts wait until the prompt is there; the boot scripts (inline, /_next/static/boot/) do not.
+  let release!: () => void;
+  const framework = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/_next/static/chunks/*.js', async (route) => {
+    await framework;
+    await route.continue();
+  });
+  await page.goto('/lessons/Docker_Intro', { waitUntil: 'domcontentloaded' }); // "load" waits for the held scripts
+  const first = page.locator('[data-testid=terminal][data-ready=true]');
+  await expect(first).toBeVisible({ timeout: 60_000 });
+  expect(await page.evaluate(() => performance.getEntriesByName('dockside:hydrated').length)).toBe(0);
+  await page.locator('[data-testid=terminal] textarea').focus();
+  await page.keyboard.type('echo "boot-$((6*7))"\n');
+  await expect(page.locator('[data-testid=terminal] .xterm-rows')).toContainText('boot-42');
+  const terminalId = await first.getAttribute('data-terminal-id');
+
+  release();
+  await expect(page.locator('#panel-term-1 [data-testid=terminal][data-ready=true]')).toBeVisible();
+  await expect(page.locator('[data-testid=terminal]')).toHaveCount(1);
+  await expect(page.locator('#panel-term-1 [data-testid=terminal]')).toHaveAttribute('data-terminal-id', terminalId!);
+  await expect(terminalText(page)).toContainText('boot-42');
+  await typeInTerminal(page, 'echo "tab-$((6*7))"\n');
+  await expect(terminalText(page)).toContainText('tab-42');
+  // The step's Run buttons type into it too: the player holds that terminal, not a copy of it.
+  await page.getByRole('button', { name: 'Run in the terminal: docker version' }).click();
+  await expect(terminalText(page)).toContainText('Server:');
+  await context.close();
+});

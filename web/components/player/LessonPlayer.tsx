@@ -17,19 +17,19 @@ import { SplitPane } from './SplitPane';
 import { parseLayersLink } from '../layers/format';
 import { StepActionsProvider } from './stepActions';
 import type { PlayerLesson } from './types';
-import { connectEarly } from './earlySocket';
+import { BOOT_DOCK_ID, bootTerminal } from './bootTerminal';
+import { BootTerminalPane } from './BootTerminalPane';
 import { useSandbox } from './useSandbox';
 import { useStepProgress } from './useStepProgress';
 import { forgetTerminals } from './terminalStore';
 import { useTerminalSlots } from './useTerminalSlots';
 import { useToasts } from './useToasts';
-import { TerminalCodePreload } from './TerminalCodePreload';
 import { TabList, TabPanel } from './WorkspaceTabs';
+// In the page's own stylesheet: the boot script's terminal is drawn before any chunk of the player loads.
+import '@xterm/xterm/css/xterm.css';
 
+// The first terminal is the boot script's (BootTerminalPane); xterm's chunk loads for any other.
 const TerminalPane = dynamic(() => import('./TerminalPane'), { ssr: false });
-// The prompt is what the learner waits for: the socket opens as soon as this module runs, before
-// hydration; xterm's code comes with the page (TerminalCodePreload).
-connectEarly();
 const EditorPane = dynamic(() => import('./EditorPane'), { ssr: false });
 const LayersPanel = dynamic(() => import('../layers/LayersPanel'), { ssr: false });
 // Only a solution is Markdown that comes after the page: its parser loads when one is shown.
@@ -57,6 +57,8 @@ export function LessonPlayer({
   const terminals = useTerminalSlots(sandboxId, socket);
   const terms = terminals.slots;
   const { toasts, dismiss } = useToasts(socket);
+  // Rendered again when the boot script's terminal turns out to be gone as its tab mounts.
+  const [, bootGone] = useState(0);
 
   const [tab, setTab] = useState<Tab>('term:1');
   // The Layers view loads the first time its tab opens, then stays (hidden) and follows the engine.
@@ -127,7 +129,6 @@ export function LessonPlayer({
 
   const left = (
     <div className="lesson-pane" ref={lessonPane}>
-      <TerminalCodePreload />
       <div className="lesson-progress">
         <span>{m.stepOf(stepIndex + 1, lesson.steps.length)}</span>
         <progress max={lesson.steps.length} value={doneCount} aria-label={m.lessonProgress}>
@@ -262,22 +263,36 @@ export function LessonPlayer({
         {ui.kind !== 'ready' && <SandboxMessage ui={ui} m={m} onRetry={sandbox.retry} />}
         {socket &&
           sandboxId &&
-          terms.map((slot, i) => (
-            <TabPanel key={`${sandboxId}:${slot.key}`} id={`term:${slot.key}`} selected={tab}>
-              <TerminalPane
-                socket={socket}
-                sandboxId={sandboxId}
-                terminalId={slot.id}
-                label={m.terminalLabel(i + 1)}
-                exitedText={m.terminalExited}
-                locale={locale}
-                active={tab === `term:${slot.key}`}
-                onOpened={(id) => terminals.opened(slot.key, id)}
-                onError={sandbox.fail}
-                onLeave={() => stepHeading.current?.focus()}
-              />
-            </TabPanel>
-          ))}
+          terms.map((slot, i) => {
+            const pane = {
+              label: m.terminalLabel(i + 1),
+              exitedText: m.terminalExited,
+              locale,
+              active: tab === `term:${slot.key}`,
+              onOpened: (id: string) => terminals.opened(slot.key, id),
+              onError: sandbox.fail,
+              onLeave: () => stepHeading.current?.focus(),
+            };
+            const boot = slot.key === '1' ? bootTerminal(sandboxId) : null;
+            return (
+              <TabPanel key={`${sandboxId}:${slot.key}`} id={`term:${slot.key}`} selected={tab}>
+                {boot ? (
+                  <BootTerminalPane {...pane} session={boot} onGone={() => bootGone((n) => n + 1)} />
+                ) : (
+                  <TerminalPane {...pane} socket={socket} sandboxId={sandboxId} terminalId={slot.id} />
+                )}
+              </TabPanel>
+            );
+          })}
+        {/* The boot script draws the first terminal here before the page hydrates; its tab then takes it.
+            React leaves what is inside alone (it has no children of React's). */}
+        <div
+          id={BOOT_DOCK_ID}
+          className="boot-terminal-dock"
+          data-label={m.terminalLabel(1)}
+          data-exited={m.terminalExited}
+          dangerouslySetInnerHTML={{ __html: '' }}
+        />
         <TabPanel id="editor" selected={tab}>
           {sandboxId && <EditorPane key={sandboxId} sandboxId={sandboxId} m={m} active={tab === 'editor'} />}
         </TabPanel>

@@ -1,12 +1,14 @@
-// The lesson page's socket, opened as soon as the page's code runs in the browser (before React hydrates),
-// so its handshake overlaps hydration. The lesson page's first `sandbox:ensure` is asked with it, at once
-// (socket.io sends it the moment the socket connects): the server hands the sandbox out and starts its
-// first shell while React is still hydrating, instead of after the player mounts and asks.
-// `useSandbox` takes both once; a page that connects later (an embed, after its session is made) and any
-// later mount open their own and ask themselves.
+// The lesson page's socket, opened before the framework runs, and taken by the player as it mounts. The
+// page's first boot script (web/boot/socket.ts, its own small bundle) opens it and asks for the sandbox at
+// once (socket.io sends it the moment the socket connects), so the handshake and the answer overlap the
+// rest of the page's loading. `useSandbox` takes both once; a page that connects later (an embed, after
+// its session is made), any later mount, and a page whose boot script did not run open their own and ask
+// themselves. Two bundles run this module, each with its own copy: what one leaves for the other is on
+// `window`. The first terminal is handed over the same way (bootTerminal.ts).
 import { openSocket, type DocksideSocket } from '../../lib/socket';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
+import { EARLY_EVENT } from './bootTerminal';
 
 /** The answer `sandbox:ensure` gets. */
 export type EnsureAnswer = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
@@ -25,7 +27,13 @@ export type EarlyEnsure = {
   stop: () => void;
 };
 
-let early: { socket: DocksideSocket; ensure: EarlyEnsure | null } | null = null;
+export type Early = { socket: DocksideSocket; ensure: EarlyEnsure | null };
+declare global {
+  interface Window {
+    /** 'taken': the player has its socket already; a boot script that runs later starts nothing. */
+    __docksideEarly?: Early | 'taken';
+  }
+}
 
 function open(): DocksideSocket {
   const s = openSocket();
@@ -44,9 +52,12 @@ export function lessonOfPath(pathname: string): string | null {
   }
 }
 
-/** Opens the page's socket now, in the browser (a server render opens nothing), and asks for the sandbox. */
-export function connectEarly(): void {
-  if (typeof window === 'undefined' || early) return;
+/**
+ * Opens the page's socket now, in the browser, and asks for the sandbox of the page's lesson; null when the
+ * player runs already (it opened its own).
+ */
+export function connectEarly(): Early | null {
+  if (window.__docksideEarly) return window.__docksideEarly === 'taken' ? null : window.__docksideEarly;
   const socket = open();
   const lessonId = lessonOfPath(window.location.pathname);
   const ensure: EarlyEnsure | null = lessonId
@@ -65,15 +76,17 @@ export function connectEarly(): void {
     : null;
   const onQueue = (q: QueuePlace) => void (ensure && (ensure.queue = q));
   if (ensure) socket.on('sandbox:queue', onQueue);
-  early = { socket, ensure };
+  window.__docksideEarly = { socket, ensure };
+  window.dispatchEvent(new Event(EARLY_EVENT));
+  return window.__docksideEarly;
 }
 
 /**
  * The socket opened early, if it is still unclaimed (with its `sandbox:ensure` on the way, if it asked),
  * else a new one.
  */
-export function takeSocket(): { socket: DocksideSocket; ensure: EarlyEnsure | null } {
-  const taken = early ?? { socket: open(), ensure: null };
-  early = null;
-  return taken;
+export function takeSocket(): Early {
+  const early = window.__docksideEarly;
+  window.__docksideEarly = 'taken';
+  return early && early !== 'taken' ? early : { socket: open(), ensure: null };
 }

@@ -1,7 +1,7 @@
 'use client';
 // The page's socket and the learner's sandbox on it. The socket is opened when the page mounts (or taken
-// from `connectEarly`, which the lesson page calls before it hydrates, with its first `sandbox:ensure`
-// already asked) and disconnected when it unmounts;
+// from `connectEarly`, which the lesson page's boot script calls before the page hydrates, with its first
+// `sandbox:ensure` already asked) and disconnected when it unmounts;
 // its events are folded by `sandboxReducer`, and this hook does what the state asks for (another
 // `sandbox:ensure`) and what the learner asks for (retry, reset).
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';

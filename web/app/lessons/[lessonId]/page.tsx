@@ -3,6 +3,7 @@ import { notFound } from 'next/navigation';
 import { LessonPlayer } from '../../../components/player/LessonPlayer';
 import { StepMarkdown, withoutTitle } from '../../../components/player/stepMarkdown';
 import { playerLesson } from '../../../lib/catalog';
+import { scriptNonce } from '../../../lib/nonce';
 import { requestLocale } from '../../../lib/request-locale';
 
 // Lessons are read from disk on each request: authors see their changes without a rebuild.
@@ -17,19 +18,32 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 export default async function LessonPage({ params, searchParams }: Props) {
-  const [{ lessonId }, { step }, locale] = await Promise.all([params, searchParams, requestLocale()]);
+  const [{ lessonId }, { step }, locale, nonce] = await Promise.all([
+    params,
+    searchParams,
+    requestLocale(),
+    scriptNonce(),
+  ]);
   const lesson = playerLesson(lessonId);
   if (!lesson) notFound();
   // Rendered here, on the server: the Markdown parser stays off the page's JavaScript.
   const stepTexts = lesson.steps.map((s) => (
     <StepMarkdown key={s.id} markdown={withoutTitle(s.body[locale])} locale={locale} />
   ));
+  const socketCode = process.env.DOCKSIDE_BOOT_SOCKET_CODE;
+  const terminalSrc = process.env.DOCKSIDE_BOOT_TERMINAL_SRC;
   return (
-    <LessonPlayer
-      lesson={lesson}
-      stepTexts={stepTexts}
-      locale={locale}
-      initialStepId={typeof step === 'string' ? step : undefined}
-    />
+    <>
+      {/* The socket, the sandbox and the first terminal, before the framework has run (web/boot/): the
+          socket's code inline, first in the body, so it runs as the HTML is parsed. */}
+      {socketCode && <script nonce={nonce} dangerouslySetInnerHTML={{ __html: socketCode }} />}
+      {terminalSrc && <script async src={terminalSrc} nonce={nonce} fetchPriority="high" />}
+      <LessonPlayer
+        lesson={lesson}
+        stepTexts={stepTexts}
+        locale={locale}
+        initialStepId={typeof step === 'string' ? step : undefined}
+      />
+    </>
   );
 }
