@@ -6,7 +6,6 @@ export function haproxyConfig(o: {
   port: number;
   replicas: { name: string; port: number }[];
   adminSocket: string;
-  checkIntervalMs?: number;
   tunnel?: string;
 }): string;
 export function checkHaproxyConfig(file: string): void;

@@ -15,12 +15,14 @@ export const REPLICA_HEADER = 'X-Dockside-Replica';
  * speaks WebSocket only, so any replica can take any connection), health checks on `/healthz`, and
  * WebSockets tunnelled for up to `tunnel` idle time (a terminal sits quiet for long). A replica that
  * refuses connections (it died) is skipped at once: the request is sent to another (`redispatch`),
- * before the health check has marked it down.
+ * before the health check has marked it down. The check runs every half second (two failures: down), so a
+ * replica killed and restarted (start:replicas waits 1 s, then it starts in 2-3 s) is marked down and
+ * back up, as the operator's log then says; at 2 s it could come back between two checks unseen.
  *
  * @param {{ host: string, port: number, replicas: { name: string, port: number }[], adminSocket: string,
- *   checkIntervalMs?: number, tunnel?: string }} o
+ *   tunnel?: string }} o
  */
-export function haproxyConfig({ host, port, replicas, adminSocket, checkIntervalMs = 2000, tunnel = '1h' }) {
+export function haproxyConfig({ host, port, replicas, adminSocket, tunnel = '1h' }) {
   if (!replicas.length) throw new Error('haproxyConfig: no replicas');
   for (const r of replicas)
     if (!/^[a-z][a-z0-9-]*$/.test(r.name)) throw new Error(`haproxyConfig: bad replica name ${JSON.stringify(r.name)}`);
@@ -58,7 +60,7 @@ export function haproxyConfig({ host, port, replicas, adminSocket, checkInterval
     '  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost',
     '  http-check expect status 200',
     `  http-response set-header ${REPLICA_HEADER} %s`,
-    `  default-server check inter ${checkIntervalMs} fall 2 rise 2`,
+    '  default-server check inter 500 fall 2 rise 2',
     ...replicas.map((r) => `  server ${r.name} 127.0.0.1:${r.port}`),
     '',
   ].join('\n');

@@ -126,7 +126,6 @@ export async function startReplicas(
         port,
         replicas: names.map((name) => ({ name, port: ports.get(name)! })),
         adminSocket,
-        checkIntervalMs: 500,
       }),
     );
     checkHaproxyConfig(config);
