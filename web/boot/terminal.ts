@@ -1,7 +1,8 @@
-// The lesson page's second boot script, bundled on its own (web/scripts/build-boot.mjs) with xterm: over
+// The lesson page's second boot script, bundled on its own with xterm (web/scripts/build-boot.mjs): over
 // the socket the first one opened (socket.ts), it shows the first terminal, its prompt included, without
-// waiting for React to hydrate, and leaves it for the player's first terminal tab (earlySocket.ts). Where it cannot (no ready sandbox, the page not parsed that far, the terminal
-// refused), it leaves what it has and the player does the rest as it would without it.
+// waiting for React to hydrate, and leaves it for the player's first terminal tab (bootTerminal.ts).
+// Where it cannot (no ready sandbox, the page not parsed that far, the terminal refused), it leaves what
+// it has and the player does the rest as it would without it.
 import { BOOT_DOCK_ID, leaveBootTerminal, whenEarly } from '../components/player/bootTerminal';
 import type { Early } from '../components/player/earlySocket';
 import { openTerminalSession } from '../components/player/terminalSession';
