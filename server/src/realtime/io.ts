@@ -10,6 +10,9 @@ import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
 export type { Io };
 
+/** The largest socket.io message either namespace takes; a larger one closes that connection. */
+export const MAX_SOCKET_MESSAGE_BYTES = 128 * 1024;
+
 /**
  * socket.io on the same HTTP server, authenticated by the same session cookie as HTTP requests. Only the
  * app's own pages may connect (`sameOrigin`, asked of the WebSocket upgrade), to either namespace: a page
@@ -35,7 +38,7 @@ export function attachRealtime(
     transports: ['websocket'],
     // Several replicas: room emits reach the others' sockets too (cluster/socketAdapter.ts).
     ...(adapter ? { adapter } : {}),
-    maxHttpBufferSize: 128 * 1024,
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: false },
     allowRequest: (req, done) =>
       sameOrigin(req) ? done(null, true) : done('cross-origin connections are refused: open the app itself', false),

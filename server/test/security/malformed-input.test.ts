@@ -13,6 +13,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../src/engine/nativeRuntime';
 import { routes } from '../../src/http/api';
+import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/realtime/io';
 import type { ClientToServerEvents, InstructorClientToServerEvents, SandboxView } from '@dockside/protocol';
 import { REPO_ROOT } from '../../src/paths';
 import { busyboxTar } from '../support/images';
@@ -464,7 +465,10 @@ describe.runIf(sandboxesAvailable())('malformed input to every route and event',
         fc.asyncProperty(
           fc
             .constantFrom(...events)
-            .chain((event) => fc.tuple(fc.constant(event), fc.array(payload(event), { maxLength: 2 }), fc.boolean())),
+            .chain((event) => fc.tuple(fc.constant(event), fc.array(payload(event), { maxLength: 2 }), fc.boolean()))
+            // Two 70 kB payloads in one message pass the limit, and that closes the socket by design (the
+            // last test): the fuzz keeps under it, as CI once met it closing Ana's socket mid-run.
+            .filter(([, args]) => Buffer.byteLength(JSON.stringify(args)) < MAX_SOCKET_MESSAGE_BYTES - 1024),
           async ([event, args, withAck]) => {
             await send(socketOf(), event, args, withAck);
           },
