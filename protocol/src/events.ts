@@ -32,20 +32,33 @@ export interface ServerToClientEvents {
   toast: (t: { message: string; from?: string }) => void;
 }
 
+/** `locale`: the language of a new shell's welcome banner. */
+export type TerminalOpen = {
+  sandboxId: string;
+  terminalId?: string;
+  cols: number;
+  rows: number;
+  locale?: 'en' | 'ko';
+};
+export type OpenedTerminal = { terminalId: string; scrollback: string };
+
 /** A refused request's error; a limit (`rate_limited`, `address_limit`) says in how many seconds to try again. */
 export type AckError = { code: string; message: string; retryAfter?: number };
 export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
 
 export interface ClientToServerEvents {
   'session:whoami': (ack: Ack<{ learnerId: string }>) => void;
-  /** Ask for this learner's sandbox (started or taken from the warm pool); progress follows as events. */
-  'sandbox:ensure': (req: { lessonId?: string }, ack: Ack<SandboxView>) => void;
-  /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
-  'terminal:open': (
-    /** `locale`: the language of a new shell's welcome banner. */
-    req: { sandboxId: string; terminalId?: string; cols: number; rows: number; locale?: 'en' | 'ko' },
-    ack: Ack<{ terminalId: string; scrollback: string }>,
+  /**
+   * Ask for this learner's sandbox (started or taken from the warm pool); progress follows as events.
+   * With `terminal`, a sandbox that is ready comes with that terminal open, as `terminal:open` would answer
+   * it (one round trip for the page's first prompt); without it, or when it could not open, no `terminal`.
+   */
+  'sandbox:ensure': (
+    req: { lessonId?: string; terminal?: Omit<TerminalOpen, 'sandboxId'> },
+    ack: Ack<SandboxView & { terminal?: OpenedTerminal }>,
   ) => void;
+  /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
+  'terminal:open': (req: TerminalOpen, ack: Ack<OpenedTerminal>) => void;
   'terminal:input': (req: { terminalId: string; data: string }) => void;
   'terminal:resize': (req: { terminalId: string; cols: number; rows: number }) => void;
   /** Flow control: the browser has written this many more characters of output. */

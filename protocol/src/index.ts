@@ -9,7 +9,9 @@ export type {
   ClientToServerEvents,
   InstructorClientToServerEvents,
   InstructorServerToClientEvents,
+  OpenedTerminal,
   ServerToClientEvents,
+  TerminalOpen,
 } from './events';
 export type {
   ContainerChanges,

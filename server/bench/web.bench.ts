@@ -48,7 +48,7 @@ const PATH = [
   ['boot', 'boot script ran (socket opening, `sandbox:ensure` asked)'],
   ['socket', 'socket connected'],
   ['ensured', '`sandbox:ensure` answered'],
-  ['terminal-open', '`terminal:open` answered'],
+  ['terminal-open', "first terminal open (in the ensure's answer; else `terminal:open` answered)"],
   ['prompt', 'first prompt drawn'],
 ] as const;
 const FRAMEWORK = [

@@ -4,20 +4,16 @@
 // Where it cannot (no ready sandbox, the page not parsed that far, the terminal refused), it leaves what
 // it has and the player does the rest as it would without it.
 import { BOOT_DOCK_ID, leaveBootTerminal, whenEarly } from '../components/player/bootTerminal';
-import type { Early } from '../components/player/earlySocket';
+import type { Early, EarlyTerminal } from '../components/player/earlySocket';
 import { openTerminalSession } from '../components/player/terminalSession';
 import { loadTerminals, saveTerminals } from '../components/player/terminalStore';
 import type { SandboxView } from '../lib/socket';
 import { markLoad } from '../lib/timing';
 
-let shown = false;
-
-/** Shows the first terminal of the first ready sandbox the page hears of, as the player would. */
-function showFirstTerminal(early: Early, sandbox: SandboxView): void {
+/** Shows the first terminal of `sandboxId` as the player would: the one opened with it, else its own. */
+function showFirstTerminal(early: Early, sandboxId: string, opened: EarlyTerminal | null): void {
   const dock = document.getElementById(BOOT_DOCK_ID);
-  if (shown || sandbox.phase !== 'ready' || !dock) return;
-  shown = true;
-  const sandboxId = sandbox.id;
+  if (!dock) return;
   const slots = loadTerminals(sandboxId);
   const host = document.createElement('div');
   host.className = 'terminal-host';
@@ -27,7 +23,8 @@ function showFirstTerminal(early: Early, sandbox: SandboxView): void {
     host,
     socket: early.socket,
     sandboxId,
-    terminalId: slots[0]?.id,
+    terminalId: opened?.terminalId ?? slots[0]?.id,
+    opened: opened ?? undefined,
     label: dock.dataset.label ?? '',
     callbacks: {
       onOpened: (id) => saveTerminals(sandboxId, [{ ...slots[0]!, id }, ...slots.slice(1)]),
@@ -44,17 +41,22 @@ function showFirstTerminal(early: Early, sandbox: SandboxView): void {
   leaveBootTerminal(session);
 }
 
-// Whichever comes first: a warm hand-out announces the sandbox before `sandbox:ensure` answers. Both are
-// heard here before the player hears them (these listeners are older), so the terminal is there when the
-// player renders its first tab.
+// The early `sandbox:ensure` asks for the first terminal too: a ready sandbox comes with it open. One
+// that was not ready (started cold) has its terminal opened here once it is.
 whenEarly((early) => {
-  const onState = (sandbox: SandboxView) => {
-    showFirstTerminal(early, sandbox);
-    if (shown) early.socket.off('sandbox:state', onState);
-  };
-  early.socket.on('sandbox:state', onState);
-  void early.ensure?.answer.then((r) => {
+  const ensure = early.ensure;
+  void ensure?.answer.then((r) => {
     markLoad('ensured');
-    if (r.ok) onState(r.value);
+    if (!r.ok) return;
+    const opened = ensure.takeTerminal();
+    if (opened) return showFirstTerminal(early, opened.sandboxId, opened);
+    // Ready, yet without its terminal (six are open, or it failed): the player's pane says why.
+    if (r.value.phase === 'ready') return;
+    const onState = (sandbox: SandboxView) => {
+      if (sandbox.phase !== 'ready') return;
+      early.socket.off('sandbox:state', onState);
+      showFirstTerminal(early, sandbox.id, null);
+    };
+    early.socket.on('sandbox:state', onState);
   });
 });

@@ -2,7 +2,7 @@
 // validated with zod and checked against the session's learner before it touches anything; requests are
 // answered as requests.ts answers them, in both namespaces.
 import { z } from 'zod';
-import { SANDBOX_ID, type ClientToServerEvents } from '@dockside/protocol';
+import { SANDBOX_ID, type ClientToServerEvents, type OpenedTerminal } from '@dockside/protocol';
 import { AdmissionError } from '../engine/admission';
 import { SandboxAccessError, type Engine } from '../engine/engine';
 import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
@@ -15,14 +15,11 @@ const TerminalId = z.string().regex(/^t-[0-9a-f]{12}$/);
 const Size = { cols: z.number().int().min(2).max(500), rows: z.number().int().min(1).max(200) };
 const MAX_INPUT = 64 * 1024;
 
+const OpenFields = { terminalId: TerminalId.optional(), ...Size, locale: z.enum(['en', 'ko']).optional() };
+
 const schemas = {
-  ensure: z.object({ lessonId: z.string().max(100).optional() }),
-  open: z.object({
-    sandboxId: SandboxId,
-    terminalId: TerminalId.optional(),
-    ...Size,
-    locale: z.enum(['en', 'ko']).optional(),
-  }),
+  ensure: z.object({ lessonId: z.string().max(100).optional(), terminal: z.object(OpenFields).optional() }),
+  open: z.object({ sandboxId: SandboxId, ...OpenFields }),
   input: z.object({ terminalId: TerminalId, data: z.string().max(MAX_INPUT) }),
   resize: z.object({ terminalId: TerminalId, ...Size }),
   ack: z.object({
@@ -61,6 +58,36 @@ export function registerLearnerSocket(
   const ownTerminal = (terminalId: string) => engine.terminal(learnerId, terminalId);
   const ok = (value: unknown = null) => ({ ok: true as const, value });
 
+  /** Opens a terminal for this socket, or re-attaches it: its scrollback so far, and output as it comes. */
+  async function openTerminal(body: z.infer<typeof schemas.open>): Promise<OpenedTerminal | Failure> {
+    let t: Terminal;
+    try {
+      // The page's terminal if it is still there (also one another replica opened: the page reconnected
+      // here); else a new one: the sandbox's first shell if it has one.
+      const held = body.terminalId && (await engine.heldTerminal(learnerId, body.sandboxId, body.terminalId));
+      t =
+        held ||
+        (await firstShell.claim(body.sandboxId, body.locale)) ||
+        (await engine.openTerminal(learnerId, body.sandboxId, body));
+    } catch (err) {
+      // Not running or someone else's: one answer for both.
+      if (err instanceof SandboxAccessError) return failure('forbidden', 'this sandbox is not yours');
+      if (err instanceof TerminalError) throw err;
+      return failure('terminal_failed', `the terminal could not start (${(err as Error).message})`);
+    }
+    const previous = viewers.get(t.id);
+    if (previous) t.detach(previous);
+    const viewer: Viewer = {
+      readOnly: false,
+      send: (data) => socket.emit('terminal:output', { terminalId: t.id, data }),
+      exit: (code) => socket.emit('terminal:exit', { terminalId: t.id, code }),
+    };
+    viewers.set(t.id, viewer);
+    const scrollback = t.attach(viewer);
+    t.resize(body.cols, body.rows);
+    return { terminalId: t.id, scrollback };
+  }
+
   handleRequests<keyof ClientToServerEvents>(
     socket,
     {
@@ -73,7 +100,14 @@ export function registerLearnerSocket(
           const r = await firstShell.ensure(client, body.lessonId, lessonsDir);
           if ('queued' in r)
             return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
-          return ok(r.sandbox);
+          if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
+          // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
+          // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.
+          const terminal = await openTerminal({ ...body.terminal, sandboxId: r.sandbox.id }).catch((err: unknown) => {
+            if (err instanceof TerminalError) return null;
+            throw err;
+          });
+          return ok(terminal && !isFailure(terminal) ? { ...r.sandbox, terminal } : r.sandbox);
         } catch (err) {
           if (err instanceof AdmissionError) throw err;
           return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
@@ -83,32 +117,8 @@ export function registerLearnerSocket(
       'terminal:open': async (req) => {
         const body = parse(schemas.open, req);
         if (isFailure(body)) return body;
-        let t: Terminal;
-        try {
-          // The page's terminal if it is still there (also one another replica opened: the page reconnected
-          // here); else a new one: the sandbox's first shell if it has one.
-          const held = body.terminalId && (await engine.heldTerminal(learnerId, body.sandboxId, body.terminalId));
-          t =
-            held ||
-            (await firstShell.claim(body.sandboxId, body.locale)) ||
-            (await engine.openTerminal(learnerId, body.sandboxId, body));
-        } catch (err) {
-          // Not running or someone else's: one answer for both.
-          if (err instanceof SandboxAccessError) return failure('forbidden', 'this sandbox is not yours');
-          if (err instanceof TerminalError) throw err;
-          return failure('terminal_failed', `the terminal could not start (${(err as Error).message})`);
-        }
-        const previous = viewers.get(t.id);
-        if (previous) t.detach(previous);
-        const viewer: Viewer = {
-          readOnly: false,
-          send: (data) => socket.emit('terminal:output', { terminalId: t.id, data }),
-          exit: (code) => socket.emit('terminal:exit', { terminalId: t.id, code }),
-        };
-        viewers.set(t.id, viewer);
-        const scrollback = t.attach(viewer);
-        t.resize(body.cols, body.rows);
-        return ok({ terminalId: t.id, scrollback });
+        const opened = await openTerminal(body);
+        return isFailure(opened) ? opened : ok(opened);
       },
 
       'terminal:input': (req) => {

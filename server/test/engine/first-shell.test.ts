@@ -3,6 +3,7 @@
 // It is the page's first terminal, whatever id the page still remembers: the sandbox never has a second
 // shell the page does not show (an instructor's mirror follows the sandbox's terminals). A returning
 // learner's lesson page request hands the sandbox out and starts that shell before the page asks at all.
+// The lesson page asks for it with the sandbox (`sandbox:ensure`'s `terminal`), in the same answer.
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -122,6 +123,71 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       expect(r.ok && r.value.id).toBe(sandbox.id);
       const term = new TerminalReader(socket, t.value.terminalId, t.value.scrollback);
       await expectOneShellOnceUp(term);
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
+  it("comes open in sandbox:ensure's answer when the page asks for it there, at the page's size; the same one for its id", async () => {
+    // The lesson page's first ask: the sandbox and its first terminal in one round trip.
+    type WithTerminal = SandboxView & { terminal?: Opened };
+    const ivy = await Learner.join(server.url);
+    const socket = ivy.socket();
+    try {
+      const r = await request<WithTerminal>(socket, 'sandbox:ensure', {
+        lessonId: 'Docker_Intro',
+        terminal: { cols: 97, rows: 29, locale: 'ko' },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.phase).toBe('ready');
+      const opened = r.value.terminal!;
+      expect(opened.terminalId).toMatch(/^t-[0-9a-f]{12}$/);
+      // Output after the answer comes as it would after terminal:open's, and input reaches the shell.
+      const term = new TerminalReader(socket, opened.terminalId, opened.scrollback);
+      await term.firstPrompt();
+      term.type('echo "size=$(stty size) lang=$DOCKSIDE_LANG"\r');
+      await term.waitFor('size=29 97 lang=ko');
+      await expectOneShell(term);
+
+      // A reload asks with the id it remembers: that shell, its scrollback, and still one shell.
+      socket.close();
+      const again = ivy.socket();
+      try {
+        const r2 = await request<WithTerminal>(again, 'sandbox:ensure', {
+          lessonId: 'Docker_Intro',
+          terminal: { terminalId: opened.terminalId, cols: 97, rows: 29 },
+        });
+        if (!r2.ok) throw new Error(r2.error.message);
+        expect(r2.value.id).toBe(r.value.id);
+        expect(r2.value.terminal?.terminalId).toBe(opened.terminalId);
+        expect(r2.value.terminal?.scrollback).toContain('size=29 97 lang=ko');
+        await expectOneShell(new TerminalReader(again, opened.terminalId, r2.value.terminal!.scrollback));
+        // Asked without `terminal`, the answer is the sandbox alone.
+        const r3 = await request<WithTerminal>(again, 'sandbox:ensure', { lessonId: 'Docker_Intro' });
+        expect(r3.ok && r3.value.id).toBe(r.value.id);
+        expect(r3.ok && 'terminal' in r3.value).toBe(false);
+      } finally {
+        again.close();
+      }
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
+  it("opens the page's first shell in sandbox:ensure's answer for an id that is not of this sandbox, and refuses a bad one", async () => {
+    const jo = await Learner.join(server.url);
+    const socket = jo.socket();
+    try {
+      const bad = await request<SandboxView>(socket, 'sandbox:ensure', { terminal: { cols: 0, rows: 24 } });
+      expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      const r = await request<SandboxView & { terminal?: Opened }>(socket, 'sandbox:ensure', {
+        terminal: { terminalId: 't-0123456789ab', cols: 80, rows: 24 },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.terminal?.terminalId).not.toBe('t-0123456789ab');
+      await expectOneShellOnceUp(
+        new TerminalReader(socket, r.value.terminal!.terminalId, r.value.terminal!.scrollback),
+      );
     } finally {
       socket.close();
     }

@@ -406,7 +406,7 @@ describe.runIf(sandboxesAvailable())('malformed input to every route and event',
 
   // Each event's own fields, each sometimes right (a real id, a sane number) and sometimes not.
   const FIELDS_OF: Record<string, string[]> = {
-    'sandbox:ensure': ['lessonId'],
+    'sandbox:ensure': ['lessonId', 'terminal'],
     'terminal:open': ['sandboxId', 'terminalId', 'cols', 'rows'],
     'terminal:input': ['terminalId', 'data'],
     'terminal:resize': ['terminalId', 'cols', 'rows'],

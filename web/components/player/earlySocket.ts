@@ -5,14 +5,21 @@
 // its session is made), any later mount, and a page whose boot script did not run open their own and ask
 // themselves. Two bundles run this module, each with its own copy: what one leaves for the other is on
 // `window`. The first terminal is handed over the same way (bootTerminal.ts).
-import { openSocket, type DocksideSocket } from '../../lib/socket';
+import { openSocket, type DocksideSocket, type SandboxView } from '../../lib/socket';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
 import { EARLY_EVENT } from './bootTerminal';
+import type { AlreadyOpen } from './terminalSession';
+import { lastFirstTerminal, lastTerminalSize, loadTerminals, saveTerminals } from './terminalStore';
 
-/** The answer `sandbox:ensure` gets. */
-export type EnsureAnswer = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
+/** The answer `sandbox:ensure` gets (without the terminal the early one asks for: `EarlyEnsure.terminal`). */
+export type EnsureAnswer = { ok: true; value: SandboxView } | Exclude<EnsureAck, { ok: true }>;
+type EnsureAck = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
 type QueuePlace = Parameters<ServerToClientEvents['sandbox:queue']>[0];
+
+/** The page's first terminal, opened with its sandbox; what it printed is kept until a session takes it. */
+export type EarlyTerminal = AlreadyOpen & { sandboxId: string };
+
 /**
  * `queue`: the place the server told while the page had no listener yet (a full machine answers the
  * ensure with "queued" and tells the place in its own event, which would otherwise be lost).
@@ -23,8 +30,14 @@ export type EarlyEnsure = {
   queue: QueuePlace | null;
   /** The answer, once it came (the page may take it as it mounts, without waiting a turn). */
   answered: EnsureAnswer | null;
-  /** Stops keeping the place (once the answer is taken: the page's own listener has it from then). */
+  /**
+   * Stops keeping the place and the first terminal's output (once the answer is taken: the page's own
+   * listeners have them from then, and the first tab re-opens the terminal if the boot script did not
+   * take it).
+   */
   stop: () => void;
+  /** The first terminal, once; null when the answer had none, or it was taken or dropped. */
+  takeTerminal: () => EarlyTerminal | null;
 };
 
 export type Early = { socket: DocksideSocket; ensure: EarlyEnsure | null };
@@ -60,25 +73,68 @@ export function connectEarly(): Early | null {
   if (window.__docksideEarly) return window.__docksideEarly === 'taken' ? null : window.__docksideEarly;
   const socket = open();
   const lessonId = lessonOfPath(window.location.pathname);
-  const ensure: EarlyEnsure | null = lessonId
-    ? {
-        lessonId,
-        answer: new Promise<EnsureAnswer>((resolve) =>
-          socket.emit('sandbox:ensure', { lessonId }, (r) => {
-            if (ensure) ensure.answered = r;
-            resolve(r);
-          }),
-        ),
-        queue: null,
-        answered: null,
-        stop: () => void socket.off('sandbox:queue', onQueue),
-      }
-    : null;
-  const onQueue = (q: QueuePlace) => void (ensure && (ensure.queue = q));
-  if (ensure) socket.on('sandbox:queue', onQueue);
+  const ensure = lessonId ? ensureEarly(socket, lessonId) : null;
   window.__docksideEarly = { socket, ensure };
   window.dispatchEvent(new Event(EARLY_EVENT));
   return window.__docksideEarly;
+}
+
+/**
+ * Asks for the lesson's sandbox with its first terminal open (the one the page had, if it is still
+ * there): the prompt comes with the answer, a round trip sooner than a `terminal:open` after it.
+ */
+function ensureEarly(socket: DocksideSocket, lessonId: string): EarlyEnsure {
+  let terminal: EarlyTerminal | null = null;
+  const onOutput = (o: { terminalId: string; data: string }) => {
+    if (terminal?.terminalId !== o.terminalId) return;
+    terminal.scrollback += o.data;
+    terminal.unacked += o.data.length;
+  };
+  const onExit = (e: { terminalId: string }) =>
+    void (terminal?.terminalId === e.terminalId && (terminal.exited = true));
+  const takeTerminal = () => {
+    const t = terminal;
+    terminal = null;
+    socket.off('terminal:output', onOutput);
+    socket.off('terminal:exit', onExit);
+    return t;
+  };
+  const onQueue = (q: QueuePlace) => void (ensure.queue = q);
+  const size = lastTerminalSize();
+  const locale = document.documentElement.lang === 'ko' ? 'ko' : 'en';
+  const request = { lessonId, terminal: { terminalId: lastFirstTerminal(), ...size, locale } as const };
+  const ensure: EarlyEnsure = {
+    lessonId,
+    answer: new Promise<EnsureAnswer>((resolve) =>
+      socket.emit('sandbox:ensure', request, (r) => {
+        let answer: EnsureAnswer = r;
+        if (r.ok) {
+          const { terminal: opened, ...sandbox } = r.value;
+          answer = { ok: true, value: sandbox };
+          if (opened) {
+            markLoad('terminal-open');
+            terminal = { ...opened, sandboxId: sandbox.id, unacked: 0, exited: false, ...size };
+            // Whoever shows the first tab re-attaches to it, should the boot script not take it first.
+            saveTerminals(sandbox.id, [{ key: '1', id: opened.terminalId }, ...loadTerminals(sandbox.id).slice(1)]);
+            // Until a session takes it, or the player drops it (`stop`), the terminal's output is kept.
+            socket.on('terminal:output', onOutput);
+            socket.on('terminal:exit', onExit);
+          }
+        }
+        ensure.answered = answer;
+        resolve(answer);
+      }),
+    ),
+    queue: null,
+    answered: null,
+    stop: () => {
+      socket.off('sandbox:queue', onQueue);
+      takeTerminal();
+    },
+    takeTerminal,
+  };
+  socket.on('sandbox:queue', onQueue);
+  return ensure;
 }
 
 /**

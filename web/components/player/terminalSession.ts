@@ -8,6 +8,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import type { Locale } from '@dockside/lessons';
 import type { DocksideSocket } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
+import { saveTerminalSize } from './terminalStore';
 
 // Light, like the page; ANSI colours darkened so each passes 4.5:1 on the background.
 const THEME: ITheme = {
@@ -47,6 +48,19 @@ export type TerminalCallbacks = {
   locale: Locale;
 };
 
+/**
+ * A terminal opened already (with its sandbox: earlySocket.ts): what it printed so far, `unacked` of it
+ * sent since it opened (flow control counts it until written), at the size it was opened with.
+ */
+export type AlreadyOpen = {
+  terminalId: string;
+  scrollback: string;
+  unacked: number;
+  exited: boolean;
+  cols: number;
+  rows: number;
+};
+
 export type TerminalSession = {
   /** The element xterm draws in (`data-ready` once the shell's first prompt is drawn). */
   readonly host: HTMLElement;
@@ -63,13 +77,14 @@ export type TerminalSession = {
 
 /**
  * Opens xterm in `host` and binds it to `terminalId` of `sandboxId` (a new terminal when absent or gone),
- * over `socket`; (re)opened on every connect.
+ * over `socket`; (re)opened on every connect. `opened`: the terminal is open already, shown as it is.
  */
 export function openTerminalSession(options: {
   host: HTMLElement;
   socket: DocksideSocket;
   sandboxId: string;
   terminalId?: string;
+  opened?: AlreadyOpen;
   label: string;
   callbacks: TerminalCallbacks;
 }): TerminalSession {
@@ -135,6 +150,20 @@ export function openTerminalSession(options: {
     return true;
   });
 
+  /** Shows the terminal the server opened, from its scrollback; `written` once that is parsed. */
+  const attached = (terminalId: string, scrollback: string, written = () => {}) => {
+    id = terminalId;
+    el.dataset.terminalId = id;
+    term.reset();
+    // xterm answers queries it parses (cursor position, device attributes); answers to old queries in the
+    // replay would be typed into the shell. Until the replay is parsed, only keystrokes go through.
+    replaying = true;
+    term.write(scrollback, () => {
+      replaying = false;
+      written();
+    });
+    session.callbacks.onOpened(id);
+  };
   const open = () =>
     socket.emit(
       'terminal:open',
@@ -143,18 +172,7 @@ export function openTerminalSession(options: {
         if (disposed) return;
         markLoad('terminal-open');
         if (!r.ok) return session.callbacks.onError(r.error.message);
-        id = r.value.terminalId;
-        el.dataset.terminalId = id;
-        term.reset();
-        if (r.value.scrollback) {
-          // xterm answers queries it parses (cursor position, device attributes); answers to old queries in
-          // the replay would be typed into the shell. Until the replay is parsed, only keystrokes go through.
-          replaying = true;
-          term.write(r.value.scrollback, () => {
-            replaying = false;
-          });
-        }
-        session.callbacks.onOpened(id);
+        attached(r.value.terminalId, r.value.scrollback);
       },
     );
 
@@ -173,7 +191,18 @@ export function openTerminalSession(options: {
   socket.on('terminal:output', onOutput);
   socket.on('terminal:exit', onExit);
   socket.on('connect', onConnect);
-  if (socket.connected) open();
+  const already = options.opened;
+  if (already) {
+    const { terminalId, unacked } = already;
+    attached(
+      terminalId,
+      already.scrollback,
+      () => unacked && socket.emit('terminal:ack', { terminalId, chars: unacked }),
+    );
+    if (term.cols !== already.cols || term.rows !== already.rows)
+      socket.emit('terminal:resize', { terminalId, cols: term.cols, rows: term.rows });
+    if (already.exited) onExit({ terminalId });
+  } else if (socket.connected) open();
 
   const input = term.onData((data) => {
     if (!id) return;
@@ -210,8 +239,10 @@ export function openTerminalSession(options: {
   return session;
 }
 
-/** Fit only when laid out: a hidden tab has no size. */
+/** Fit only when laid out: a hidden tab has no size. The size is remembered for the next page's first terminal. */
 function safeFit(fit: FitAddon) {
   const dims = fit.proposeDimensions();
-  if (dims && dims.cols > 1 && dims.rows > 0 && Number.isFinite(dims.cols)) fit.fit();
+  if (!dims || dims.cols <= 1 || dims.rows <= 0 || !Number.isFinite(dims.cols)) return;
+  fit.fit();
+  saveTerminalSize(dims.cols, dims.rows);
 }

@@ -49,7 +49,12 @@ export function useSandbox(lessonId: string, m: Messages) {
       disconnect: () => dispatch({ type: 'disconnect' }),
       'sandbox:progress': (p) => dispatch({ ...p, type: 'progress' }),
       'sandbox:queue': (q) => dispatch({ ...q, type: 'queue' }),
-      'sandbox:state': (sandbox) => dispatch({ type: 'state', sandbox }),
+      // While the early ensure is on its way, the sandbox it hands out (announced before the answer) is
+      // shown with the answer, which opened its first terminal: the first tab must not open another.
+      'sandbox:state': (sandbox) =>
+        ensure && !ensure.answered
+          ? void ensure.answer.then(() => dispatch({ type: 'state', sandbox }))
+          : dispatch({ type: 'state', sandbox }),
       'sandbox:warning': (w) => dispatch({ ...w, type: 'warning' }),
       'sandbox:error': (e) => dispatch({ ...e, type: 'error' }),
       'sandbox:ended': (e) => dispatch({ type: 'ended', sandboxId: e.sandboxId, reason: e.reason }),
