@@ -248,7 +248,7 @@ export class Engine {
 
   /**
    * The learner's sandbox (their first real action writes their row); AdmissionError past a limit.
-   * `handedOut` hears of it as soon as it is theirs, before its ports are looked up for the answer.
+   * `handedOut` hears of it as soon as it is theirs. Its published ports follow as its state.
    */
   async ensure(
     learnerId: string,
@@ -259,7 +259,13 @@ export class Engine {
     const result = await this.manager.ensure(learnerId, await this.placement(learnerId, client));
     if (!('sandbox' in result)) return result;
     handedOut(result.sandbox.id);
-    return { sandbox: await this.withPorts(result.sandbox) };
+    // The answer does not wait on the sandbox's engine for its published ports (tens of ms, on the page's
+    // path to its prompt): a warm sandbox has none, and those of a learner's running containers follow
+    // as the sandbox's state.
+    void this.withPorts(result.sandbox).then((sandbox) => {
+      if (sandbox.ports.length) this.emit({ type: 'sandbox', learnerId, event: { type: 'state', sandbox } });
+    });
+    return result;
   }
 
   /** Destroys the learner's sandbox and starts a fresh one, placed as any start is. */

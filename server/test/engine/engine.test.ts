@@ -200,6 +200,21 @@ describe.runIf(sandboxesAvailable())('server engine with real sandboxes', () => 
     const current = (await (await ana.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView };
     const url = `http://8080-${sandbox.id}.preview.localhost:${new URL(server.url).port}/`;
     expect(current.sandbox.ports).toEqual([{ port: 8080, container: 'site', url }]);
+    // A page that asks for the sandbox again (a reload) hears of its ports: in the answer, or as the
+    // sandbox's state after it (the answer does not wait for the sandbox's engine).
+    const again = ana.socket();
+    try {
+      const withPorts = new Promise<SandboxView>((resolve) =>
+        again.on('sandbox:state', (s: SandboxView) => s.ports.length > 0 && resolve(s)),
+      );
+      const r = await request<SandboxView>(again, 'sandbox:ensure', {});
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.id).toBe(sandbox.id);
+      const ports = r.value.ports.length ? r.value.ports : (await withPorts).ports;
+      expect(ports).toEqual([{ port: 8080, container: 'site', url }]);
+    } finally {
+      again.close();
+    }
     const page = await previewFetch(server.url, url, { cookie: (await openPreview(ana, sandbox.id, 8080)).cookie });
     expect(page.status).toBe(200);
     expect(page.body).toContain('hello from a sandbox');
