@@ -131,3 +131,26 @@ test('the first terminal works before the page’s framework has loaded, and its
   await expect(terminalText(page)).toContainText('Server:');
   await context.close();
 });
+
+test('when the framework is there before the terminal’s boot script, the first tab shows the one shell the sandbox came with', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  // The sandbox's answer brings its first terminal open; the boot script that would show it comes late,
+  // so the player's own first tab does: the same terminal, not a second shell beside it.
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/_next/static/boot/*.js', async (route) => {
+    await late;
+    await route.continue();
+  });
+  await page.goto('/lessons/Docker_Intro', { waitUntil: 'domcontentloaded' });
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#panel-term-1 [data-testid=terminal]')).toHaveCount(1);
+  release();
+  await typeInTerminal(page, 'echo "shells=$(pgrep -c -x bash)"\n');
+  await expect(terminalText(page)).toContainText('shells=1');
+  await expect(page.locator('[data-testid=terminal]')).toHaveCount(1);
+  await context.close();
+});

@@ -5,22 +5,41 @@
 // it has and the player does the rest as it would without it.
 import { BOOT_DOCK_ID, leaveBootTerminal, whenEarly } from '../components/player/bootTerminal';
 import type { Early, EarlyTerminal } from '../components/player/earlySocket';
-import { openTerminalSession } from '../components/player/terminalSession';
+import { createTerminalView, openTerminalSession, type TerminalView } from '../components/player/terminalSession';
 import { loadTerminals, saveTerminals } from '../components/player/terminalStore';
 import type { SandboxView } from '../lib/socket';
 import { markLoad } from '../lib/timing';
 
-/** Shows the first terminal of `sandboxId` as the player would: the one opened with it, else its own. */
-function showFirstTerminal(early: Early, sandboxId: string, opened: EarlyTerminal | null): void {
+/**
+ * xterm made ahead in the dock, hidden, while the socket connects and the sandbox is asked for: making it
+ * (its DOM, its measuring) then overlaps the wait rather than following the answer.
+ */
+function prepareView(): TerminalView | null {
   const dock = document.getElementById(BOOT_DOCK_ID);
-  if (!dock) return;
-  const slots = loadTerminals(sandboxId);
+  if (!dock) return null;
   const host = document.createElement('div');
   host.className = 'terminal-host';
-  host.dataset.testid = 'terminal';
+  host.dataset.waiting = '';
   dock.append(host);
+  return createTerminalView(host);
+}
+
+function dropView(view: TerminalView | null): void {
+  view?.term.dispose();
+  view?.host.remove();
+}
+
+/** Shows the first terminal of `sandboxId` as the player would: the one opened with it, else its own. */
+function showFirstTerminal(early: Early, sandboxId: string, opened: EarlyTerminal | null, made: TerminalView | null) {
+  const dock = document.getElementById(BOOT_DOCK_ID);
+  if (!dock) return dropView(made);
+  const view = made ?? prepareView()!;
+  const { host } = view;
+  delete host.dataset.waiting;
+  host.dataset.testid = 'terminal';
+  const slots = loadTerminals(sandboxId);
   const session = openTerminalSession({
-    host,
+    view,
     socket: early.socket,
     sandboxId,
     terminalId: opened?.terminalId ?? slots[0]?.id,
@@ -45,17 +64,18 @@ function showFirstTerminal(early: Early, sandboxId: string, opened: EarlyTermina
 // that was not ready (started cold) has its terminal opened here once it is.
 whenEarly((early) => {
   const ensure = early.ensure;
-  void ensure?.answer.then((r) => {
+  if (!ensure) return;
+  const view = prepareView();
+  void ensure.answer.then((r) => {
     markLoad('ensured');
-    if (!r.ok) return;
-    const opened = ensure.takeTerminal();
-    if (opened) return showFirstTerminal(early, opened.sandboxId, opened);
-    // Ready, yet without its terminal (six are open, or it failed): the player's pane says why.
-    if (r.value.phase === 'ready') return;
+    const opened = r.ok ? ensure.takeTerminal() : null;
+    if (opened) return showFirstTerminal(early, opened.sandboxId, opened, view);
+    // Refused, or ready yet without its terminal (six are open, or it failed): the player's pane says why.
+    if (!r.ok || r.value.phase === 'ready') return dropView(view);
     const onState = (sandbox: SandboxView) => {
       if (sandbox.phase !== 'ready') return;
       early.socket.off('sandbox:state', onState);
-      showFirstTerminal(early, sandbox.id, null);
+      showFirstTerminal(early, sandbox.id, null, view);
     };
     early.socket.on('sandbox:state', onState);
   });

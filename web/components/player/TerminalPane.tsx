@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import '@xterm/xterm/css/xterm.css';
 import type { Locale } from '@dockside/lessons';
 import type { DocksideSocket } from '../../lib/socket';
-import { openTerminalSession, type TerminalSession } from './terminalSession';
+import { createTerminalView, openTerminalSession, type TerminalSession } from './terminalSession';
 
 export type TerminalPaneProps = {
   socket: DocksideSocket;
@@ -42,7 +42,7 @@ export default function TerminalPane(props: TerminalPaneProps) {
 
   useEffect(() => {
     const s = openTerminalSession({
-      host: host.current!,
+      view: createTerminalView(host.current!),
       socket,
       sandboxId,
       terminalId,

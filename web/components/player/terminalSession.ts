@@ -75,20 +75,10 @@ export type TerminalSession = {
   disposed: () => boolean;
 };
 
-/**
- * Opens xterm in `host` and binds it to `terminalId` of `sandboxId` (a new terminal when absent or gone),
- * over `socket`; (re)opened on every connect. `opened`: the terminal is open already, shown as it is.
- */
-export function openTerminalSession(options: {
-  host: HTMLElement;
-  socket: DocksideSocket;
-  sandboxId: string;
-  terminalId?: string;
-  opened?: AlreadyOpen;
-  label: string;
-  callbacks: TerminalCallbacks;
-}): TerminalSession {
-  const { host: el, socket, sandboxId } = options;
+/** xterm opened and fitted in `host`, bound to no terminal yet: a session's costly part, made ahead. */
+export type TerminalView = { readonly host: HTMLElement; readonly term: Terminal; readonly fit: FitAddon };
+
+export function createTerminalView(host: HTMLElement): TerminalView {
   const term = new Terminal({
     theme: THEME,
     fontFamily: "'DejaVu Sans Mono', 'Noto Sans Mono', Menlo, Consolas, monospace",
@@ -103,7 +93,26 @@ export function openTerminalSession(options: {
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.loadAddon(new WebLinksAddon());
-  term.open(el);
+  term.open(host);
+  safeFit(fit);
+  return { host, term, fit };
+}
+
+/**
+ * Binds `view`'s xterm to `terminalId` of `sandboxId` (a new terminal when absent or gone), over
+ * `socket`; (re)opened on every connect. `opened`: the terminal is open already, shown as it is.
+ */
+export function openTerminalSession(options: {
+  view: TerminalView;
+  socket: DocksideSocket;
+  sandboxId: string;
+  terminalId?: string;
+  opened?: AlreadyOpen;
+  label: string;
+  callbacks: TerminalCallbacks;
+}): TerminalSession {
+  const { socket, sandboxId } = options;
+  const { host: el, term, fit } = options.view;
   const setLabel = (label: string) => term.textarea?.setAttribute('aria-label', label);
   setLabel(options.label);
   safeFit(fit);

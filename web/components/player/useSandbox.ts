@@ -4,7 +4,7 @@
 // `sandbox:ensure` already asked) and disconnected when it unmounts;
 // its events are folded by `sandboxReducer`, and this hook does what the state asks for (another
 // `sandbox:ensure`) and what the learner asks for (retry, reset).
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api, ApiError } from '../../lib/api';
 import { limitMessage, type Messages } from '../../lib/i18n';
 import { type DocksideSocket, type SandboxView, type ServerToClientEvents } from '../../lib/socket';
@@ -29,7 +29,9 @@ export function useSandbox(lessonId: string, m: Messages) {
   /** An ensure's answer, told to the state; `queue`: the place the early socket kept, told before this page listened. */
   const settle = (r: EnsureAnswer, queue: EarlyEnsure['queue']) => {
     markLoad('ensured');
-    if (r.ok) return dispatch({ type: 'ensured', sandbox: r.value });
+    // A transition: the page's render of its ready sandbox yields to the first terminal, which draws the
+    // prompt that came with this answer.
+    if (r.ok) return startTransition(() => dispatch({ type: 'ensured', sandbox: r.value }));
     if (r.error.code === 'queued' && queue) dispatch({ ...queue, type: 'queue' });
     const message = limitMessage(messages.current, r.error.code, r.error.retryAfter) ?? r.error.message;
     dispatch({ type: 'refused', code: r.error.code, message });
