@@ -37,9 +37,7 @@ export default async function LessonPage({ params, searchParams }: Props) {
       {/* The socket, the sandbox and the first terminal, before the framework has run (web/boot/): the
           socket's code inline, first in the body, so it runs as the HTML is parsed. A module, async: a
           classic inline script would wait for the stylesheets above it. */}
-      {socketCode && (
-        <script type="module" async nonce={nonce} dangerouslySetInnerHTML={{ __html: socketCode }} />
-      )}
+      {socketCode && <script type="module" async nonce={nonce} dangerouslySetInnerHTML={{ __html: socketCode }} />}
       {terminalSrc && <script async src={terminalSrc} nonce={nonce} fetchPriority="high" />}
       <LessonPlayer
         lesson={lesson}
