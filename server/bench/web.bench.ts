@@ -1,8 +1,8 @@
 // `npm run bench:web`: the lesson page as a learner meets it, from a cold browser (a new Chromium with an
 // empty cache each run) against the real server with a warm pool: time to the first step's text, time to
 // a usable terminal (the shell's first prompt drawn in xterm) and the parts of that path, when each ended
-// on the page's clock (HTML, the boot script, socket connected, `sandbox:ensure` and `terminal:open`
-// answered, prompt drawn, and beside them the framework's JavaScript and hydration: the page's `dockside:*`
+// on the page's clock (HTML, the boot script, socket connected, `sandbox:ensure` answered with the first
+// terminal open in it, prompt drawn, and beside them the framework's JavaScript and hydration: the page's `dockside:*`
 // performance marks), and the JavaScript shipped before the
 // editor loads (gzip), and how long the page's main thread was busy by the prompt (Chromium's own task
 // times, split into script, layout and style) and the CPU all of Chromium used meanwhile: the part no

@@ -6,7 +6,7 @@
 import { BOOT_DOCK_ID, leaveBootTerminal, whenEarly } from '../components/player/bootTerminal';
 import type { Early, EarlyTerminal } from '../components/player/earlySocket';
 import { createTerminalView, openTerminalSession, type TerminalView } from '../components/player/terminalSession';
-import { loadTerminals, saveTerminals } from '../components/player/terminalStore';
+import { loadTerminals, saveFirstTerminal } from '../components/player/terminalStore';
 import type { SandboxView } from '../lib/socket';
 import { markLoad } from '../lib/timing';
 
@@ -37,16 +37,15 @@ function showFirstTerminal(early: Early, sandboxId: string, opened: EarlyTermina
   const { host } = view;
   delete host.dataset.waiting;
   host.dataset.testid = 'terminal';
-  const slots = loadTerminals(sandboxId);
   const session = openTerminalSession({
     view,
     socket: early.socket,
     sandboxId,
-    terminalId: opened?.terminalId ?? slots[0]?.id,
+    terminalId: opened?.terminalId ?? loadTerminals(sandboxId)[0]!.id,
     opened: opened ?? undefined,
     label: dock.dataset.label ?? '',
     callbacks: {
-      onOpened: (id) => saveTerminals(sandboxId, [{ ...slots[0]!, id }, ...slots.slice(1)]),
+      onOpened: (id) => saveFirstTerminal(sandboxId, id),
       // Not the player's yet: its own pane opens the terminal and says what is wrong.
       onError: () => {
         session.dispose();

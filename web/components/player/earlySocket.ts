@@ -10,7 +10,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/socke
 import { markLoad } from '../../lib/timing';
 import { EARLY_EVENT } from './bootTerminal';
 import type { AlreadyOpen } from './terminalSession';
-import { lastFirstTerminal, lastTerminalSize, loadTerminals, saveTerminals } from './terminalStore';
+import { lastFirstTerminal, lastTerminalSize, saveFirstTerminal } from './terminalStore';
 
 /** The answer `sandbox:ensure` gets (without the terminal the early one asks for: `EarlyEnsure.terminal`). */
 export type EnsureAnswer = { ok: true; value: SandboxView } | Exclude<EnsureAck, { ok: true }>;
@@ -115,7 +115,7 @@ function ensureEarly(socket: DocksideSocket, lessonId: string): EarlyEnsure {
             markLoad('terminal-open');
             terminal = { ...opened, sandboxId: sandbox.id, unacked: 0, exited: false, ...size };
             // Whoever shows the first tab re-attaches to it, should the boot script not take it first.
-            saveTerminals(sandbox.id, [{ key: '1', id: opened.terminalId }, ...loadTerminals(sandbox.id).slice(1)]);
+            saveFirstTerminal(sandbox.id, opened.terminalId);
             // Until a session takes it, or the player drops it (`stop`), the terminal's output is kept.
             socket.on('terminal:output', onOutput);
             socket.on('terminal:exit', onExit);

@@ -172,6 +172,8 @@ export function openTerminalSession(options: {
       written();
     });
     session.callbacks.onOpened(id);
+    // The size the next page's first terminal asks for.
+    saveTerminalSize(term.cols, term.rows);
   };
   const open = () =>
     socket.emit(
@@ -229,6 +231,7 @@ export function openTerminalSession(options: {
     socket.emit('terminal:input', { terminalId: id, data });
   });
   const resize = term.onResize(({ cols, rows }) => {
+    saveTerminalSize(cols, rows);
     if (id) socket.emit('terminal:resize', { terminalId: id, cols, rows });
   });
   const observer = new ResizeObserver(() => safeFit(fit));
@@ -248,10 +251,8 @@ export function openTerminalSession(options: {
   return session;
 }
 
-/** Fit only when laid out: a hidden tab has no size. The size is remembered for the next page's first terminal. */
+/** Fit only when laid out: a hidden tab has no size. */
 function safeFit(fit: FitAddon) {
   const dims = fit.proposeDimensions();
-  if (!dims || dims.cols <= 1 || dims.rows <= 0 || !Number.isFinite(dims.cols)) return;
-  fit.fit();
-  saveTerminalSize(dims.cols, dims.rows);
+  if (dims && dims.cols > 1 && dims.rows > 0 && Number.isFinite(dims.cols)) fit.fit();
 }

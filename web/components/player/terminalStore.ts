@@ -29,6 +29,11 @@ export function saveTerminals(sandboxId: string, slots: TermSlot[]) {
   }
 }
 
+/** Remembers `terminalId` as the first tab's of `sandboxId`, keeping the other tabs'. */
+export function saveFirstTerminal(sandboxId: string, terminalId: string) {
+  saveTerminals(sandboxId, [{ key: '1', id: terminalId }, ...loadTerminals(sandboxId).slice(1)]);
+}
+
 /** Drops what is remembered of a sandbox's terminals (it was replaced by a new one). */
 export function forgetTerminals(sandboxId: string) {
   try {
