@@ -193,6 +193,39 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     }
   }, 120_000);
 
+  it("gives a learner who asks with another learner's terminal id their own shell, none of hers", async () => {
+    // The attack: the id is Kay's, real and running; Lee's ensure names it as the terminal to re-open.
+    const [kay, lee] = await Promise.all([Learner.join(server.url), Learner.join(server.url)]);
+    const kaySocket = kay.socket();
+    const leeSocket = lee.socket();
+    try {
+      const k = await request<SandboxView & { terminal?: Opened }>(kaySocket, 'sandbox:ensure', {
+        terminal: { cols: 80, rows: 24 },
+      });
+      if (!k.ok) throw new Error(k.error.message);
+      const kays = new TerminalReader(kaySocket, k.value.terminal!.terminalId, k.value.terminal!.scrollback);
+      await kays.firstPrompt();
+      kays.type('echo "kay-$((6*7))"\r');
+      await kays.waitFor('kay-42');
+      const heard: string[] = [];
+      leeSocket.on('terminal:output', (o: { data: string }) => heard.push(o.data));
+      const l = await request<SandboxView & { terminal?: Opened }>(leeSocket, 'sandbox:ensure', {
+        terminal: { terminalId: k.value.terminal!.terminalId, cols: 80, rows: 24 },
+      });
+      if (!l.ok) throw new Error(l.error.message);
+      expect(l.value.id).not.toBe(k.value.id);
+      expect(l.value.terminal?.terminalId).not.toBe(k.value.terminal!.terminalId);
+      expect(l.value.terminal?.scrollback).not.toContain('kay-42');
+      kays.type('echo "still-$((6*7))"\r');
+      await kays.waitFor('still-42');
+      await new Promise((res) => setTimeout(res, 500));
+      expect(heard.join('')).not.toMatch(/kay-42|still-42/);
+    } finally {
+      kaySocket.close();
+      leeSocket.close();
+    }
+  }, 120_000);
+
   it('ends when the socket goes without a page taking it', async () => {
     const dan = await Learner.join(server.url);
     const first = dan.socket();
