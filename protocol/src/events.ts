@@ -10,6 +10,8 @@ export interface ServerToClientEvents {
   /** Cold start progress, 0–100, for a progress bar. */
   'sandbox:progress': (p: { phase: SandboxPhase; percent: number; message: string }) => void;
   'sandbox:state': (s: SandboxView) => void;
+  /** The answer to the `sandbox:ensure` a socket sent in its handshake (`SocketAuth`), once, as its ack would be. */
+  'sandbox:ensured': (answer: EnsureAnswer) => void;
   /** The machine is full: where the learner stands in the queue. */
   'sandbox:queue': (q: { position: number; estimateSeconds: number }) => void;
   /** Minutes before the sandbox ends (lifetime) or is reclaimed (idle). */
@@ -46,6 +48,16 @@ export type OpenedTerminal = { terminalId: string; scrollback: string };
 export type AckError = { code: string; message: string; retryAfter?: number };
 export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
 
+export type EnsureRequest = { lessonId?: string; terminal?: Omit<TerminalOpen, 'sandboxId'> };
+export type EnsureAnswer = Parameters<Ack<SandboxView & { terminal?: OpenedTerminal }>>[0];
+
+/**
+ * What a learner's socket may send in socket.io's handshake (its `auth`). `ensure`: a `sandbox:ensure`
+ * asked with the connection itself, answered as `sandbox:ensured` right after it: the answer comes a round
+ * trip sooner than an event sent once connected, and a turn of a busy page's main thread sooner.
+ */
+export type SocketAuth = { ensure?: EnsureRequest };
+
 export interface ClientToServerEvents {
   'session:whoami': (ack: Ack<{ learnerId: string }>) => void;
   /**
@@ -53,10 +65,7 @@ export interface ClientToServerEvents {
    * With `terminal`, a sandbox that is ready comes with that terminal open, as `terminal:open` would answer
    * it (one round trip for the page's first prompt); without it, or when it could not open, no `terminal`.
    */
-  'sandbox:ensure': (
-    req: { lessonId?: string; terminal?: Omit<TerminalOpen, 'sandboxId'> },
-    ack: Ack<SandboxView & { terminal?: OpenedTerminal }>,
-  ) => void;
+  'sandbox:ensure': (req: EnsureRequest, ack: Ack<SandboxView & { terminal?: OpenedTerminal }>) => void;
   /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
   'terminal:open': (req: TerminalOpen, ack: Ack<OpenedTerminal>) => void;
   'terminal:input': (req: { terminalId: string; data: string }) => void;

@@ -12,6 +12,9 @@ export type {
   OpenedTerminal,
   ServerToClientEvents,
   TerminalOpen,
+  EnsureAnswer,
+  EnsureRequest,
+  SocketAuth,
 } from './events';
 export type {
   ContainerChanges,

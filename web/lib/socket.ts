@@ -11,6 +11,9 @@ export type {
   StepStatus,
   ServerToClientEvents,
   ClientToServerEvents,
+  EnsureAnswer,
+  EnsureRequest,
+  SocketAuth,
 } from '@dockside/protocol';
 
 export type DocksideSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -2,13 +2,13 @@
 // validated with zod and checked against the session's learner before it touches anything; requests are
 // answered as requests.ts answers them, in both namespaces.
 import { z } from 'zod';
-import { SANDBOX_ID, type ClientToServerEvents, type OpenedTerminal } from '@dockside/protocol';
+import { SANDBOX_ID, type ClientToServerEvents, type EnsureAnswer, type OpenedTerminal } from '@dockside/protocol';
 import { AdmissionError } from '../engine/admission';
 import { SandboxAccessError, type Engine } from '../engine/engine';
 import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
 import type { IoSocket } from './events';
 import { FirstShell, pageLocale } from './firstShell';
-import { failure, handleRequests, isFailure, parse, type Failure } from './requests';
+import { answerOf, failure, handleRequests, isFailure, parse, type Failure, type Handler } from './requests';
 
 const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
 const TerminalId = z.string().regex(/^t-[0-9a-f]{12}$/);
@@ -88,31 +88,34 @@ export function registerLearnerSocket(
     return { terminalId: t.id, scrollback };
   }
 
+  /** `sandbox:ensure`, asked with an event or in the socket's handshake (`SocketAuth`). */
+  const ensure: Handler = async (req) => {
+    const body = parse(schemas.ensure, req ?? {});
+    if (isFailure(body)) return body;
+    try {
+      const r = await firstShell.ensure(client, body.lessonId, lessonsDir);
+      if ('queued' in r)
+        return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
+      if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
+      // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
+      // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.
+      const terminal = await openTerminal({ ...body.terminal, sandboxId: r.sandbox.id }).catch((err: unknown) => {
+        if (err instanceof TerminalError) return null;
+        throw err;
+      });
+      return ok(terminal && !isFailure(terminal) ? { ...r.sandbox, terminal } : r.sandbox);
+    } catch (err) {
+      if (err instanceof AdmissionError) throw err;
+      return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
+    }
+  };
+
   handleRequests<keyof ClientToServerEvents>(
     socket,
     {
       'session:whoami': () => ok({ learnerId }),
 
-      'sandbox:ensure': async (req) => {
-        const body = parse(schemas.ensure, req ?? {});
-        if (isFailure(body)) return body;
-        try {
-          const r = await firstShell.ensure(client, body.lessonId, lessonsDir);
-          if ('queued' in r)
-            return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
-          if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
-          // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
-          // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.
-          const terminal = await openTerminal({ ...body.terminal, sandboxId: r.sandbox.id }).catch((err: unknown) => {
-            if (err instanceof TerminalError) return null;
-            throw err;
-          });
-          return ok(terminal && !isFailure(terminal) ? { ...r.sandbox, terminal } : r.sandbox);
-        } catch (err) {
-          if (err instanceof AdmissionError) throw err;
-          return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
-        }
-      },
+      'sandbox:ensure': ensure,
 
       'terminal:open': async (req) => {
         const body = parse(schemas.open, req);
@@ -188,6 +191,14 @@ export function registerLearnerSocket(
         socket.emit('sandbox:error', { code: f.error.code, message: `${event}: ${f.error.message}` });
     },
   );
+
+  // The handshake's own `sandbox:ensure`: asked before the page could send an event, answered right after
+  // the connection's ack. A reconnection asks it again only if the page had no answer yet.
+  const { ensure: asked } = (socket.handshake.auth ?? {}) as { ensure?: unknown };
+  if (asked !== undefined)
+    void answerOf('sandbox:ensure', ensure, asked).then((r) =>
+      socket.emit('sandbox:ensured', (r ?? { ok: true, value: null }) as EnsureAnswer),
+    );
 
   socket.on('disconnect', () => {
     firstShell.drop();

@@ -46,6 +46,13 @@ type AnySocket = { on(event: string, listener: Listener): unknown; onAny(listene
 
 export type Handler = (req: unknown) => Result | undefined | Promise<Result | undefined>;
 
+/** `handler`'s answer to `req`; what it throws, as a failure. */
+export function answerOf(event: string, handler: Handler, req: unknown): Promise<Result | undefined> {
+  return Promise.resolve()
+    .then(() => handler(req))
+    .catch((err: unknown) => failed(event, err));
+}
+
 /**
  * Registers every event of a namespace (`Events`, so none is forgotten) on a socket. A handler returns its
  * answer (undefined: nothing to say); without an ack, a failure goes to `unanswered` if given.
@@ -68,9 +75,8 @@ export function handleRequests<Events extends string>(
         if (ack) ack(r ?? { ok: true, value: null });
         else if (r && !r.ok) unanswered?.(event, r);
       };
-      void Promise.resolve()
-        .then(() => handler(req))
-        .then(answer, (err: unknown) => answer(failed(event, err)))
+      void answerOf(event, handler, req)
+        .then(answer)
         .catch((err: unknown) => console.error(`socket ${event}: could not answer:`, err));
     });
   s.onAny((event: unknown, ...args: unknown[]) => {

@@ -3,14 +3,15 @@
 // It is the page's first terminal, whatever id the page still remembers: the sandbox never has a second
 // shell the page does not show (an instructor's mirror follows the sandbox's terminals). A returning
 // learner's lesson page request hands the sandbox out and starts that shell before the page asks at all.
-// The lesson page asks for it with the sandbox (`sandbox:ensure`'s `terminal`), in the same answer.
+// The lesson page asks for it with the sandbox (`sandbox:ensure`'s `terminal`), in the same answer, and asks
+// in its socket's handshake, so that answer follows the connection's at once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxView } from '@dockside/protocol';
-import { Learner, request, TerminalReader } from '../support/learner';
+import { ensuredInHandshake, Learner, request, TerminalReader } from '../support/learner';
 import { sandboxesAvailable, SHARED_DATA_DIR } from '../support/runtime';
 import { startServer, type RunningServer } from '../support/server';
 
@@ -171,6 +172,38 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       }
     } finally {
       socket.close();
+    }
+  }, 120_000);
+
+  it('comes with the connection when the page asks in its handshake, at its size; a bad ask is refused there, the socket kept', async () => {
+    type WithTerminal = SandboxView & { terminal?: Opened };
+    const uma = await Learner.join(server.url);
+    const socket = uma.socket({ ensure: { lessonId: 'Docker_Layers', terminal: { cols: 91, rows: 27 } } });
+    const bad = uma.socket({ ensure: { terminal: { cols: 91, rows: 'many' } } });
+    const refused = ensuredInHandshake(bad);
+    const plain = uma.socket();
+    let heard = false;
+    plain.on('sandbox:ensured', () => (heard = true));
+    try {
+      const r = await ensuredInHandshake<WithTerminal>(socket);
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.phase).toBe('ready');
+      const term = new TerminalReader(socket, r.value.terminal!.terminalId, r.value.terminal!.scrollback);
+      await term.firstPrompt();
+      term.type('echo "size=$(stty size)"; ls /workspace\r');
+      await term.waitFor(/size=27 91[\s\S]*app\.py/); // the lesson's files, as the event's ensure puts them
+      await expectOneShell(term);
+
+      expect(await refused).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      const who = await new Promise((res) => bad.emit('session:whoami', res));
+      expect(who).toMatchObject({ ok: true, value: { learnerId: uma.id } });
+      // A socket that asked nothing in its handshake hears no answer.
+      const same = await request<SandboxView>(plain, 'sandbox:ensure', {});
+      expect(same.ok && same.value.id).toBe(r.value.id);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(heard).toBe(false);
+    } finally {
+      for (const s of [socket, bad, plain]) s.close();
     }
   }, 120_000);
 

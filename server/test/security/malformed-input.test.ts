@@ -392,7 +392,11 @@ describe.runIf(sandboxesAvailable())('malformed input to every route and event',
         resolve(a);
       });
     });
-    const where = `${event}(${JSON.stringify(args).slice(0, 200)})`;
+    expectWellFormed(`${event}(${JSON.stringify(args).slice(0, 200)})`, answer);
+  }
+
+  /** One answer, `{ ok }` or a documented code with a one-line message. */
+  function expectWellFormed(where: string, answer: Answer | 'none'): void {
     expect(answer, `${where}: no answer`).not.toBe('none');
     const a = answer as Answer;
     expect(typeof a.ok, where).toBe('boolean');
@@ -478,6 +482,35 @@ describe.runIf(sandboxesAvailable())('malformed input to every route and event',
       expect(socketOf().connected).toBe(true);
       await alive();
     });
+
+  it("answers a sandbox:ensure sent in the socket's handshake, whatever it is, once, in a documented way; the socket stays", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        payload('sandbox:ensure').filter((e) => e !== undefined),
+        async (ensure) => {
+          const s = connect(server.url, {
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+            extraHeaders: { cookie: p.ana.cookie! },
+            auth: { ensure },
+          });
+          try {
+            const answer = await new Promise<Answer | 'none'>((resolve) => {
+              const timer = setTimeout(() => resolve('none'), 10_000);
+              s.once('sandbox:ensured', (a: Answer) => (clearTimeout(timer), resolve(a)));
+            });
+            expectWellFormed(`handshake ensure ${JSON.stringify(ensure).slice(0, 200)}`, answer);
+            expect(s.connected).toBe(true);
+          } finally {
+            s.close();
+          }
+        },
+      ),
+      { numRuns: 25, interruptAfterTimeLimit: 8000 },
+    );
+    await alive();
+  });
 
   it('the instructor socket answers a bad request the way the learner socket does', async () => {
     const ask = (s: Socket, event: string, arg: unknown) =>

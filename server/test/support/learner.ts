@@ -19,13 +19,15 @@ export class Learner {
     return new Learner(url, cookie ?? set!, body.csrfToken, body.learnerId);
   }
 
-  socket(): LearnerSocket {
+  /** `auth`: what the handshake sends (the lesson page's sends its `sandbox:ensure`: `SocketAuth`). */
+  socket(auth?: Record<string, unknown>): LearnerSocket {
     // forceNew: each learner its own connection (socket.io would share one per URL, with its cookie).
     return connect(this.url, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
       extraHeaders: { cookie: this.cookie },
+      ...(auth ? { auth } : {}),
     });
   }
 
@@ -38,6 +40,11 @@ export class Learner {
       body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
     });
   }
+}
+
+/** The answer to the `sandbox:ensure` a socket sent in its handshake. */
+export function ensuredInHandshake<T>(socket: LearnerSocket): Promise<AckResult<T>> {
+  return new Promise((resolve) => socket.once('sandbox:ensured', (r) => resolve(r as AckResult<T>)));
 }
 
 type AckResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
-// The early socket: the lesson it asks for, and the first terminal its `sandbox:ensure` asks for too —
-// what the page keeps of that terminal until a session takes it, and what a reload asks for. The socket is a stand-in that records what is sent and
-// lets the test answer; the real exchange is in server/test/engine/first-shell.test.ts and the e2e suite.
+// The early socket: the lesson it asks for in its handshake, and the first terminal its `sandbox:ensure`
+// asks for too — what the page keeps of that terminal until a session takes it, and what a reload asks
+// for. The socket is a stand-in that gives the handshake's payload and lets the test answer; the real
+// exchange is in server/test/engine/first-shell.test.ts and the e2e suite.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 type Handler = (...args: unknown[]) => void;
@@ -9,7 +10,11 @@ const sent: { event: string; args: unknown[] }[] = [];
 const handlers = new Map<string, Set<Handler>>();
 const fakeSocket = {
   connected: true,
-  once: () => fakeSocket,
+  auth: undefined as unknown,
+  once: (event: string, fn: Handler) => {
+    const once: Handler = (...args) => (fakeSocket.off(event, once), fn(...args));
+    fakeSocket.on(event, once);
+  },
   on: (event: string, fn: Handler) => void (handlers.get(event) ?? handlers.set(event, new Set()).get(event)!).add(fn),
   off: (event: string, fn: Handler) => void handlers.get(event)?.delete(fn),
   emit: (event: string, ...args: unknown[]) => void sent.push({ event, args }),
@@ -43,21 +48,41 @@ describe('lessonOfPath', () => {
   });
 });
 
+/** What the socket's handshake sends as its `auth`, as socket.io asks for it on each connection. */
+function handshake(): { ensure?: { lessonId: string; terminal: Record<string, unknown> } } {
+  let given: unknown;
+  (fakeSocket.auth as (give: (auth: unknown) => void) => void)((a) => (given = a));
+  return given as ReturnType<typeof handshake>;
+}
+
 /** Opens the early socket on a lesson page and returns its ensure, and a way to answer it. */
 function lessonPage() {
   window.history.replaceState(null, '', '/lessons/Docker_Intro');
   const ensure = connectEarly()!.ensure!;
-  const { args } = sent[0]!;
-  const answer = args[1] as (r: unknown) => void;
-  return { ensure, request: args[0] as { terminal: Record<string, unknown> }, answer };
+  const answer = (r: unknown) => serverSends('sandbox:ensured', r);
+  return { ensure, request: handshake().ensure!, answer };
 }
 const ready = { id: 'sb-aaaaaaaaaaaa', phase: 'ready' };
+
+describe("the early ensure, in the socket's handshake", () => {
+  it("asks for the page's lesson on every connection until it has the answer, then on none", async () => {
+    const { ensure, request, answer } = lessonPage();
+    expect(request.lessonId).toBe('Docker_Intro');
+    expect(sent).toEqual([]); // nothing waits for the connection
+    expect(handshake().ensure).toEqual(request); // a connection that failed asks again
+    answer({ ok: true, value: ready });
+    expect(await ensure.answer).toEqual({ ok: true, value: ready });
+    expect(handshake()).toEqual({}); // a reconnection does not
+    answer({ ok: true, value: { ...ready, id: 'sb-bbbbbbbbbbbb' } });
+    expect(ensure.answered).toEqual({ ok: true, value: ready }); // the first answer only
+  });
+});
 
 describe("the early ensure's first terminal", () => {
   it('is asked for at the last size, with the id the page had; a first visit asks for a new one at 80 × 24', () => {
     expect(lessonPage().request.terminal).toEqual({ terminalId: undefined, cols: 80, rows: 24, locale: 'en' });
     delete window.__docksideEarly;
-    sent.length = 0;
+    handlers.clear();
     saveTerminals('sb-old', [
       { key: '1', id: 't-111111111111' },
       { key: '2', id: 't-222222222222' },

@@ -1,12 +1,12 @@
 // The lesson page's socket, opened before the framework runs, and taken by the player as it mounts. The
-// page's first boot script (web/boot/socket.ts, its own small bundle) opens it and asks for the sandbox at
-// once (socket.io sends it the moment the socket connects), so the handshake and the answer overlap the
-// rest of the page's loading. `useSandbox` takes both once; a page that connects later (an embed, after
+// page's first boot script (web/boot/socket.ts, its own small bundle) opens it and asks for the sandbox in
+// its handshake (the answer follows the connection's at once), so both overlap the rest of the page's
+// loading. `useSandbox` takes both once; a page that connects later (an embed, after
 // its session is made), any later mount, and a page whose boot script did not run open their own and ask
 // themselves. Two bundles run this module, each with its own copy: what one leaves for the other is on
 // `window`. The first terminal is handed over the same way (bootTerminal.ts).
 import { openSocket, type DocksideSocket, type SandboxView } from '../../lib/socket';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/socket';
+import type { EnsureAnswer as EnsureAck, EnsureRequest, ServerToClientEvents, SocketAuth } from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
 import { EARLY_EVENT } from './bootTerminal';
 import type { AlreadyOpen } from './terminalSession';
@@ -14,7 +14,6 @@ import { lastFirstTerminal, lastTerminalSize, saveFirstTerminal } from './termin
 
 /** The answer `sandbox:ensure` gets (without the terminal the early one asks for: `EarlyEnsure.terminal`). */
 export type EnsureAnswer = { ok: true; value: SandboxView } | Exclude<EnsureAck, { ok: true }>;
-type EnsureAck = Parameters<Parameters<ClientToServerEvents['sandbox:ensure']>[1]>[0];
 type QueuePlace = Parameters<ServerToClientEvents['sandbox:queue']>[0];
 
 /** The page's first terminal, opened with its sandbox; what it printed is kept until a session takes it. */
@@ -102,11 +101,11 @@ function ensureEarly(socket: DocksideSocket, lessonId: string): EarlyEnsure {
   const onQueue = (q: QueuePlace) => void (ensure.queue = q);
   const size = lastTerminalSize();
   const locale = document.documentElement.lang === 'ko' ? 'ko' : 'en';
-  const request = { lessonId, terminal: { terminalId: lastFirstTerminal(), ...size, locale } as const };
+  const request: EnsureRequest = { lessonId, terminal: { terminalId: lastFirstTerminal(), ...size, locale } };
   const ensure: EarlyEnsure = {
     lessonId,
     answer: new Promise<EnsureAnswer>((resolve) =>
-      socket.emit('sandbox:ensure', request, (r) => {
+      socket.once('sandbox:ensured', (r) => {
         let answer: EnsureAnswer = r;
         if (r.ok) {
           const { terminal: opened, ...sandbox } = r.value;
@@ -134,6 +133,9 @@ function ensureEarly(socket: DocksideSocket, lessonId: string): EarlyEnsure {
     takeTerminal,
   };
   socket.on('sandbox:queue', onQueue);
+  // Asked in the handshake (until answered: a connection that fails asks again), not once connected: the
+  // answer comes a round trip, and a turn of this busy main thread, sooner.
+  socket.auth = (give) => give((ensure.answered ? {} : { ensure: request }) satisfies SocketAuth);
   return ensure;
 }
 
