@@ -45,7 +45,7 @@ const server = await startServer({
 // shown beside the path, not in it.
 const PATH = [
   ['html', 'HTML received'],
-  ['boot', 'boot script ran (socket opening, `sandbox:ensure` asked)'],
+  ['boot', 'boot script ran (socket opening, `sandbox:ensure` in its handshake)'],
   ['socket', 'socket connected'],
   ['ensured', '`sandbox:ensure` answered'],
   ['terminal-open', "first terminal open (in the ensure's answer; else `terminal:open` answered)"],
