@@ -43,6 +43,28 @@ test('opening a lesson renders no other page meanwhile; its Dockside link still 
   await context.close();
 });
 
+test('opening a lesson asks for its sandbox in the socket’s handshake: no request waits for the connection', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const sent: string[] = [];
+  const received: string[] = [];
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => sent.push(String(f.payload)));
+    ws.on('framereceived', (f) => received.push(String(f.payload)));
+  });
+  await page.goto('/lessons/Docker_Intro');
+  await expect(ready(page)).toBeVisible({ timeout: 60_000 });
+  // socket.io's connect packet carries the lesson's ensure with its first terminal; no event asks again.
+  const connect = JSON.parse(sent.find((f) => f.startsWith('40'))!.slice(2)) as { ensure?: unknown };
+  expect(connect.ensure).toMatchObject({ lessonId: 'Docker_Intro', terminal: { cols: expect.any(Number) } });
+  expect(sent.filter((f) => f.includes('"sandbox:ensure"'))).toEqual([]);
+  const answer = received.find((f) => f.startsWith('42["sandbox:ensured"'));
+  expect(answer).toContain('"ok":true');
+  await context.close();
+});
+
 test('Next starts the new step at its top', async ({ browser }) => {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
