@@ -19,6 +19,8 @@ export const MAX_TERMINALS_PER_SANDBOX = 6;
 /** A holder sends its scrollback at once; one that does not is not waited for longer than this. */
 const ATTACH_TIMEOUT_MS = 5000;
 const NONCE_VAR = 'DOCKSIDE_NONCE';
+/** Shell integration's prompt start (dockside-bashrc.sh draws it before each prompt). */
+const PROMPT_START = '\x1b]633;A';
 
 export type Viewer = {
   send: (data: string) => void;
@@ -78,6 +80,10 @@ export class Terminal {
   /** Cancels the flush that is due, if one is. */
   private cancelFlush: (() => void) | undefined;
   private lastSent = 0;
+  /** Called once the shell has drawn its first prompt (shell integration's prompt start). */
+  private prompted: (() => void) | null = null;
+  private readonly firstPromptDrawn = new Promise<void>((resolve) => (this.prompted = resolve));
+  private promptTail = '';
   exited: number | null | undefined = undefined;
 
   private constructor(
@@ -133,6 +139,13 @@ export class Terminal {
 
   private output(data: string): void {
     this.scrollback.push(data);
+    if (this.prompted) {
+      const seen = this.promptTail + data; // the mark may come split across reads
+      if (seen.includes(PROMPT_START)) {
+        this.prompted();
+        this.prompted = null;
+      } else this.promptTail = seen.slice(-PROMPT_START.length);
+    }
     for (const e of this.parser.feed(data)) if (!this.mirrorOnly) this.onCommand(e);
     this.outgoing.push(data);
     this.outgoingChars += data.length;
@@ -181,6 +194,17 @@ export class Terminal {
         this.session?.pause();
       }
     }
+  }
+
+  /**
+   * Once the shell has drawn its first prompt, or `ms` have passed (a shell that draws none, or ended): a
+   * new terminal answered after it carries the prompt, and the page draws it from the answer.
+   */
+  firstPrompt(ms: number): Promise<void> {
+    if (!this.prompted || this.exited !== undefined) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    return Promise.race([this.firstPromptDrawn, late]).finally(() => clearTimeout(timer));
   }
 
   /** Attaches the learner's browser (replacing an earlier one) and returns the scrollback to show. */

@@ -28,6 +28,8 @@ const COLS = 80;
 const ROWS = 24;
 // A shell nobody took (the page never came, or asked in another language) ends after this.
 const UNCLAIMED_MS = 60_000;
+// How long the page's answer waits for its new shell's first prompt (bash takes ~50-100 ms to draw it).
+const FIRST_PROMPT_MS = 400;
 
 /** The page's language as the web app picks it: its cookie, else the browser's languages. */
 export function pageLocale(req: IncomingMessage): Locale {
@@ -115,6 +117,9 @@ export class FirstShell {
       return null;
     }
     const t = await p.terminal;
+    // Answered with its prompt: the page draws it from the answer, not from output that follows on a
+    // later turn of its busy main thread.
+    await t?.firstPrompt(FIRST_PROMPT_MS);
     return t && t.exited === undefined && this.engine.terminal(this.learnerId, t.id) ? t : null;
   }
 

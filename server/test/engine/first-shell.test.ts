@@ -188,6 +188,8 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
       const r = await ensuredInHandshake<WithTerminal>(socket);
       if (!r.ok) throw new Error(r.error.message);
       expect(r.value.phase).toBe('ready');
+      // A new shell's answer waits for its first prompt: the page draws it from the answer itself.
+      expect(r.value.terminal!.scrollback).toContain(PROMPT);
       const term = new TerminalReader(socket, r.value.terminal!.terminalId, r.value.terminal!.scrollback);
       await term.firstPrompt();
       term.type('echo "size=$(stty size)"; ls /workspace\r');
