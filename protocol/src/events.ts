@@ -49,7 +49,9 @@ export type AckError = { code: string; message: string; retryAfter?: number };
 export type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: AckError }) => void;
 
 export type EnsureRequest = { lessonId?: string; terminal?: Omit<TerminalOpen, 'sandboxId'> };
-export type EnsureAnswer = Parameters<Ack<SandboxView & { terminal?: OpenedTerminal }>>[0];
+/** A sandbox as `sandbox:ensure` answers it: with the first terminal open, when asked for and ready. */
+type Ensured = SandboxView & { terminal?: OpenedTerminal };
+export type EnsureAnswer = Parameters<Ack<Ensured>>[0];
 
 /**
  * What a learner's socket may send in socket.io's handshake (its `auth`). `ensure`: a `sandbox:ensure`
@@ -65,7 +67,7 @@ export interface ClientToServerEvents {
    * With `terminal`, a sandbox that is ready comes with that terminal open, as `terminal:open` would answer
    * it (one round trip for the page's first prompt); without it, or when it could not open, no `terminal`.
    */
-  'sandbox:ensure': (req: EnsureRequest, ack: Ack<SandboxView & { terminal?: OpenedTerminal }>) => void;
+  'sandbox:ensure': (req: EnsureRequest, ack: Ack<Ensured>) => void;
   /** Open a new terminal, or re-attach to an existing one (its scrollback comes back in the ack). */
   'terminal:open': (req: TerminalOpen, ack: Ack<OpenedTerminal>) => void;
   'terminal:input': (req: { terminalId: string; data: string }) => void;
