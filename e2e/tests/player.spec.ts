@@ -43,14 +43,16 @@ test('opening a lesson renders no other page meanwhile; its Dockside link still 
   await context.close();
 });
 
-test('opening a lesson asks for its sandbox in the socket’s handshake: no request waits for the connection', async ({
+test('opening a lesson asks for its sandbox in the socket’s address and handshake: no request waits for the connection', async ({
   browser,
 }) => {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
   const sent: string[] = [];
   const received: string[] = [];
+  const addresses: string[] = [];
   page.on('websocket', (ws) => {
+    addresses.push(ws.url());
     ws.on('framesent', (f) => sent.push(String(f.payload)));
     ws.on('framereceived', (f) => received.push(String(f.payload)));
   });
@@ -62,6 +64,8 @@ test('opening a lesson asks for its sandbox in the socket’s handshake: no requ
   expect(sent.filter((f) => f.includes('"sandbox:ensure"'))).toEqual([]);
   const answer = received.find((f) => f.startsWith('42["sandbox:ensured"'));
   expect(answer).toContain('"ok":true');
+  // The socket's address names the lesson: the server starts on its sandbox as the connection opens.
+  expect(addresses.map((a) => new URL(a).searchParams.get('lesson'))).toEqual(['Docker_Intro']);
   await context.close();
 });
 

@@ -60,6 +60,13 @@ export type EnsureAnswer = Parameters<Ack<Ensured>>[0];
  */
 export type SocketAuth = { ensure?: EnsureRequest };
 
+/**
+ * What a lesson page's socket puts in its address (the connection's query). `lesson`: the server hands the
+ * learner's sandbox out, starts its first shell and puts in that lesson's files as the connection opens,
+ * while the page takes its turn to send the handshake whose `ensure` (`SocketAuth`) then finds them ready.
+ */
+export type SocketQuery = { lesson?: string };
+
 export interface ClientToServerEvents {
   'session:whoami': (ack: Ack<{ learnerId: string }>) => void;
   /**

@@ -15,6 +15,7 @@ export type {
   EnsureAnswer,
   EnsureRequest,
   SocketAuth,
+  SocketQuery,
 } from './events';
 export type {
   ContainerChanges,

@@ -163,3 +163,27 @@ export function startForLessonPage(
   const client = engine.client(req);
   res.once('finish', () => void shell.ensure(client, lessonId, lessonsDir).catch(() => {}));
 }
+
+/** A connection's ensure (`startForLessonSocket`): the lesson it named, its shell and the ensure's result. */
+export type EarlyShell = { lessonId: string; shell: FirstShell; ensured: Promise<EnsureResult> };
+
+/**
+ * A lesson page's socket opens, naming its lesson in its address (`SocketQuery`): the learner's sandbox is
+ * handed out, its first shell started and the lesson's files put in from the moment the connection
+ * opens, while the page's busy main thread takes its turn to send the handshake that asks for them. That
+ * handshake's ensure, for the same lesson, is this one, and takes the shell as its own; a shell it never
+ * takes ends with the connection. Null when the socket names no lesson.
+ */
+export function startForLessonSocket(
+  engine: Engine,
+  req: IncomingMessage,
+  learnerId: string,
+  lessonsDir: string,
+): EarlyShell | null {
+  const lessonId = new URL(req.url ?? '/', 'http://socket').searchParams.get('lesson');
+  if (!lessonId || !/^[A-Za-z0-9_-]{1,100}$/.test(lessonId)) return null;
+  const shell = new FirstShell(engine, learnerId, pageLocale(req));
+  const ensured = shell.ensure(engine.client(req), lessonId, lessonsDir);
+  ensured.catch(() => {}); // what fails is the handshake's answer to say
+  return { lessonId, shell, ensured };
+}

@@ -4,7 +4,8 @@ import type { Engine } from '../engine/engine';
 import type { ClusterBus } from '../cluster/bus';
 import type { ManagerEvent } from '../engine/manager';
 import type { Sessions } from '../http/session';
-import type { Io } from './events';
+import type { Io, IoSocket } from './events';
+import { startForLessonSocket, type EarlyShell } from './firstShell';
 import { focusRelay } from './focusRelay';
 import { learnerRoom, registerLearnerSocket } from './learnerSocket';
 
@@ -51,9 +52,19 @@ export function attachRealtime(
     socket.data.learnerId = learnerId;
     next();
   });
+  // A lesson page's socket names its lesson in its address: its sandbox and first shell start as the
+  // connection opens, before the handshake that asks for them comes (firstShell.ts).
+  const early = new WeakMap<IoSocket['conn'], EarlyShell>();
+  io.engine.on('connection', (conn: IoSocket['conn']) => {
+    const learnerId = sessions.fromRequest(conn.request);
+    const shell = learnerId ? startForLessonSocket(engine, conn.request, learnerId, lessonsDir) : null;
+    if (!shell) return;
+    early.set(conn, shell);
+    conn.once('close', () => shell.shell.drop());
+  });
   io.on('connection', (socket) => {
     socket.emit('session:ready', { learnerId: socket.data.learnerId });
-    registerLearnerSocket(socket, engine, lessonsDir, focusMoved);
+    registerLearnerSocket(socket, engine, lessonsDir, focusMoved, early.get(socket.conn));
   });
 
   const settling = new Map<string, NodeJS.Timeout>();

@@ -6,8 +6,9 @@ import { SANDBOX_ID, type ClientToServerEvents, type EnsureAnswer, type OpenedTe
 import { AdmissionError } from '../engine/admission';
 import { SandboxAccessError, type Engine } from '../engine/engine';
 import { TerminalError, type Terminal, type Viewer } from '../engine/terminals';
+import type { EnsureResult } from '../engine/manager';
 import type { IoSocket } from './events';
-import { FirstShell, pageLocale } from './firstShell';
+import { FirstShell, pageLocale, type EarlyShell } from './firstShell';
 import { answerOf, failure, handleRequests, isFailure, parse, type Failure, type Handler } from './requests';
 
 const SandboxId = z.string().regex(new RegExp(`^${SANDBOX_ID}$`));
@@ -47,12 +48,14 @@ export function registerLearnerSocket(
   lessonsDir: string,
   /** Tells the other replicas that this learner's checks run here now (focusRelay.ts). */
   focusMoved: (learnerId: string) => void = () => {},
+  /** The sandbox and first shell started as this socket's connection opened, if its page named its lesson. */
+  early?: EarlyShell,
 ): void {
   const learnerId = socket.data.learnerId;
   const client = engine.client(socket.request);
   void socket.join(learnerRoom(learnerId));
   const viewers = new Map<string, Viewer>(); // terminalId → this socket's viewer
-  const firstShell = new FirstShell(engine, learnerId, pageLocale(socket.request));
+  const firstShell = early?.shell ?? new FirstShell(engine, learnerId, pageLocale(socket.request));
 
   /** The terminal, if it is in this learner's own sandbox. */
   const ownTerminal = (terminalId: string) => engine.terminal(learnerId, terminalId);
@@ -88,34 +91,43 @@ export function registerLearnerSocket(
     return { terminalId: t.id, scrollback };
   }
 
-  /** `sandbox:ensure`, asked with an event or in the socket's handshake (`SocketAuth`). */
-  const ensure: Handler = async (req) => {
-    const body = parse(schemas.ensure, req ?? {});
-    if (isFailure(body)) return body;
-    try {
-      const r = await firstShell.ensure(client, body.lessonId, lessonsDir);
-      if ('queued' in r)
-        return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
-      if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
-      // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
-      // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.
-      const terminal = await openTerminal({ ...body.terminal, sandboxId: r.sandbox.id }).catch((err: unknown) => {
-        if (err instanceof TerminalError) return null;
-        throw err;
-      });
-      return ok(terminal && !isFailure(terminal) ? { ...r.sandbox, terminal } : r.sandbox);
-    } catch (err) {
-      if (err instanceof AdmissionError) throw err;
-      return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
-    }
-  };
+  /** The learner's sandbox; `made`: the ensure this socket's connection made as it opened, if it named a lesson. */
+  async function ensured(lessonId: string | undefined, made?: EarlyShell): Promise<EnsureResult> {
+    if (made && made.lessonId === lessonId) return made.ensured;
+    await made?.ensured.catch(() => {}); // one hand-out at a time: the next finds its shell
+    return firstShell.ensure(client, lessonId, lessonsDir);
+  }
+
+  /** `sandbox:ensure`, asked with an event, or in the socket's handshake (`SocketAuth`): then with `made`. */
+  const ensure =
+    (made?: EarlyShell): Handler =>
+    async (req) => {
+      const body = parse(schemas.ensure, req ?? {});
+      if (isFailure(body)) return body;
+      try {
+        const r = await ensured(body.lessonId, made);
+        if ('queued' in r)
+          return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
+        if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
+        // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
+        // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.
+        const terminal = await openTerminal({ ...body.terminal, sandboxId: r.sandbox.id }).catch((err: unknown) => {
+          if (err instanceof TerminalError) return null;
+          throw err;
+        });
+        return ok(terminal && !isFailure(terminal) ? { ...r.sandbox, terminal } : r.sandbox);
+      } catch (err) {
+        if (err instanceof AdmissionError) throw err;
+        return failure('sandbox_failed', `your sandbox could not start (${(err as Error).message}); try again`);
+      }
+    };
 
   handleRequests<keyof ClientToServerEvents>(
     socket,
     {
       'session:whoami': () => ok({ learnerId }),
 
-      'sandbox:ensure': ensure,
+      'sandbox:ensure': ensure(),
 
       'terminal:open': async (req) => {
         const body = parse(schemas.open, req);
@@ -196,7 +208,7 @@ export function registerLearnerSocket(
   // the connection's ack. A reconnection asks it again only if the page had no answer yet.
   const { ensure: asked } = (socket.handshake.auth ?? {}) as { ensure?: unknown };
   if (asked !== undefined)
-    void answerOf('sandbox:ensure', ensure, asked).then((r) =>
+    void answerOf('sandbox:ensure', ensure(early), asked).then((r) =>
       socket.emit('sandbox:ensured', (r ?? { ok: true, value: null }) as EnsureAnswer),
     );
 

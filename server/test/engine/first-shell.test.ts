@@ -4,7 +4,8 @@
 // shell the page does not show (an instructor's mirror follows the sandbox's terminals). A returning
 // learner's lesson page request hands the sandbox out and starts that shell before the page asks at all.
 // The lesson page asks for it with the sandbox (`sandbox:ensure`'s `terminal`), in the same answer, and asks
-// in its socket's handshake, so that answer follows the connection's at once.
+// in its socket's handshake, so that answer follows the connection's at once; the socket's address names
+// the lesson, so the hand-out and the shell start as the connection opens, before that handshake comes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -18,6 +19,9 @@ import { startServer, type RunningServer } from '../support/server';
 const dbDir = mkdtempSync(path.join(os.tmpdir(), 'dockside-first-shell-'));
 type Opened = { terminalId: string; scrollback: string };
 const PROMPT = '\x1b]633;A';
+
+const current = async (learner: Learner) =>
+  ((await (await learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView | null }).sandbox;
 
 /** The sandbox has one shell: the page's (bash processes, counted from inside it). */
 async function expectOneShell(term: TerminalReader): Promise<void> {
@@ -209,6 +213,60 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     }
   }, 120_000);
 
+  it("starts as the lesson page's socket connects, naming its lesson, before its handshake asks; the handshake takes it", async () => {
+    type WithTerminal = SandboxView & { terminal?: Opened };
+    const ivy = await Learner.join(server.url);
+    const connection = ivy.connection({ lesson: 'Docker_Layers' });
+    try {
+      // No handshake and no event yet: the connection alone hands the sandbox out.
+      await expect.poll(async () => (await current(ivy))?.phase, { timeout: 60_000 }).toBe('ready');
+      await new Promise((res) => setTimeout(res, 1500)); // its shell is up meanwhile
+      const socket = connection.socket('/', {
+        auth: { ensure: { lessonId: 'Docker_Layers', terminal: { cols: 91, rows: 27 } } },
+      });
+      const r = await ensuredInHandshake<WithTerminal>(socket);
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.id).toBe((await current(ivy))!.id);
+      expect(r.value.terminal!.scrollback).toContain(PROMPT);
+      const term = new TerminalReader(socket, r.value.terminal!.terminalId, r.value.terminal!.scrollback);
+      term.type('echo "size=$(stty size)"; ls /workspace\r');
+      await term.waitFor(/size=27 91[\s\S]*app\.py/); // the lesson's files, put in by the connection's start
+      await expectOneShell(term);
+    } finally {
+      connection.engine?.close();
+    }
+  }, 120_000);
+
+  it('ends the shell a connection started when it goes without a handshake; a bad lesson name starts nothing', async () => {
+    const jo = await Learner.join(server.url);
+    const first = jo.connection({ lesson: 'Docker_Intro' });
+    await expect.poll(async () => (await current(jo))?.phase, { timeout: 60_000 }).toBe('ready');
+    await new Promise((res) => setTimeout(res, 1500)); // the shell is up
+    first.engine?.close();
+    await new Promise((res) => setTimeout(res, 1500));
+    const again = jo.socket();
+    try {
+      const r = await request<SandboxView>(again, 'sandbox:ensure', {});
+      const t = await request<Opened>(again, 'terminal:open', {
+        sandboxId: r.ok ? r.value.id : '',
+        cols: 80,
+        rows: 24,
+      });
+      if (!t.ok) throw new Error(t.error.message);
+      const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
+      await term.firstPrompt();
+      await expectOneShell(term);
+    } finally {
+      again.close();
+    }
+
+    const kim = await Learner.join(server.url);
+    const odd = [kim.connection({ lesson: '../Docker_Intro' }), kim.connection({ lesson: 'x'.repeat(101) })];
+    await new Promise((res) => setTimeout(res, 3000));
+    expect(await current(kim)).toBeNull();
+    for (const c of odd) c.engine?.close();
+  }, 120_000);
+
   it("opens the page's first shell in sandbox:ensure's answer for an id that is not of this sandbox, and refuses a bad one", async () => {
     const jo = await Learner.join(server.url);
     const socket = jo.socket();
@@ -322,8 +380,6 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
         req.on('error', reject);
       });
     const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
-    const current = async (learner: Learner) =>
-      ((await (await learner.fetch('/api/sandboxes/current')).json()) as { sandbox: SandboxView | null }).sandbox;
 
     it("hands a returning learner's sandbox out with its shell as their navigation asks: the socket takes both", async () => {
       const gus = await Learner.join(server.url);

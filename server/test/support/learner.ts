@@ -1,5 +1,5 @@
 // A learner as the browser is one: a session cookie, a CSRF token and a socket.io connection.
-import { io as connect, type Socket } from 'socket.io-client';
+import { io as connect, Manager, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@dockside/protocol';
 
 export type LearnerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -20,7 +20,7 @@ export class Learner {
   }
 
   /** `auth`: what the handshake sends (the lesson page's sends its `sandbox:ensure`: `SocketAuth`). */
-  socket(auth?: Record<string, unknown>): LearnerSocket {
+  socket(auth?: Record<string, unknown>, query?: Record<string, string>): LearnerSocket {
     // forceNew: each learner its own connection (socket.io would share one per URL, with its cookie).
     return connect(this.url, {
       transports: ['websocket'],
@@ -28,6 +28,20 @@ export class Learner {
       forceNew: true,
       extraHeaders: { cookie: this.cookie },
       ...(auth ? { auth } : {}),
+      ...(query ? { query } : {}),
+    });
+  }
+
+  /**
+   * A connection only, with `query` in its address (the lesson page's names its lesson: `SocketQuery`):
+   * no namespace's handshake is sent until `.socket('/', …)` asks for one.
+   */
+  connection(query: Record<string, string>): Manager<ServerToClientEvents, ClientToServerEvents> {
+    return new Manager(this.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: this.cookie },
+      query,
     });
   }
 

@@ -11,6 +11,8 @@ const handlers = new Map<string, Set<Handler>>();
 const fakeSocket = {
   connected: true,
   auth: undefined as unknown,
+  // The manager's options: the address's query each connection is made with.
+  io: { opts: { query: undefined as unknown } },
   once: (event: string, fn: Handler) => {
     const once: Handler = (...args) => (fakeSocket.off(event, once), fn(...args));
     fakeSocket.on(event, once);
@@ -20,7 +22,9 @@ const fakeSocket = {
   emit: (event: string, ...args: unknown[]) => void sent.push({ event, args }),
 };
 const serverSends = (event: string, payload: unknown) => handlers.get(event)?.forEach((fn) => fn(payload));
-vi.mock('../../lib/socket', () => ({ openSocket: () => fakeSocket }));
+vi.mock('../../lib/socket', () => ({
+  openSocket: (query: unknown) => ((fakeSocket.io.opts.query = query), fakeSocket),
+}));
 
 const { connectEarly, lessonOfPath } = await import('./earlySocket');
 const { loadTerminals, saveTerminals, saveTerminalSize } = await import('./terminalStore');
@@ -68,11 +72,14 @@ describe("the early ensure, in the socket's handshake", () => {
   it("asks for the page's lesson on every connection until it has the answer, then on none", async () => {
     const { ensure, request, answer } = lessonPage();
     expect(request.lessonId).toBe('Docker_Intro');
+    // The lesson in the socket's address too: the server starts on it as the connection opens.
+    expect(fakeSocket.io.opts.query).toEqual({ lesson: 'Docker_Intro' });
     expect(sent).toEqual([]); // nothing waits for the connection
     expect(handshake().ensure).toEqual(request); // a connection that failed asks again
     answer({ ok: true, value: ready });
     expect(await ensure.answer).toEqual({ ok: true, value: ready });
     expect(handshake()).toEqual({}); // a reconnection does not
+    expect(fakeSocket.io.opts.query).toEqual({});
     answer({ ok: true, value: { ...ready, id: 'sb-bbbbbbbbbbbb' } });
     expect(ensure.answered).toEqual({ ok: true, value: ready }); // the first answer only
   });

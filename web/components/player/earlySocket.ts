@@ -6,7 +6,13 @@
 // themselves. Two bundles run this module, each with its own copy: what one leaves for the other is on
 // `window`. The first terminal is handed over the same way (bootTerminal.ts).
 import { openSocket, type DocksideSocket, type SandboxView } from '../../lib/socket';
-import type { EnsureAnswer as EnsureAck, EnsureRequest, ServerToClientEvents, SocketAuth } from '../../lib/socket';
+import type {
+  EnsureAnswer as EnsureAck,
+  EnsureRequest,
+  ServerToClientEvents,
+  SocketAuth,
+  SocketQuery,
+} from '../../lib/socket';
 import { markLoad } from '../../lib/timing';
 import { EARLY_EVENT } from './bootTerminal';
 import type { AlreadyOpen } from './terminalSession';
@@ -47,8 +53,8 @@ declare global {
   }
 }
 
-function open(): DocksideSocket {
-  const s = openSocket();
+function open(query?: SocketQuery): DocksideSocket {
+  const s = openSocket(query);
   s.once('connect', () => markLoad('socket'));
   return s;
 }
@@ -70,8 +76,10 @@ export function lessonOfPath(pathname: string): string | null {
  */
 export function connectEarly(): Early | null {
   if (window.__docksideEarly) return window.__docksideEarly === 'taken' ? null : window.__docksideEarly;
-  const socket = open();
   const lessonId = lessonOfPath(window.location.pathname);
+  // The lesson in the socket's address: the server starts on its sandbox as the connection opens, a turn
+  // of this busy main thread before the handshake asks for it.
+  const socket = open(lessonId ? { lesson: lessonId } : {});
   const ensure = lessonId ? ensureEarly(socket, lessonId) : null;
   window.__docksideEarly = { socket, ensure };
   window.dispatchEvent(new Event(EARLY_EVENT));
@@ -121,6 +129,8 @@ function ensureEarly(socket: DocksideSocket, lessonId: string): EarlyEnsure {
           }
         }
         ensure.answered = answer;
+        // A reconnection neither names the lesson nor asks again (below): the page asks itself, if it must.
+        socket.io.opts.query = {};
         resolve(answer);
       }),
     ),
