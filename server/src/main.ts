@@ -23,8 +23,7 @@ import { Sessions } from './http/session';
 import { buildLessonImages } from './images/build';
 import { lessonCatalog } from './lessonCatalog';
 import { LayerAnalyzer, LayerCache } from './layers/analyzer';
-import { kubernetesRuntime } from './kubernetes/fromConfig';
-import { KubernetesRuntime } from './kubernetes/kubernetesRuntime';
+import type { KubernetesRuntime } from './kubernetes/kubernetesRuntime';
 import { EngineLayerStore } from './layers/layerStore';
 import { REPO_ROOT } from './paths';
 import { registryAnswers, RegistryBusyError, RegistrySupervisor } from './registry/supervisor';
@@ -140,11 +139,15 @@ async function main(): Promise<void> {
   const progress = new ProgressStore(db);
   // One layer index for the Layers view and the checks that look into layers.
   const native = new NativeRuntime(config.dataDir);
-  // DOCKSIDE_RUNTIME=kubernetes: each sandbox a pod on a cluster (kubernetes/, docs/kubernetes.md).
-  const runtime =
+  // DOCKSIDE_RUNTIME=kubernetes: each sandbox a pod on a cluster (kubernetes/, docs/kubernetes.md). Loaded
+  // only then: the cluster's client libraries take ~130 MB of the server's memory.
+  const pods: KubernetesRuntime | undefined =
     config.runtime.kind === 'kubernetes'
-      ? await kubernetesRuntime(config).catch((e: Error) => fail(e.message))
-      : native;
+      ? await import('./kubernetes/fromConfig')
+          .then((k) => k.kubernetesRuntime(config))
+          .catch((e: Error) => fail(e.message))
+      : undefined;
+  const runtime = pods ?? native;
   // Layers from each engine's own layer store, the export where it cannot be read (layers/layerStore.ts).
   const layers = new LayerAnalyzer(
     new LayerCache(path.join(config.stateDir, 'layer-cache')),
@@ -184,7 +187,7 @@ async function main(): Promise<void> {
     },
   );
   // A pod deleted or evicted outside Dockside: its learner is told, as after a lost sandbox at start-up.
-  if (runtime instanceof KubernetesRuntime) runtime.onLost((id) => void engine.sandboxLost(id).catch(() => {}));
+  pods?.onLost((id) => void engine.sandboxLost(id).catch(() => {}));
   if (runtimeReadiness(config).ok) {
     try {
       await engine.start();
