@@ -106,8 +106,12 @@ export function registerLearnerSocket(
       if (isFailure(body)) return body;
       try {
         const r = await ensured(body.lessonId, made);
-        if ('queued' in r)
+        if ('queued' in r) {
+          // The place as the queue's own event too: the connection's start may have queued the learner
+          // before this socket was there to hear it.
+          socket.emit('sandbox:queue', r.queued);
           return failure('queued', `the machine is full — you are number ${r.queued.position} in the queue`);
+        }
         if (!body.terminal || r.sandbox.phase !== 'ready') return ok(r.sandbox);
         // The page's first terminal needs only the sandbox's id: it comes in the same answer. One that
         // cannot open (six are open) leaves the page to ask with `terminal:open`, which says why.

@@ -363,6 +363,41 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     }
   }, 120_000);
 
+  describe('on a full machine', () => {
+    let full: RunningServer;
+    beforeAll(async () => {
+      full = await startServer({
+        DOCKSIDE_DATA_DIR: SHARED_DATA_DIR,
+        DATABASE_URL: `file:${path.join(dbDir, 'full.sqlite')}`,
+        DOCKSIDE_POOL_SIZE: '0',
+        DOCKSIDE_MAX_SANDBOXES: '1',
+      });
+    });
+    afterAll(() => full?.stop());
+
+    it("tells the place the connection's start queued the learner at, to the handshake that comes after", async () => {
+      const ana = await Learner.join(full.url);
+      const first = ana.socket();
+      const ben = await Learner.join(full.url);
+      try {
+        const r = await request<SandboxView>(first, 'sandbox:ensure', {});
+        expect(r.ok).toBe(true);
+        const connection = ben.connection({ lesson: 'Docker_Intro' });
+        try {
+          await new Promise((res) => setTimeout(res, 1000)); // queued as the connection opened, nobody to tell
+          const socket = connection.socket('/', { auth: { ensure: { lessonId: 'Docker_Intro' } } });
+          const place = new Promise((resolve) => socket.once('sandbox:queue', resolve));
+          expect(await ensuredInHandshake(socket)).toMatchObject({ ok: false, error: { code: 'queued' } });
+          expect(await place).toMatchObject({ position: 1, estimateSeconds: expect.any(Number) });
+        } finally {
+          connection.engine?.close();
+        }
+      } finally {
+        first.close();
+      }
+    }, 120_000);
+  });
+
   describe("the lesson page's own request", () => {
     // node:http, not fetch: fetch leaves out the Sec-Fetch-* headers a browser sends.
     const page = (learner: Learner | null, headers: Record<string, string>) =>
