@@ -64,7 +64,10 @@ export function attachRealtime(
   });
   io.on('connection', (socket) => {
     socket.emit('session:ready', { learnerId: socket.data.learnerId });
-    registerLearnerSocket(socket, engine, lessonsDir, focusMoved, early.get(socket.conn));
+    // Taken once: a later socket on the same connection asks for itself.
+    const made = early.get(socket.conn);
+    early.delete(socket.conn);
+    registerLearnerSocket(socket, engine, lessonsDir, focusMoved, made);
   });
 
   const settling = new Map<string, NodeJS.Timeout>();
