@@ -30,6 +30,23 @@ async function expectOneShell(term: TerminalReader): Promise<void> {
   expect(/shells=(\d+)/.exec(out)?.[1]).toBe('1');
 }
 
+/** A page that comes back (a new socket, its ensure, its terminal) finds the sandbox's one shell, at its prompt. */
+async function expectOneShellOnReturn(learner: Learner, sandboxId?: string): Promise<void> {
+  const again = learner.socket();
+  try {
+    const r = await request<SandboxView>(again, 'sandbox:ensure', {});
+    if (!r.ok) throw new Error(r.error.message);
+    if (sandboxId) expect(r.value.id).toBe(sandboxId);
+    const t = await request<Opened>(again, 'terminal:open', { sandboxId: r.value.id, cols: 80, rows: 24 });
+    if (!t.ok) throw new Error(t.error.message);
+    const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
+    await term.firstPrompt();
+    await expectOneShell(term);
+  } finally {
+    again.close();
+  }
+}
+
 /** Once the page's shell is at its prompt, and a second one, had one been started beside it, would be up. */
 async function expectOneShellOnceUp(term: TerminalReader): Promise<void> {
   await term.firstPrompt();
@@ -244,21 +261,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     await new Promise((res) => setTimeout(res, 1500)); // the shell is up
     first.engine?.close();
     await new Promise((res) => setTimeout(res, 1500));
-    const again = jo.socket();
-    try {
-      const r = await request<SandboxView>(again, 'sandbox:ensure', {});
-      const t = await request<Opened>(again, 'terminal:open', {
-        sandboxId: r.ok ? r.value.id : '',
-        cols: 80,
-        rows: 24,
-      });
-      if (!t.ok) throw new Error(t.error.message);
-      const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
-      await term.firstPrompt();
-      await expectOneShell(term);
-    } finally {
-      again.close();
-    }
+    await expectOneShellOnReturn(jo);
 
     const kim = await Learner.join(server.url);
     const odd = [kim.connection({ lesson: '../Docker_Intro' }), kim.connection({ lesson: 'x'.repeat(101) })];
@@ -327,18 +330,7 @@ describe.runIf(sandboxesAvailable())('the first shell of a sandbox', () => {
     await new Promise((res) => setTimeout(res, 1500)); // the shell is up
     first.close();
     await new Promise((res) => setTimeout(res, 1500));
-    const again = dan.socket();
-    try {
-      const r2 = await request<SandboxView>(again, 'sandbox:ensure', {});
-      expect(r2.ok && r2.value.id).toBe(r.value.id);
-      const t = await request<Opened>(again, 'terminal:open', { sandboxId: r.value.id, cols: 80, rows: 24 });
-      if (!t.ok) throw new Error(t.error.message);
-      const term = new TerminalReader(again, t.value.terminalId, t.value.scrollback);
-      await term.firstPrompt();
-      await expectOneShell(term);
-    } finally {
-      again.close();
-    }
+    await expectOneShellOnReturn(dan, r.value.id);
   }, 120_000);
 
   it('is not the one a page in another language gets: that page gets a shell in its own', async () => {
