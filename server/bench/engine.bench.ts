@@ -47,7 +47,7 @@ function whoami(socket: LearnerSocket): Promise<number> {
   );
 }
 
-type Echoes = { echo: number[]; server: number[]; woken: number[]; holder: number[] };
+type Echoes = { spinning: number[]; server: number[]; asleep: number[]; holder: number[] };
 
 /** Resolves when `text()` has `ch` after `from`, checked on each `arrival` (no polling: the caller sleeps). */
 function arrives(ch: string, from: number, text: () => string, arrival: (f: () => void) => () => void) {
@@ -75,7 +75,7 @@ async function echoes(
   sandboxId: string,
   count: number,
 ): Promise<Echoes> {
-  const r: Echoes = { echo: [], server: [], woken: [], holder: [] };
+  const r: Echoes = { spinning: [], server: [], asleep: [], holder: [] };
   let direct = '';
   const listeners = new Set<() => void>();
   const held = await HeldSession.attach(loadRt.sessionSocket(sandboxId, terminal.terminalId), {
@@ -105,7 +105,7 @@ async function echoes(
         if (now() - t > 10_000) throw new Error(`no echo of "${ch}" within 10 s`);
         await new Promise((res) => setImmediate(res));
       }
-      r.echo.push(now() - t);
+      r.spinning.push(now() - t);
 
       // The reader's own listener ran first (registered first): its text has the data when ours runs.
       before = terminal.text.length;
@@ -113,7 +113,7 @@ async function echoes(
       const woken = arrives(ch, before, () => terminal.text, onSocket);
       terminal.type(ch);
       await woken;
-      r.woken.push(now() - t);
+      r.asleep.push(now() - t);
 
       const from = direct.length;
       t = now();
@@ -139,8 +139,8 @@ function echoRows(label: string, r: Echoes, note: string): Row[] {
   return [
     [
       `keystroke echo round trip, ${label}`,
-      p99(r.woken),
-      `${p50(r.woken)} over ${r.woken.length} keys; target p99 ≤ 20 ms; the client asleep until it arrives, as a browser; ${note}`,
+      p99(r.asleep),
+      `${p50(r.asleep)} over ${r.asleep.length} keys; target p99 ≤ 20 ms; the client asleep until it arrives, as a browser; ${note}`,
     ],
     [
       `  part: server round trip (socket.io, no sandbox), ${label}`,
@@ -154,8 +154,8 @@ function echoRows(label: string, r: Echoes, note: string): Row[] {
     ],
     [
       `  the echo with the client spinning until it arrives, ${label}`,
-      p99(r.echo),
-      `${p50(r.echo)}; the spinning holds one of the ${os.cpus().length} cores, so this also times the bench`,
+      p99(r.spinning),
+      `${p50(r.spinning)}; the spinning holds one of the ${os.cpus().length} cores, so this also times the bench`,
     ],
   ];
 }
